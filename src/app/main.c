@@ -1,0 +1,152 @@
+/* matscreen: entry point and subcommand dispatch.
+ *
+ * main() is the only place that initialises and finalises MPI and decides the exit code.
+ * Global options (--quiet, --verbose, --version) come before the subcommand. */
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "matscreen/log.h"
+#include "matscreen/species.h"
+#include "ms_config.h"
+
+static const char usage_help[] =
+    "usage: matscreen help [COMMAND]\n"
+    "\n"
+    "Show the list of commands, or the full help of one command.\n";
+
+static int cmd_help(int argc, char **argv);
+
+static const ms_command commands[] = {
+    {"help", cmd_help, "show help for matscreen or one of its commands", usage_help},
+    {"info", ms_cmd_info, "list built-in data: elements, species (ions and radii)", ms_usage_info},
+    {"convert", ms_cmd_convert, "convert a structure file between CIF, POSCAR and extxyz",
+     ms_usage_convert},
+};
+
+const ms_command *ms_app_commands(int *count) {
+  *count = (int)(sizeof commands / sizeof commands[0]);
+  return commands;
+}
+
+static void print_version(FILE *fp) {
+  int major = 0, minor = 0;
+  MPI_Get_version(&major, &minor);
+  fprintf(fp, "matscreen %s (git %s), MPI %d.%d\n", MS_VERSION, MS_GIT_REVISION, major, minor);
+}
+
+static void print_overview(FILE *fp) {
+  fprintf(fp,
+          "usage: matscreen [--quiet|--verbose] COMMAND [ARGS]\n"
+          "       mpirun -n N matscreen COMMAND [ARGS]\n"
+          "\n"
+          "matscreen screens candidate crystals with fast physical surrogate models.\n"
+          "Units: Å, eV, eV/Å, GPa, degrees, elementary charges.\n"
+          "\n"
+          "commands:\n");
+  int n = 0;
+  const ms_command *cmds = ms_app_commands(&n);
+  for (int k = 0; k < n; ++k) fprintf(fp, "  %-10s %s\n", cmds[k].name, cmds[k].summary);
+  fprintf(fp,
+          "\n"
+          "global options:\n"
+          "  --quiet      errors only\n"
+          "  --verbose    more detail, and tracebacks with errors\n"
+          "  --version    print the version and exit\n"
+          "\n"
+          "Run 'matscreen help COMMAND' for the options of one command.\n"
+          "Exit codes: 0 success, 1 bad input or usage, 2 runtime failure.\n");
+}
+
+static const ms_command *find_command(const char *name) {
+  int n = 0;
+  const ms_command *cmds = ms_app_commands(&n);
+  for (int k = 0; k < n; ++k)
+    if (strcmp(cmds[k].name, name) == 0) return &cmds[k];
+  return NULL;
+}
+
+static int cmd_help(int argc, char **argv) {
+  if (ms_app_rank() != 0) return argc > 2 ? 1 : 0;
+  if (argc < 2) {
+    print_overview(stdout);
+    return 0;
+  }
+  if (argc > 2) return ms_app_usage_error("help", "takes at most one command name");
+  const ms_command *c = find_command(argv[1]);
+  if (!c) {
+    fprintf(stderr, "matscreen help: unknown command '%s'\n", argv[1]);
+    print_overview(stderr);
+    return 1;
+  }
+  fputs(c->usage, stdout);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  int provided = 0;
+  if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
+    fprintf(stderr, "matscreen: error: MPI_Init failed\n");
+    return 2;
+  }
+  /* Errors from MPI come back to us as codes, so they can be agreed on and reported. */
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  ms_log_init(MPI_COMM_WORLD);
+  int rank = ms_app_rank();
+
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+      ms_log_set_level(MS_LOG_QUIET);
+    } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+      ms_log_set_level(MS_LOG_VERBOSE);
+    } else if (strcmp(argv[i], "--debug") == 0) {
+      ms_log_set_level(MS_LOG_DEBUG);
+    } else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+      if (rank == 0) print_version(stdout);
+      MPI_Finalize();
+      return 0;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      if (rank == 0) print_overview(stdout);
+      MPI_Finalize();
+      return 0;
+    } else {
+      if (rank == 0) {
+        fprintf(stderr, "matscreen: unknown option '%s'\n\n", argv[i]);
+        print_overview(stderr);
+      }
+      MPI_Finalize();
+      return 1;
+    }
+  }
+  if (i >= argc) {
+    if (rank == 0) print_overview(stderr);
+    MPI_Finalize();
+    return 1;
+  }
+  const ms_command *cmd = find_command(argv[i]);
+  if (!cmd) {
+    if (rank == 0) {
+      fprintf(stderr, "matscreen: unknown command '%s'\n\n", argv[i]);
+      print_overview(stderr);
+    }
+    MPI_Finalize();
+    return 1;
+  }
+
+  int code = 0;
+  ms_err e = ms_err_agree(MPI_COMM_WORLD, ms_elements_load());
+  if (e != MS_SUCCESS) {
+    code = ms_app_report(e);
+  } else {
+    code = cmd->run(argc - i, argv + i);
+  }
+  /* Every rank returns the same code by contract; take the maximum anyway so a rank that
+   * disagrees (a bug) cannot make the job look successful. */
+  int global = code;
+  MPI_Allreduce(&code, &global, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  ms_elements_unload();
+  MPI_Finalize();
+  return global;
+}

@@ -1,0 +1,2 @@
+/* Placeholder until this module lands. */
+typedef int ms__placeholder_neighbor;

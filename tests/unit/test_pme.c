@@ -1,0 +1,2 @@
+/* Placeholder until this test lands: reported as skipped. */
+int main(void) { return 77; }
