@@ -53,6 +53,7 @@ typedef struct {
   ms_spin spin;
   double ionic;      /**< Shannon ionic radius, Å */
   double crystal;    /**< Shannon crystal radius, Å */
+  int pyramidal;     /**< Shannon's "IIIPY"/"IVPY" (lone-pair pyramidal, e.g. Pb2+, Sb3+) */
 } ms_shannon_radius;
 
 /** Load the element table (embedded data or MATSCREEN_DATA_DIR). Idempotent. */
@@ -70,20 +71,31 @@ const ms_element *ms_element_by_symbol(const char *symbol);
  * If @p cn is not tabulated, the nearest tabulated CN is used (ties go to the larger CN) and
  * *cn_used says which; spin MS_SPIN_NONE accepts any spin entry, preferring high spin.
  * Returns MS_ERR_INPUT (with a message naming the ion) if the ion has no Shannon entry.
+ * Details: with MS_SPIN_HIGH or MS_SPIN_LOW only entries of that spin or without a spin
+ * designation count, so the nearest CN is searched among those (low-spin Fe2+ at CN 4 gives
+ * the CN 6 low-spin radius, *cn_used = 6). At one CN a regular-geometry entry is preferred
+ * over a square-planar or pyramidal one. @p cn_used may be NULL. Not collective.
  */
 ms_err ms_shannon_lookup(int Z, int ox, int cn, ms_spin spin, ms_shannon_radius *out,
                          int *cn_used);
-/** All tabulated radii (for `matscreen info species`). */
+/** All tabulated radii (for `matscreen info species`), sorted by Z, ox, CN, geometry, spin. */
 const ms_shannon_radius *ms_shannon_table(size_t *count);
+/** One line naming the data source (package, Shannon 1976, Pauling) for output headers;
+ *  "" when the table is not loaded. */
+const char *ms_elements_source(void);
 
 /**
  * Parse "Ti4+", "O2-", "Na+", "Cl-", "Fe2.5+", "Ti" (also "Ti+4" as VESTA writes it).
- * On failure returns MS_ERR_INPUT with a message naming the text.
+ * On failure returns MS_ERR_INPUT with a message naming the text. Element symbols are matched
+ * as ms_element_by_symbol() does; the element table is loaded on first use if needed.
+ * A number without a sign ("Ti4") is rejected (it is usually a site label); |ox| <= 12.
  */
 ms_err ms_species_parse(const char *text, ms_species *out);
-/** Format as "Ti4+" / "O2-" / "Na+" / "Ti". Returns @p buf. */
+/** Format as "Ti4+" / "O2-" / "Na+" / "Ti" ("Fe2.5+": up to 6 significant digits).
+ *  Returns @p buf. */
 char *ms_species_format(const ms_species *sp, char *buf, size_t len);
-/** 1 if the two species are equal (same element and oxidation state, or both without one). */
+/** 1 if the two species are equal (same element and oxidation state, or both without one);
+ *  oxidation states are compared to within 1e-6. */
 int ms_species_equal(const ms_species *a, const ms_species *b);
 
 #endif

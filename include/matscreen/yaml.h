@@ -39,6 +39,7 @@ struct ms_ynode {
   ms_ynode **items;       /**< seq items, or map values */
   ms_ynode **keys;        /**< map keys (scalars) */
   unsigned char *used;    /**< map: entry i was looked up */
+  size_t expanded;        /**< nodes reachable from here counting aliases (bomb guard) */
 };
 
 typedef struct ms_ydoc ms_ydoc;
