@@ -50,6 +50,18 @@ int ms_cmd_info(int argc, char **argv);
 int ms_cmd_convert(int argc, char **argv);
 
 extern const char ms_usage_info[];
+
+/* Topics of `matscreen info`: one table line each (cmd_info.c). run() gets the topic's own
+ * arguments (argv[0] is the topic name, --json already removed) and returns the exit code
+ * like a subcommand: every rank runs it, rank 0 prints, all ranks return the same code.
+ * args is an optional synopsis of the topic's arguments for the listing ("[ION ...]"). */
+typedef struct {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv, int json);
+  const char *args;
+} ms_info_topic;
+const ms_info_topic *ms_info_topics(int *count);
 extern const char ms_usage_convert[];
 
 #endif

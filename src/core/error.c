@@ -167,7 +167,7 @@ ms_err ms_err_agree(MPI_Comm comm, ms_err local) {
     if (local == MS_SUCCESS) ms_err_clear();
     rec.code = (ms_err)pkt.code;
     if (first != 0)
-      snprintf(rec.msg, MS_ERR_MSG_MAX, "[rank %d] %s", first, pkt.msg);
+      snprintf(rec.msg, MS_ERR_MSG_MAX, "[rank %d] %.*s", first, MS_ERR_MSG_MAX - 32, pkt.msg);
     else
       memcpy(rec.msg, pkt.msg, MS_ERR_MSG_MAX);
   } else if (first != 0) {
