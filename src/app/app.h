@@ -48,6 +48,8 @@ const ms_command *ms_app_commands(int *count);
 /* Subcommands. */
 int ms_cmd_info(int argc, char **argv);
 int ms_cmd_convert(int argc, char **argv);
+int ms_cmd_energy(int argc, char **argv);
+extern const char ms_usage_energy[];
 
 extern const char ms_usage_info[];
 

@@ -23,6 +23,8 @@ static const ms_command commands[] = {
     {"info", ms_cmd_info, "list built-in data: elements, species (ions and radii)", ms_usage_info},
     {"convert", ms_cmd_convert, "convert a structure file between CIF, POSCAR and extxyz",
      ms_usage_convert},
+    {"energy", ms_cmd_energy, "energy, forces and stress of structures with a rigid-ion potential",
+     ms_usage_energy},
 };
 
 const ms_command *ms_app_commands(int *count) {

@@ -1,0 +1,369 @@
+/* `matscreen energy STRUCTURE... --potential NAME|FILE`: single-point energy, forces and stress.
+ *
+ * Every structure of every file (multi-frame extxyz, several files) is evaluated in one
+ * process, in input order, so whole data sets can be scored without a start-up per structure.
+ * Under mpirun the structures are dealt round-robin to the ranks (structure k on rank
+ * k mod size; each rank reads the files itself) and rank 0 prints the results in input order.
+ * `time_s` is the wall time of the evaluation alone (file reading excluded).
+ *
+ * A structure whose species the potential does not cover is an input error: the results of
+ * the structures before it are printed, then the message, and the exit code is 1. Overlapping
+ * atoms, a collapse into a catastrophe guard or a degenerate cell are statuses in the output. */
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "json.h"
+#include "matscreen/io.h"
+#include "matscreen/log.h"
+#include "matscreen/model.h"
+
+const char ms_usage_energy[] =
+    "usage: matscreen energy STRUCTURE [STRUCTURE...] --potential NAME|FILE [options]\n"
+    "\n"
+    "Energy, forces and stress of each structure with a rigid-ion potential: periodic\n"
+    "electrostatics (direct Ewald or smooth PME) plus the potential's short-range pair terms.\n"
+    "STRUCTURE is CIF, POSCAR/CONTCAR or extended XYZ (format from content or extension); a\n"
+    "multi-frame extxyz or several files are evaluated one structure after another.\n"
+    "Charges: the structure's oxidation states when it has them, else the potential's.\n"
+    "\n"
+    "options:\n"
+    "  --potential NAME|FILE  built-in potential (see 'matscreen info potentials') or a YAML file\n"
+    "  --accuracy X           relative accuracy of the electrostatics (default: the potential's,\n"
+    "                         usually 1e-8)\n"
+    "  --method auto|direct|pme  electrostatics method (default auto: by system size)\n"
+    "  --no-coulomb           short-range terms only\n"
+    "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
+    "  --json                 one JSON object per structure and line, keys with units:\n"
+    "                         energy_eV, energy_per_atom_eV, forces_eV_per_A, stress_GPa (Voigt\n"
+    "                         xx yy zz yz xz xy, ASE sign: tensile positive), lattice_A, status,\n"
+    "                         coulomb (method and parameters used), time_s\n"
+    "\n"
+    "Statuses: ok, overlap (atoms on top of each other), collapsed (a pair inside the\n"
+    "potential's catastrophe guard), bad_cell (degenerate cell), nan.\n"
+    "\n"
+    "examples:\n"
+    "  matscreen energy SrTiO3.cif --potential bush1994\n"
+    "  mpirun -n 4 matscreen energy dataset.extxyz --potential bush1994 --json > energies.jsonl\n";
+
+typedef struct {
+  const char *file;
+  int frame;
+  const ms_cell *cell;
+} item;
+
+static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c,
+                          const ms_model_result *r, const char *potential, double accuracy,
+                          double seconds) {
+  char formula[128] = "?";
+  if (ms_cell_formula(c, 0, formula, sizeof formula)) ms_err_clear();
+  int n = c->natoms;
+  int ok = r->status == MS_STATUS_OK;
+  if (json) {
+    ms_jb_raw(b, "{");
+    ms_jb_key(b, "file", 1);
+    ms_jb_str(b, it->file);
+    ms_jb_key(b, "frame", 0);
+    ms_jb_printf(b, "%d", it->frame);
+    ms_jb_key(b, "label", 0);
+    ms_jb_str(b, c->label);
+    ms_jb_key(b, "formula", 0);
+    ms_jb_str(b, formula);
+    ms_jb_key(b, "natoms", 0);
+    ms_jb_printf(b, "%d", n);
+    ms_jb_key(b, "potential", 0);
+    ms_jb_str(b, potential);
+    ms_jb_key(b, "status", 0);
+    ms_jb_str(b, ms_status_name(r->status));
+    if (!ok) {
+      ms_jb_key(b, "detail", 0);
+      ms_jb_str(b, r->detail);
+    }
+    ms_jb_key(b, "energy_eV", 0);
+    ms_jb_num(b, r->energy);
+    ms_jb_key(b, "energy_per_atom_eV", 0);
+    ms_jb_num(b, n ? r->energy / n : NAN);
+    ms_jb_key(b, "energy_coulomb_eV", 0);
+    ms_jb_num(b, r->e_coulomb);
+    ms_jb_key(b, "energy_short_range_eV", 0);
+    ms_jb_num(b, r->e_short);
+    ms_jb_key(b, "forces_eV_per_A", 0);
+    ms_jb_rows3(b, (const double (*)[3])r->forces, n);
+    ms_jb_key(b, "stress_GPa", 0);
+    ms_jb_nums(b, r->stress_GPa, 6);
+    ms_jb_key(b, "lattice_A", 0);
+    ms_jb_rows3(b, (const double (*)[3])c->lattice, 3);
+    ms_jb_key(b, "volume_A3", 0);
+    ms_jb_num(b, r->volume);
+    ms_jb_key(b, "charge_e", 0);
+    ms_jb_num(b, r->charge_total);
+    ms_jb_key(b, "coulomb", 0);
+    if (r->has_coulomb) {
+      ms_jb_raw(b, "{");
+      ms_jb_key(b, "method", 1);
+      ms_jb_str(b, ms_ewald_method_name(r->ewald.method));
+      ms_jb_key(b, "accuracy", 0);
+      ms_jb_num(b, accuracy);
+      ms_jb_key(b, "alpha_per_A", 0);
+      ms_jb_num(b, r->ewald.alpha);
+      ms_jb_key(b, "rcut_A", 0);
+      ms_jb_num(b, r->ewald.rcut);
+      if (r->ewald.method == MS_EWALD_PME) {
+        ms_jb_key(b, "pme_order", 0);
+        ms_jb_printf(b, "%d", r->ewald.pme_order);
+        ms_jb_key(b, "pme_grid", 0);
+        ms_jb_printf(b, "[%d, %d, %d]", r->ewald.pme_grid[0], r->ewald.pme_grid[1], r->ewald.pme_grid[2]);
+      } else {
+        ms_jb_key(b, "kcut_per_A", 0);
+        ms_jb_num(b, r->ewald.kcut);
+        ms_jb_key(b, "kmax", 0);
+        ms_jb_printf(b, "[%d, %d, %d]", r->ewald.kmax[0], r->ewald.kmax[1], r->ewald.kmax[2]);
+      }
+      ms_jb_raw(b, "}");
+    } else {
+      ms_jb_raw(b, "null");
+    }
+    ms_jb_key(b, "time_s", 0);
+    ms_jb_num(b, seconds);
+    ms_jb_raw(b, "}\n");
+    return;
+  }
+  double fmax = 0;
+  for (int i = 0; i < n; ++i) {
+    double f = sqrt(r->forces[i][0] * r->forces[i][0] + r->forces[i][1] * r->forces[i][1] +
+                    r->forces[i][2] * r->forces[i][2]);
+    if (f > fmax) fmax = f;
+  }
+  ms_jb_printf(b, "%s", it->file);
+  if (it->frame > 0 || c->label[0]) ms_jb_printf(b, " [frame %d%s%s]", it->frame, c->label[0] ? ": " : "", c->label);
+  ms_jb_printf(b, "\n  formula           %s (%d atoms), potential %s\n", formula, n, potential);
+  ms_jb_printf(b, "  status            %s%s%s\n", ms_status_name(r->status), ok ? "" : ": ", r->detail);
+  ms_jb_printf(b, "  energy            %.10f eV  (%.10f eV/atom)\n", r->energy, n ? r->energy / n : NAN);
+  ms_jb_printf(b, "    electrostatic   %.10f eV\n    short-range     %.10f eV\n", r->e_coulomb, r->e_short);
+  ms_jb_printf(b, "  stress (GPa)      xx %.6f  yy %.6f  zz %.6f  yz %.6f  xz %.6f  xy %.6f\n",
+               r->stress_GPa[0], r->stress_GPa[1], r->stress_GPa[2], r->stress_GPa[3],
+               r->stress_GPa[4], r->stress_GPa[5]);
+  ms_jb_printf(b, "  max |force|       %.6g eV/Å\n", fmax);
+  if (r->has_coulomb) {
+    if (r->ewald.method == MS_EWALD_PME)
+      ms_jb_printf(b, "  electrostatics    smooth PME, accuracy %g, alpha %.6f /Å, rcut %.4f Å, grid %dx%dx%d, order %d\n",
+                   accuracy, r->ewald.alpha, r->ewald.rcut, r->ewald.pme_grid[0], r->ewald.pme_grid[1],
+                   r->ewald.pme_grid[2], r->ewald.pme_order);
+    else
+      ms_jb_printf(b, "  electrostatics    direct Ewald, accuracy %g, alpha %.6f /Å, rcut %.4f Å, kcut %.4f /Å\n",
+                   accuracy, r->ewald.alpha, r->ewald.rcut, r->ewald.kcut);
+  }
+  ms_jb_printf(b, "  time              %.3f ms\n", seconds * 1e3);
+}
+
+int ms_cmd_energy(int argc, char **argv) {
+  const char *potential = NULL, *method = NULL;
+  double accuracy = 0;
+  int json = 0, coulomb = 1;
+  ms_format fmt = MS_FORMAT_AUTO;
+  const char **files = calloc((size_t)argc, sizeof *files);
+  int nfiles = 0;
+  if (!files) return ms_app_report(ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    const char *v = NULL;
+    if (ms_app_opt_is(a, "--potential", "-p")) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
+      potential = v;
+    } else if (ms_app_opt_is(a, "--accuracy", NULL)) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
+      if (ms_app_parse_double("energy", "--accuracy", v, &accuracy)) goto usage;
+      if (!(accuracy >= 1e-15 && accuracy <= 1e-2)) {
+        ms_app_usage_error("energy", "--accuracy must be in [1e-15, 1e-2], got %s", v);
+        goto usage;
+      }
+    } else if (ms_app_opt_is(a, "--method", NULL)) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
+      method = v;
+      if (strcmp(v, "auto") && strcmp(v, "direct") && strcmp(v, "pme")) {
+        ms_app_usage_error("energy", "--method must be auto, direct or pme, got '%s'", v);
+        goto usage;
+      }
+    } else if (ms_app_opt_is(a, "--format", NULL)) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
+      if (ms_format_from_name(v, &fmt)) {
+        ms_app_usage_error("energy", "%s", ms_err_message());
+        ms_err_clear();
+        goto usage;
+      }
+    } else if (strcmp(a, "--json") == 0) {
+      json = 1;
+    } else if (strcmp(a, "--no-coulomb") == 0) {
+      coulomb = 0;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      ms_app_usage_error("energy", "unknown option '%s'", a);
+      goto usage;
+    } else {
+      files[nfiles++] = a;
+    }
+  }
+  if (nfiles == 0) {
+    ms_app_usage_error("energy", "no structure file given");
+    goto usage;
+  }
+  if (!potential) {
+    ms_app_usage_error("energy", "--potential NAME|FILE is required (see 'matscreen info potentials')");
+    goto usage;
+  }
+
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  ms_model_options opt;
+  ms_model_options_default(&opt);
+  opt.coulomb = coulomb;
+  if (accuracy > 0) opt.ewald.accuracy = accuracy;
+  if (method) opt.ewald.method = strcmp(method, "direct") == 0 ? MS_EWALD_DIRECT
+                                 : strcmp(method, "pme") == 0  ? MS_EWALD_PME
+                                                               : MS_EWALD_AUTO;
+  ms_model model = NULL;
+  ms_err e = ms_err_agree(MPI_COMM_WORLD, ms_model_create(potential, &opt, &model));
+  if (e) {
+    free(files);
+    return ms_app_report(e);
+  }
+  double acc_used = accuracy > 0 ? accuracy : ms_potential_coulomb_accuracy(ms_model_potential(model));
+  if (!(acc_used > 0)) acc_used = 1e-8;
+  const char *pot_name = ms_potential_name(ms_model_potential(model));
+
+  /* Every rank reads every file (the result is the same everywhere); errors are agreed on. */
+  ms_cell_list *lists = calloc((size_t)nfiles, sizeof *lists);
+  e = lists ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  for (int f = 0; f < nfiles && !e; ++f) {
+    ms_cell_list_init(&lists[f]);
+    e = ms_structure_read(files[f], fmt, &lists[f]);
+  }
+  e = ms_err_agree(MPI_COMM_WORLD, e);
+  long total = 0;
+  for (int f = 0; f < nfiles && !e; ++f) total += lists[f].n;
+
+  /* Evaluate my share; remember the first failure (by global index) and its message. */
+  ms_jbuf out;
+  ms_jb_init(&out);
+  long *mine_len = NULL, nmine = 0;
+  long fail_index = total;
+  ms_err fail_code = MS_SUCCESS;
+  char fail_msg[1024] = "";
+  if (!e) {
+    mine_len = calloc((size_t)(total / size + 2), sizeof *mine_len);
+    double (*forces)[3] = NULL;
+    int fcap = 0;
+    long k = 0;
+    for (int f = 0; f < nfiles && fail_index == total; ++f)
+      for (int fr = 0; fr < lists[f].n; ++fr, ++k) {
+        if (k % size != rank) continue;
+        const ms_cell *c = &lists[f].cells[fr];
+        if (c->natoms > fcap) {
+          free(forces);
+          fcap = c->natoms;
+          forces = calloc((size_t)fcap, sizeof *forces);
+        }
+        if (!forces || !mine_len) {
+          fail_index = k;
+          fail_code = MS_ERR_MEM;
+          snprintf(fail_msg, sizeof fail_msg, "out of memory");
+          break;
+        }
+        ms_model_result r;
+        r.forces = forces;
+        double t0 = MPI_Wtime();
+        ms_err ce = ms_model_compute(model, c, MS_MODEL_ALL, &r);
+        double dt = MPI_Wtime() - t0;
+        if (ce) {
+          fail_index = k;
+          fail_code = ce;
+          snprintf(fail_msg, sizeof fail_msg, "%s: %s", files[f], ms_err_message());
+          break;
+        }
+        size_t before = out.n;
+        item it = {files[f], fr, c};
+        format_result(&out, json, &it, c, &r, pot_name, acc_used, dt);
+        mine_len[nmine++] = (long)(out.n - before);
+      }
+    free(forces);
+    if (out.oom) {
+      fail_index = 0;
+      fail_code = MS_ERR_MEM;
+      snprintf(fail_msg, sizeof fail_msg, "out of memory formatting results");
+    }
+  }
+
+  /* Gather the texts to rank 0 and print them in input order, up to the first failure. */
+  if (!e) {
+    long first_fail = total;
+    MPI_Allreduce(&fail_index, &first_fail, 1, MPI_LONG, MPI_MIN, MPI_COMM_WORLD);
+    int *counts = NULL, *displs = NULL, *nitems = NULL, *idispl = NULL;
+    long *all_len = NULL;
+    char *all = NULL;
+    int mylen = (int)out.n, myn = (int)nmine;
+    if (rank == 0) {
+      counts = calloc((size_t)size, sizeof *counts);
+      displs = calloc((size_t)size, sizeof *displs);
+      nitems = calloc((size_t)size, sizeof *nitems);
+      idispl = calloc((size_t)size, sizeof *idispl);
+    }
+    MPI_Gather(&mylen, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Gather(&myn, 1, MPI_INT, nitems, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    long tot_chars = 0, tot_items = 0;
+    if (rank == 0) {
+      for (int r = 0; r < size; ++r) {
+        displs[r] = (int)tot_chars;
+        idispl[r] = (int)tot_items;
+        tot_chars += counts[r];
+        tot_items += nitems[r];
+      }
+      all = malloc((size_t)tot_chars + 1);
+      all_len = calloc((size_t)tot_items + 1, sizeof *all_len);
+    }
+    MPI_Gatherv(out.s ? out.s : "", mylen, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Gatherv(mine_len ? mine_len : &nmine, myn, MPI_LONG, all_len, nitems, idispl, MPI_LONG, 0, MPI_COMM_WORLD);
+    if (rank == 0 && all && all_len) {
+      /* structure k lives on rank k % size as its (k / size)-th item */
+      long *pos = calloc((size_t)size, sizeof *pos);
+      int *next = calloc((size_t)size, sizeof *next);
+      for (int r = 0; r < size && pos; ++r) pos[r] = displs[r];
+      for (long k = 0; k < first_fail && pos && next; ++k) {
+        int r = (int)(k % size);
+        long len = all_len[idispl[r] + next[r]++];
+        fwrite(all + pos[r], 1, (size_t)len, stdout);
+        pos[r] += len;
+      }
+      fflush(stdout);
+      free(pos);
+      free(next);
+    }
+    free(counts);
+    free(displs);
+    free(nitems);
+    free(idispl);
+    free(all);
+    free(all_len);
+    /* The rank that owns the first failing structure reports it. */
+    ms_err local = MS_SUCCESS;
+    if (first_fail < total && fail_index == first_fail) {
+      local = fail_code;
+      ms__err_set(fail_code, __FILE__, __LINE__, __func__, "%s", fail_msg);
+    }
+    e = ms_err_agree(MPI_COMM_WORLD, local);
+  }
+  ms_jb_free(&out);
+  free(mine_len);
+  for (int f = 0; f < nfiles && lists; ++f) ms_cell_list_free(&lists[f]);
+  free(lists);
+  ms_model_destroy(&model);
+  free(files);
+  return ms_app_report(e);
+
+usage:
+  free(files);
+  return 1;
+}
