@@ -64,6 +64,8 @@ typedef struct {
   const char *args;
 } ms_info_topic;
 const ms_info_topic *ms_info_topics(int *count);
+int ms_info_models(int argc, char **argv, int json);
+int ms_info_potentials(int argc, char **argv, int json);
 extern const char ms_usage_convert[];
 
 #endif

@@ -23,6 +23,10 @@ static const ms_info_topic topics[] = {
      info_elements, "[SYMBOL ...]"},
     {"species", "Shannon ionic and crystal radii (Å) of ions by coordination number",
      info_species, "[ION|SYMBOL ...]"},
+    {"models", "the terms an energy model is made of (Coulomb, Buckingham, Morse, ...)",
+     ms_info_models, ""},
+    {"potentials", "built-in potential sets, or one set's parameters and citations",
+     ms_info_potentials, "[NAME]"},
 };
 
 const ms_info_topic *ms_info_topics(int *count) {
