@@ -7,7 +7,8 @@
  * - Pairs are unordered (i, j, image n) with 0 < |r_j + n·L - r_i| <= cutoff, each exactly
  *   once: for i < j all images, for i == j (an atom and its own images, which appear when the
  *   cutoff exceeds the cell) only one of n and -n. d = r_j + n·L - r_i in Å, r = |d|.
- *   Energy kernels therefore add the full pair energy once, F_i -= dE/dr d/r, F_j += dE/dr d/r,
+ *   Energy kernels therefore add the full pair energy once, F_i += dE/dr d/r, F_j -= dE/dr d/r
+ *   (F_i = -dE/dr_i and dr/dr_i = -d/r; a repulsive pair, dE/dr < 0, pushes i away from j),
  *   and the strain derivative W_ab += dE/dr d_a d_b / r (for i == j the force terms cancel).
  * - Correct for skewed triclinic cells and cutoffs larger than the cell widths (images are
  *   bounded with ms_cell_image_bounds). Small cells use image loops; large cells use linked

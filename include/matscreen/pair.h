@@ -18,7 +18,8 @@
  *   symmetric. It is a reusable workspace: its arrays only grow, so re-binding it for many
  *   structures allocates nothing in the steady state. The kernel never allocates.
  * - Neighbour pairs come from neighbor.h (unordered, each once): the kernel adds the full
- *   pair energy once, F_i -= dE/dr d/r, F_j += dE/dr d/r and W_ab += dE/dr d_a d_b / r.
+ *   pair energy once, F_i += dE/dr d/r, F_j -= dE/dr d/r (d = r_j - r_i, so a repulsive
+ *   pair, dE/dr < 0, pushes i away from j) and W_ab += dE/dr d_a d_b / r.
  * - The kernel knows nothing about Coulomb; charges enter only the automatic guard radius.
  * - Guard: each kind pair may have a minimum distance r_min (the "catastrophe guard"). A pair
  *   closer than r_min makes the accumulator report MS_STATUS_COLLAPSED, a pair closer than the
@@ -43,8 +44,10 @@
 extern "C" {
 #endif
 
-/** Coulomb constant e^2 / (4 pi eps0) in eV·Å (CODATA 2018, as pymatgen). */
+#ifndef MS_COULOMB_K
+/** Coulomb constant e^2 / (4 pi eps0) in eV·Å (CODATA 2018, as pymatgen; same as ewald.h). */
 #define MS_COULOMB_K 14.399645478
+#endif
 /** Most parameters of one form. */
 #define MS_PAIR_MAX_PARAMS 4
 /** Most terms on one pair of kinds. */
@@ -94,6 +97,12 @@ const ms_pair_form_info *ms_pair_form_get(ms_pair_form form);
  * "inverse_power"). Unknown names fail with MS_ERR_UNKNOWN_TYPE, listing the valid names.
  */
 ms_err ms_pair_form_lookup(const char *name, ms_pair_form *form);
+
+/**
+ * Check parameter @p k of @p form against its bounds. On failure returns MS_ERR_INPUT with a
+ * message without prefix, e.g. "must be > 0 Å, got -0.3" (callers add the place).
+ */
+ms_err ms_pair_param_check(ms_pair_form form, int k, double value);
 
 /** One term: a form, its parameters and its cutoff. Set up with ms_pair_term_set(). */
 typedef struct {
@@ -187,7 +196,10 @@ typedef struct {
   int stop_on_guard;     /**< ms_pair_block_fn returns non-zero after the first bad block */
 } ms_pair_acc;
 
-/** Zero energy, W and the guard report; @p force (natoms x 3) is zeroed when not NULL. */
+/**
+ * Zero energy, W and the guard report and attach @p force (natoms x 3, zeroed when not NULL).
+ * stop_on_guard is kept, so zero-initialise the accumulator once (ms_pair_acc acc = {0};).
+ */
 void ms_pair_acc_reset(ms_pair_acc *acc, double (*force)[3], int natoms);
 
 /**
@@ -196,6 +208,15 @@ void ms_pair_acc_reset(ms_pair_acc *acc, double (*force)[3], int natoms);
  */
 void ms_pair_kernel(const ms_pair_table *t, const int *kind, const ms_nblock *blk,
                     ms_pair_acc *acc);
+
+/**
+ * Per-pair variant for fusing with other pair terms (Ewald real space) in one pass: for each
+ * pair p of @p blk adds the short-range energy to e[p] (eV) and (1/r) dE/dr to g[p] (eV/Å^2),
+ * the layout of ms_ewald_block_accumulate() in ewald.h. Only the guard report goes to @p acc
+ * (its energy, forces and W are not touched). Never allocates; never fails.
+ */
+void ms_pair_kernel_eg(const ms_pair_table *t, const int *kind, const ms_nblock *blk, double *e,
+                       double *g, ms_pair_acc *acc);
 
 /** Context for ms_pair_block_fn. */
 typedef struct {
