@@ -1,7 +1,7 @@
 /* Neighbour pairs by linked cells in fractional coordinates, valid for any cell shape.
  *
  * Sites are wrapped into the cell and binned on an n0 x n1 x n2 grid in fractional
- * coordinates, with n_k = floor(w_k / cutoff) (w_k the perpendicular width; at least 1).
+ * coordinates, with n_k = floor(3 w_k / cutoff) (w_k the perpendicular width; at least 1).
  * Two sites whose bins differ by more than m_k = ceil(cutoff n_k / w_k) along k are
  * separated by more than m_k w_k / n_k >= cutoff perpendicular to the faces of k, so searching
  * bin offsets -m_k..m_k is complete for any skew. Offsets that wrap around the grid carry the
@@ -105,8 +105,11 @@ static ms_err prepare(ms_nlist *nl, const ms_cell *c, double cutoff, int nb[3], 
     nl->ws_atoms = n;
   }
   long long total = 1, maxbins = 8LL * n + 27;
+  /* Bins of about a third of the cutoff: the searched volume is then (2m+1)^3 bins of
+   * (cutoff/3)^3, about 13 cutoff^3, against 27 cutoff^3 for bins as wide as the cutoff, so
+   * about three times fewer distance checks per pair found. */
   for (int k = 0; k < 3; ++k) {
-    nb[k] = (int)floor(w[k] / cutoff);
+    nb[k] = (int)floor(3.0 * w[k] / cutoff);
     if (nb[k] < 1) nb[k] = 1;
     if (nb[k] > 1024) nb[k] = 1024;
   }
