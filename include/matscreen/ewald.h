@@ -21,8 +21,9 @@
  * - Accuracy: one number delta (ms_ewald_params.accuracy, default 1e-8) sets alpha, cutoffs,
  *   and the PME grid. Energy errors are below delta times E_scale = K sum_i q_i^2 / (2 a_ws)
  *   (a_ws = (3V / 4 pi N)^(1/3), the Wigner-Seitz radius), which is of the order of |E| for
- *   ionic solids; force errors are below delta times E_scale / a_ws per atom. docs/models.md
- *   ("Electrostatics") gives the rules and the measurements behind them.
+ *   ionic solids; force errors per atom are below delta times F_scale = K <q^2> / a_ws^2
+ *   (<q^2> the mean square charge). docs/models.md ("Electrostatics") gives the rules and the
+ *   measurements behind them.
  * - Ownership: an ms_ewald workspace owns every buffer it uses; arrays only grow, FFTW plans
  *   are cached per grid shape, so evaluating many structures allocates nothing in the steady
  *   state. Results are written into caller-owned memory (ms_ewald_result.forces).
@@ -168,7 +169,8 @@ void ms_ewald_real_status(const ms_ewald ew, ms_ewald_result *res);
 /**
  * Turn per-pair energies @p e and radial derivatives @p g (as filled by ms_ewald_real_block
  * plus any short-range terms) into sums: *energy += sum e; with MS_EWALD_FORCES,
- * f[i] -= g d, f[j] += g d; with MS_EWALD_STRESS, W_ab += g d_a d_b.
+ * f[i] += g d, f[j] -= g d (d = r_j + n·L - r_i, so F_i = -dE/dr_i); with MS_EWALD_STRESS,
+ * W_ab += g d_a d_b. Any of energy, f, W may be NULL.
  */
 void ms_ewald_block_accumulate(const ms_nblock *blk, const double *e, const double *g,
                                unsigned flags, double *energy, double (*f)[3], double W[3][3]);
