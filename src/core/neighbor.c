@@ -150,12 +150,98 @@ static int floordiv(int a, int b) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* Small cells: for every pair (i, j) enumerate exactly the lattice translations that put j
+ * within the cutoff of i. In a frame where the lattice is lower triangular (Cholesky factor
+ * of the metric G = L L^T: a along x, b in the xy plane), the z component of
+ * (df + n)·L depends on n2 only, y on (n1, n2), x on all three, so the admissible n2, then n1,
+ * then n0 are intervals found row by row. This visits only images inside the sphere (plus a
+ * rounding margin), where the binned search would test (2m+1)^3 image cells per pair. */
+enum { EXACT_MAX_ATOMS = 160 };
+
+static int push_pair(ms_nlist *nl, sink *s, int i, int j, double dx, double dy, double dz,
+                     double r2, ms_err *err) {
+  if (r2 < nl->rmin) {
+    nl->rmin = r2;
+    nl->rmin_i = i;
+    nl->rmin_j = j;
+  }
+  int k = s->nblk++;
+  nl->blk_i[k] = i;
+  nl->blk_j[k] = j;
+  nl->blk_dx[k] = dx;
+  nl->blk_dy[k] = dy;
+  nl->blk_dz[k] = dz;
+  nl->blk_r2[k] = r2;
+  if (s->nblk == MS_NBLOCK) {
+    *err = flush(s);
+    return *err != MS_SUCCESS;
+  }
+  return 0;
+}
+
+static ms_err run_exact(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) {
+  const double (*L)[3] = (const double (*)[3])c->lattice;
+  double G[3][3];
+  for (int a = 0; a < 3; ++a)
+    for (int b = 0; b < 3; ++b) G[a][b] = L[a][0] * L[b][0] + L[a][1] * L[b][1] + L[a][2] * L[b][2];
+  double l00 = sqrt(G[0][0]);
+  double l10 = G[1][0] / l00, l11 = sqrt(G[1][1] - l10 * l10);
+  double l20 = G[2][0] / l00, l21 = (G[2][1] - l20 * l10) / l11;
+  double l22 = sqrt(G[2][2] - l20 * l20 - l21 * l21);
+  MS_CHECK(isfinite(l11) && isfinite(l22) && l11 > 0 && l22 > 0, MS_ERR_INPUT,
+           "cell is degenerate (lattice vectors nearly coplanar)");
+  const double rc2 = cutoff * cutoff;
+  const double eps = 1e-9 * (1.0 + cutoff);
+  ms_err err = MS_SUCCESS;
+  for (int i = 0; i < c->natoms; ++i)
+    for (int j = i; j < c->natoms; ++j) {
+      double df[3];
+      for (int k = 0; k < 3; ++k) {
+        double x = c->frac[j][k] - c->frac[i][k];
+        df[k] = x - floor(x + 0.5);
+      }
+      /* rotated-frame components of df·L and the original-frame vector */
+      double base[3];
+      for (int k = 0; k < 3; ++k) base[k] = df[0] * L[0][k] + df[1] * L[1][k] + df[2] * L[2][k];
+      int n2lo = (int)ceil((-cutoff - eps) / l22 - df[2]), n2hi = (int)floor((cutoff + eps) / l22 - df[2]);
+      for (int n2 = n2lo; n2 <= n2hi; ++n2) {
+        double f2 = df[2] + n2, z = f2 * l22;
+        double rem = rc2 - z * z;
+        if (rem < -eps) continue;
+        double ry = sqrt(rem > 0 ? rem : 0) + eps;
+        double y0 = f2 * l21;
+        int n1lo = (int)ceil((-ry - y0) / l11 - df[1]), n1hi = (int)floor((ry - y0) / l11 - df[1]);
+        for (int n1 = n1lo; n1 <= n1hi; ++n1) {
+          double f1 = df[1] + n1, y = f1 * l11 + y0;
+          double rem2 = rem - y * y;
+          if (rem2 < -eps) continue;
+          double rx = sqrt(rem2 > 0 ? rem2 : 0) + eps;
+          double x0 = f1 * l10 + f2 * l20;
+          int n0lo = (int)ceil((-rx - x0) / l00 - df[0]), n0hi = (int)floor((rx - x0) / l00 - df[0]);
+          for (int n0 = n0lo; n0 <= n0hi; ++n0) {
+            if (i == j && (n0 < 0 || (n0 == 0 && (n1 < 0 || (n1 == 0 && n2 <= 0))))) continue;
+            double dx = base[0] + n0 * L[0][0] + n1 * L[1][0] + n2 * L[2][0];
+            double dy = base[1] + n0 * L[0][1] + n1 * L[1][1] + n2 * L[2][1];
+            double dz = base[2] + n0 * L[0][2] + n1 * L[1][2] + n2 * L[2][2];
+            double r2 = dx * dx + dy * dy + dz * dz;
+            if (r2 > rc2 || r2 == 0.0) continue;
+            if (push_pair(nl, s, i, j, dx, dy, dz, r2, &err)) return err;
+          }
+        }
+      }
+    }
+  err = flush(s);
+  nl->rmin = sqrt(nl->rmin);
+  return err;
+}
+
 static ms_err run(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) {
   int nb[3], m[3];
   MS_CALL(prepare(nl, c, cutoff, nb, m));
   nl->cutoff = cutoff;
   nl->rmin = INFINITY;
   nl->rmin_i = nl->rmin_j = -1;
+  if (c->natoms <= EXACT_MAX_ATOMS) return run_exact(nl, c, cutoff, s);
   const double rc2 = cutoff * cutoff;
   const double (*L)[3] = (const double (*)[3])c->lattice;
   for (int b0 = 0; b0 < nb[0]; ++b0)

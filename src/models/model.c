@@ -53,6 +53,10 @@ ms_err ms_model_create_with(const ms_potential *pot, const ms_model_options *opt
   ms_ewald_params ep = m->opt.ewald;
   if (ep.accuracy <= 0) ep.accuracy = ms_potential_coulomb_accuracy(pot);
   if (ep.accuracy <= 0) ep.accuracy = 1e-8;
+  /* The neighbour pass must reach the short-range cutoff anyway, and the real-space Coulomb
+   * kernel evaluates every pair it is given: share that cutoff with Ewald, so alpha is set by
+   * it and the reciprocal sum shrinks instead of erfc being evaluated where it is negligible. */
+  if (ep.rcut <= 0 && ep.alpha <= 0 && m->opt.coulomb) ep.rcut = ms_potential_max_cutoff(pot);
   m->opt.ewald = ep;
   ms_nlist_init(&m->nl);
   ms_pair_table_init(&m->table);
