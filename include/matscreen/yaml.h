@@ -75,6 +75,9 @@ ms_err ms_ynode_doubles(const ms_ynode *node, const char *path, double *out, int
  */
 ms_err ms_ynode_check_unused(const ms_ynode *map, const char *path, const char *const *allowed);
 
+/** Like ms_ynode_check_unused() but through every nested mapping and sequence under @p node. */
+ms_err ms_ynode_check_unused_all(const ms_ynode *node, const char *path);
+
 /** Closest word to @p word in @p candidates (edit distance <= max(2, len/3)), or NULL. */
 const char *ms_suggest(const char *word, const char *const *candidates);
 

@@ -495,3 +495,9 @@ ms_err ms_ynode_check_unused(const ms_ynode *map, const char *path, const char *
   MS_CALL(check_unused_rec(map, path, allowed, 0, 1));
   return MS_SUCCESS;
 }
+
+ms_err ms_ynode_check_unused_all(const ms_ynode *node, const char *path) {
+  if (!node) return MS_SUCCESS;
+  MS_CALL(check_unused_rec(node, path, NULL, 1, 0));
+  return MS_SUCCESS;
+}

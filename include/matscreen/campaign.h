@@ -1,0 +1,114 @@
+/**
+ * @file campaign.h
+ * @brief The campaign configuration (YAML): what to search, how to narrow it, where to write.
+ *
+ * Conventions
+ * -----------
+ * - Schema (docs/campaign.md documents every key with type, default and unit):
+ *
+ *       campaign:  {name: STR, seed: INT, output: PATH, keep_rejected: all|counts}
+ *       potential: NAME|FILE  or  {name: NAME|FILE, accuracy: X, method: auto|direct|pme}
+ *       search:    [ {generator: NAME, ...generator options...}, ... ]
+ *       funnel:    [ {stage: NAME, ...stage options..., keep: {RULE: VALUE}}, ... ]
+ *       shortlist: {size: INT, acquisition: {kind: ucb|ei|greedy, kappa: X, diversity: X}}
+ *       lab_queue: {database: PATH, export: [nimo_csv, alabos_json]}
+ *
+ *   Stages run in the order given; the known stages are prefilter, single_point, relax, dedup,
+ *   hull. Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
+ *   max_energy_above_best_eV_per_atom (X, relative to the best of the same composition),
+ *   max_e_above_hull_eV_per_atom (X, hull stage).
+ * - Generator options and stage-specific options are kept as YAML nodes and validated by their
+ *   owners (the generator registry, the relaxer) through the positioned accessors of yaml.h;
+ *   this module checks the shape, the common keys and unknown keys, and fills defaults.
+ * - Every error is MS_ERR_INPUT with "FILE:LINE:COL: PATH: message"; unknown keys get a
+ *   did-you-mean. Parsing is deterministic, so ranks may parse the same text independently
+ *   (rank 0 reads the file and broadcasts the text: ms_campaign_load).
+ * - A campaign owns its YAML document; free it with ms_campaign_free().
+ */
+#ifndef MATSCREEN_CAMPAIGN_H
+#define MATSCREEN_CAMPAIGN_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "matscreen/error.h"
+#include "matscreen/yaml.h"
+
+#define MS_MAX_STAGES 16
+#define MS_MAX_SEARCH 32
+
+typedef enum {
+  MS_STAGE_PREFILTER = 0,
+  MS_STAGE_SINGLE_POINT,
+  MS_STAGE_RELAX,
+  MS_STAGE_DEDUP,
+  MS_STAGE_HULL,
+  MS_STAGE_COUNT_
+} ms_stage_kind;
+
+/** Keep rule of a stage; a NaN / 0 field means "not set". */
+typedef struct {
+  int64_t top_k;                 /**< keep the k lowest (0: unset) */
+  double top_fraction;           /**< keep the lowest fraction (0: unset) */
+  double max_energy_per_atom;    /**< eV/atom (NaN: unset) */
+  double max_above_best;         /**< eV/atom above the best of the same composition (NaN: unset) */
+  double max_e_above_hull;       /**< eV/atom (NaN: unset) */
+} ms_keep_rule;
+
+typedef struct {
+  ms_stage_kind kind;
+  const char *name;    /**< "single_point" */
+  ms_ynode *node;      /**< the whole stage mapping (for stage-specific options) */
+  ms_keep_rule keep;
+  int has_keep;
+} ms_stage;
+
+typedef struct {
+  const char *generator; /**< registry name */
+  ms_ynode *node;        /**< the whole search item (generator options) */
+} ms_search_item;
+
+typedef struct {
+  char *text;            /**< the YAML as given */
+  char *file;            /**< its file name (for messages) */
+  ms_ydoc *doc;
+  /* campaign: */
+  const char *name;
+  uint64_t seed;
+  const char *output;    /**< HDF5 output path (default NAME.h5) */
+  char output_default[320];
+  int keep_rejected_rows; /**< 1: a row per candidate; 0: counts only for rejected ones */
+  /* potential: */
+  const char *potential;
+  double accuracy;       /**< 0: the potential's recommendation */
+  const char *coulomb_method; /**< "auto", "direct", "pme" */
+  /* search and funnel */
+  int nsearch;
+  ms_search_item search[MS_MAX_SEARCH];
+  int nstages;
+  ms_stage stage[MS_MAX_STAGES];
+  /* shortlist and lab queue (validated shape only for now) */
+  ms_ynode *shortlist;
+  ms_ynode *lab_queue;
+  int64_t shortlist_size;
+} ms_campaign;
+
+/** Parse and validate a campaign from YAML text; @p name is used in messages. Not collective. */
+ms_err ms_campaign_parse(const char *text, size_t len, const char *name, ms_campaign **out);
+/**
+ * Collective: rank 0 reads @p path, the text is broadcast, every rank parses it; errors are
+ * agreed on (every rank returns the same code and message).
+ */
+ms_err ms_campaign_load(MPI_Comm comm, const char *path, ms_campaign **out);
+void ms_campaign_free(ms_campaign **c);
+/** Stage name ("single_point"); NULL if out of range. */
+const char *ms_stage_name(ms_stage_kind k);
+/**
+ * After every owner has read its options: report the first key that nobody read, with a
+ * did-you-mean (PETSc's -options_left as an error).
+ */
+ms_err ms_campaign_check_unused(ms_campaign *c);
+/** The resolved configuration as YAML text (defaults filled in); malloc'd, caller frees. */
+char *ms_campaign_resolved_yaml(const ms_campaign *c);
+
+#endif

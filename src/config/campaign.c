@@ -1,0 +1,441 @@
+/* Campaign YAML: shape, common keys, defaults and positioned errors (see campaign.h).
+ *
+ * What is checked here is what every campaign shares; generator and stage options belong to
+ * their owners, who read them from the kept nodes. Whatever nobody read is reported at the end
+ * by ms_campaign_check_unused(), so a misspelt option never silently falls back to a default. */
+#include "matscreen/campaign.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matscreen/data.h"
+
+static const char *const top_keys[] = {"campaign", "potential", "search", "funnel",
+                                       "shortlist", "lab_queue", NULL};
+static const char *const campaign_keys[] = {"name", "seed", "output", "keep_rejected", NULL};
+static const char *const potential_keys[] = {"name", "accuracy", "method", NULL};
+static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "relax",
+                                                             "dedup", "hull", NULL};
+static const char *const keep_keys[] = {"top_k", "top_fraction", "max_energy_per_atom_eV",
+                                        "max_energy_above_best_eV_per_atom",
+                                        "max_e_above_hull_eV_per_atom", NULL};
+
+const char *ms_stage_name(ms_stage_kind k) {
+  return (int)k >= 0 && k < MS_STAGE_COUNT_ ? stage_names[k] : NULL;
+}
+
+void ms_campaign_free(ms_campaign **cp) {
+  if (!cp || !*cp) return;
+  ms_campaign *c = *cp;
+  ms_ydoc_free(&c->doc);
+  free(c->text);
+  free(c->file);
+  free(c);
+  *cp = NULL;
+}
+
+/* A required mapping at @p key of @p parent (or NULL when absent and optional). */
+static ms_err get_map(ms_ynode *parent, const char *key, const char *path, int required,
+                      ms_ynode **out) {
+  ms_ynode *n = ms_ynode_get(parent, key);
+  *out = NULL;
+  if (!n || n->type == MS_YNULL) {
+    if (required) return ms_ynode_error(parent, path, "missing required key '%s'", key);
+    return MS_SUCCESS;
+  }
+  MS_CALL(ms_ynode_expect(n, MS_YMAP, path));
+  *out = n;
+  return MS_SUCCESS;
+}
+
+static int name_ok(const char *s) {
+  if (!*s) return 0;
+  for (; *s; ++s)
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '-' || *s == '_' || *s == '.'))
+      return 0;
+  return 1;
+}
+
+static ms_err parse_keep(ms_ynode *keep, const char *path, ms_stage *st) {
+  ms_keep_rule *k = &st->keep;
+  k->top_k = 0;
+  k->top_fraction = 0;
+  k->max_energy_per_atom = NAN;
+  k->max_above_best = NAN;
+  k->max_e_above_hull = NAN;
+  if (!keep) return MS_SUCCESS;
+  MS_CALL(ms_ynode_expect(keep, MS_YMAP, path));
+  MS_CHECK(keep->n > 0, MS_ERR_INPUT, "%s:%d:%d: %s: empty keep rule (give top_k, top_fraction, ...)",
+           keep->file, keep->line, keep->col, path);
+  st->has_keep = 1;
+  char sub[256];
+  ms_ynode *n;
+  int hull = st->kind == MS_STAGE_HULL;
+  if ((n = ms_ynode_get(keep, "top_k"))) {
+    long long v;
+    snprintf(sub, sizeof sub, "%s.top_k", path);
+    MS_CALL(ms_ynode_int(n, sub, &v));
+    if (v < 1) return ms_ynode_error(n, sub, "must be >= 1, got %lld", v);
+    k->top_k = v;
+  }
+  if ((n = ms_ynode_get(keep, "top_fraction"))) {
+    snprintf(sub, sizeof sub, "%s.top_fraction", path);
+    MS_CALL(ms_ynode_double(n, sub, &k->top_fraction));
+    if (!(k->top_fraction > 0 && k->top_fraction <= 1))
+      return ms_ynode_error(n, sub, "must be in (0, 1], got %g", k->top_fraction);
+  }
+  if ((n = ms_ynode_get(keep, "max_energy_per_atom_eV"))) {
+    snprintf(sub, sizeof sub, "%s.max_energy_per_atom_eV", path);
+    MS_CALL(ms_ynode_double(n, sub, &k->max_energy_per_atom));
+  }
+  if ((n = ms_ynode_get(keep, "max_energy_above_best_eV_per_atom"))) {
+    snprintf(sub, sizeof sub, "%s.max_energy_above_best_eV_per_atom", path);
+    MS_CALL(ms_ynode_double(n, sub, &k->max_above_best));
+    if (k->max_above_best < 0) return ms_ynode_error(n, sub, "must be >= 0 eV/atom, got %g", k->max_above_best);
+  }
+  if ((n = ms_ynode_get(keep, "max_e_above_hull_eV_per_atom"))) {
+    snprintf(sub, sizeof sub, "%s.max_e_above_hull_eV_per_atom", path);
+    if (!hull) return ms_ynode_error(n, sub, "only the hull stage has an energy above the hull");
+    MS_CALL(ms_ynode_double(n, sub, &k->max_e_above_hull));
+    if (k->max_e_above_hull < 0) return ms_ynode_error(n, sub, "must be >= 0 eV/atom, got %g", k->max_e_above_hull);
+  } else if (hull) {
+    /* hull stages only keep by distance to the hull */
+    if (k->top_k || k->top_fraction > 0 || !isnan(k->max_energy_per_atom) || !isnan(k->max_above_best))
+      return ms_ynode_error(keep, path, "the hull stage keeps by max_e_above_hull_eV_per_atom only");
+  }
+  MS_CALL(ms_ynode_check_unused(keep, path, keep_keys));
+  return MS_SUCCESS;
+}
+
+static ms_err parse(ms_campaign *c) {
+  ms_ynode *root = ms_ydoc_root(c->doc);
+  if (root->type == MS_YNULL)
+    MS_FAIL(MS_ERR_INPUT, "%s: the campaign file is empty", c->file);
+  MS_CALL(ms_ynode_expect(root, MS_YMAP, "the campaign file"));
+  /* Unknown top-level keys first: a misspelt section name would otherwise be reported as
+   * the correct one missing, with no hint at the typo. */
+  for (int k = 0; k < root->n; ++k) {
+    const char *key = root->keys[k]->value ? root->keys[k]->value : "";
+    int known = 0;
+    for (int q = 0; top_keys[q]; ++q) known |= strcmp(key, top_keys[q]) == 0;
+    if (known) continue;
+    const char *hint = ms_suggest(key, top_keys);
+    if (hint) return ms_ynode_error(root->keys[k], key, "unknown key (did you mean '%s'?)", hint);
+    return ms_ynode_error(root->keys[k], key,
+                          "unknown key (sections: campaign, potential, search, funnel, shortlist, lab_queue)");
+  }
+
+  /* campaign: */
+  ms_ynode *camp = NULL, *n;
+  MS_CALL(get_map(root, "campaign", "campaign", 1, &camp));
+  MS_CALL(ms_ynode_string(ms_ynode_get(camp, "name") ? ms_ynode_get(camp, "name") : camp,
+                          "campaign.name", &c->name));
+  if (!name_ok(c->name))
+    return ms_ynode_error(ms_ynode_get(camp, "name"), "campaign.name",
+                          "use letters, digits, '-', '_' and '.' only (it names files), got '%s'", c->name);
+  long long seed = 0;
+  if ((n = ms_ynode_get(camp, "seed"))) {
+    MS_CALL(ms_ynode_int(n, "campaign.seed", &seed));
+    if (seed < 0) return ms_ynode_error(n, "campaign.seed", "must be >= 0, got %lld", seed);
+  } else {
+    return ms_ynode_error(camp, "campaign", "missing required key 'seed' (results must be reproducible)");
+  }
+  c->seed = (uint64_t)seed;
+  c->output = NULL;
+  if ((n = ms_ynode_get(camp, "output"))) MS_CALL(ms_ynode_string(n, "campaign.output", &c->output));
+  if (!c->output) {
+    snprintf(c->output_default, sizeof c->output_default, "%s.h5", c->name);
+    c->output = c->output_default;
+  }
+  c->keep_rejected_rows = 1;
+  if ((n = ms_ynode_get(camp, "keep_rejected"))) {
+    const char *v;
+    MS_CALL(ms_ynode_string(n, "campaign.keep_rejected", &v));
+    if (strcmp(v, "all") == 0)
+      c->keep_rejected_rows = 1;
+    else if (strcmp(v, "counts") == 0)
+      c->keep_rejected_rows = 0;
+    else
+      return ms_ynode_error(n, "campaign.keep_rejected", "must be 'all' or 'counts', got '%s'", v);
+  }
+  MS_CALL(ms_ynode_check_unused(camp, "campaign", campaign_keys));
+
+  /* potential: NAME or {name, accuracy, method} */
+  ms_ynode *pot = ms_ynode_get(root, "potential");
+  if (!pot || pot->type == MS_YNULL) return ms_ynode_error(root, "", "missing required key 'potential'");
+  c->coulomb_method = "auto";
+  c->accuracy = 0;
+  if (pot->type == MS_YSCALAR) {
+    c->potential = pot->value;
+  } else {
+    MS_CALL(ms_ynode_expect(pot, MS_YMAP, "potential"));
+    if (!(n = ms_ynode_get(pot, "name"))) return ms_ynode_error(pot, "potential", "missing required key 'name'");
+    MS_CALL(ms_ynode_string(n, "potential.name", &c->potential));
+    if ((n = ms_ynode_get(pot, "accuracy"))) {
+      MS_CALL(ms_ynode_double(n, "potential.accuracy", &c->accuracy));
+      if (!(c->accuracy >= 1e-15 && c->accuracy <= 1e-2))
+        return ms_ynode_error(n, "potential.accuracy", "must be in [1e-15, 1e-2], got %g", c->accuracy);
+    }
+    if ((n = ms_ynode_get(pot, "method"))) {
+      MS_CALL(ms_ynode_string(n, "potential.method", &c->coulomb_method));
+      if (strcmp(c->coulomb_method, "auto") && strcmp(c->coulomb_method, "direct") &&
+          strcmp(c->coulomb_method, "pme"))
+        return ms_ynode_error(n, "potential.method", "must be auto, direct or pme, got '%s'", c->coulomb_method);
+    }
+    MS_CALL(ms_ynode_check_unused(pot, "potential", potential_keys));
+  }
+
+  /* search: a non-empty list of generators */
+  ms_ynode *search = ms_ynode_get(root, "search");
+  if (!search || search->type == MS_YNULL)
+    return ms_ynode_error(root, "", "missing required key 'search' (the generators of candidates)");
+  MS_CALL(ms_ynode_expect(search, MS_YSEQ, "search"));
+  if (search->n == 0) return ms_ynode_error(search, "search", "empty search space: give at least one generator");
+  MS_CHECK(search->n <= MS_MAX_SEARCH, MS_ERR_INPUT, "%s:%d:%d: search: at most %d generators",
+           search->file, search->line, search->col, MS_MAX_SEARCH);
+  for (int k = 0; k < search->n; ++k) {
+    char path[64];
+    snprintf(path, sizeof path, "search[%d]", k);
+    ms_ynode *it = search->items[k];
+    MS_CALL(ms_ynode_expect(it, MS_YMAP, path));
+    ms_ynode *g = ms_ynode_get(it, "generator");
+    if (!g) return ms_ynode_error(it, path, "missing required key 'generator'");
+    char gp[80];
+    snprintf(gp, sizeof gp, "%s.generator", path);
+    MS_CALL(ms_ynode_string(g, gp, &c->search[k].generator));
+    c->search[k].node = it;
+  }
+  c->nsearch = search->n;
+
+  /* funnel: stages in order, each known and at most once */
+  ms_ynode *funnel = ms_ynode_get(root, "funnel");
+  if (!funnel || funnel->type == MS_YNULL)
+    return ms_ynode_error(root, "", "missing required key 'funnel' (the stages to run)");
+  MS_CALL(ms_ynode_expect(funnel, MS_YSEQ, "funnel"));
+  if (funnel->n == 0) return ms_ynode_error(funnel, "funnel", "no stages given");
+  MS_CHECK(funnel->n <= MS_MAX_STAGES, MS_ERR_INPUT, "%s:%d:%d: funnel: at most %d stages",
+           funnel->file, funnel->line, funnel->col, MS_MAX_STAGES);
+  int seen[MS_STAGE_COUNT_] = {0};
+  int last = -1;
+  for (int k = 0; k < funnel->n; ++k) {
+    char path[64];
+    snprintf(path, sizeof path, "funnel[%d]", k);
+    ms_ynode *it = funnel->items[k];
+    MS_CALL(ms_ynode_expect(it, MS_YMAP, path));
+    ms_ynode *sn = ms_ynode_get(it, "stage");
+    if (!sn) return ms_ynode_error(it, path, "missing required key 'stage'");
+    char sp[80];
+    snprintf(sp, sizeof sp, "%s.stage", path);
+    const char *name;
+    MS_CALL(ms_ynode_string(sn, sp, &name));
+    int kind = -1;
+    for (int q = 0; q < MS_STAGE_COUNT_; ++q)
+      if (strcmp(name, stage_names[q]) == 0) kind = q;
+    if (kind < 0) {
+      const char *hint = ms_suggest(name, stage_names);
+      if (hint) return ms_ynode_error(sn, sp, "unknown stage '%s' (did you mean '%s'?)", name, hint);
+      return ms_ynode_error(sn, sp, "unknown stage '%s' (stages: prefilter, single_point, relax, dedup, hull)", name);
+    }
+    if (seen[kind]) return ms_ynode_error(sn, sp, "stage '%s' appears twice", name);
+    if (kind < last)
+      return ms_ynode_error(sn, sp, "stage '%s' must come before '%s' (order: prefilter, single_point, relax, dedup, hull)",
+                            name, stage_names[last]);
+    seen[kind] = 1;
+    last = kind;
+    ms_stage *st = &c->stage[k];
+    st->kind = (ms_stage_kind)kind;
+    st->name = stage_names[kind];
+    st->node = it;
+    char kp[80];
+    snprintf(kp, sizeof kp, "%s.keep", path);
+    ms_ynode *keep = ms_ynode_get(it, "keep");
+    if (keep && (kind == MS_STAGE_PREFILTER || kind == MS_STAGE_DEDUP))
+      return ms_ynode_error(keep, kp, "the %s stage has no keep rule (it keeps what passes)", name);
+    MS_CALL(parse_keep(keep, kp, st));
+  }
+  c->nstages = funnel->n;
+
+  /* shortlist: {size, acquisition} (the acquisition options are read by the shortlist stage) */
+  MS_CALL(get_map(root, "shortlist", "shortlist", 0, &c->shortlist));
+  c->shortlist_size = 0;
+  if (c->shortlist && (n = ms_ynode_get(c->shortlist, "size"))) {
+    long long v;
+    MS_CALL(ms_ynode_int(n, "shortlist.size", &v));
+    if (v < 1) return ms_ynode_error(n, "shortlist.size", "must be >= 1, got %lld", v);
+    c->shortlist_size = v;
+  }
+  MS_CALL(get_map(root, "lab_queue", "lab_queue", 0, &c->lab_queue));
+  MS_CALL(ms_ynode_check_unused(root, "", top_keys));
+  return MS_SUCCESS;
+}
+
+ms_err ms_campaign_parse(const char *text, size_t len, const char *name, ms_campaign **out) {
+  *out = NULL;
+  ms_campaign *c = NULL;
+  MS_CALL(MS_CALLOC(1, &c));
+  c->text = malloc(len + 1);
+  c->file = strdup(name);
+  if (!c->text || !c->file) {
+    ms_campaign_free(&c);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
+  memcpy(c->text, text, len);
+  c->text[len] = '\0';
+  ms_err e = ms_ydoc_parse(c->text, len, name, &c->doc);
+  if (e == MS_ERR_YAML) e = MS_ERR_INPUT; /* a syntax error is bad input like any other */
+  if (!e) e = parse(c);
+  if (e) {
+    ms_campaign_free(&c);
+    return ms__err_push(e, __FILE__, __LINE__, __func__);
+  }
+  *out = c;
+  return MS_SUCCESS;
+}
+
+ms_err ms_campaign_load(MPI_Comm comm, const char *path, ms_campaign **out) {
+  *out = NULL;
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  char *text = NULL;
+  size_t len = 0;
+  ms_err e = rank == 0 ? ms_read_file(path, &text, &len) : MS_SUCCESS;
+  MS_CALL(ms_err_agree(comm, e));
+  unsigned long long l = len;
+  MS_CALL_MPI(MPI_Bcast(&l, 1, MPI_UNSIGNED_LONG_LONG, 0, comm));
+  if (rank != 0) {
+    text = malloc((size_t)l + 1);
+    e = text ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  }
+  e = ms_err_agree(comm, e);
+  if (e) {
+    free(text);
+    return e;
+  }
+  /* Broadcast in pieces: MPI counts are ints. */
+  for (unsigned long long off = 0; off < l; off += 1u << 30) {
+    unsigned long long piece = l - off < (1u << 30) ? l - off : (1u << 30);
+    MPI_Bcast(text + off, (int)piece, MPI_CHAR, 0, comm);
+  }
+  text[l] = '\0';
+  e = ms_err_agree(comm, ms_campaign_parse(text, (size_t)l, path, out));
+  free(text);
+  if (e && *out) ms_campaign_free(out);
+  return e;
+}
+
+ms_err ms_campaign_check_unused(ms_campaign *c) {
+  MS_CALL(ms_ynode_check_unused_all(ms_ydoc_root(c->doc), ""));
+  return MS_SUCCESS;
+}
+
+/* ---- resolved YAML (flow style for nested option nodes) ---------------------------------- */
+
+typedef struct {
+  char *s;
+  size_t n, cap;
+} sbuf;
+
+static void put(sbuf *b, const char *t) {
+  size_t l = strlen(t);
+  if (b->n + l + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap * 2 : 1024;
+    while (cap < b->n + l + 1) cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (!s) return;
+    b->s = s;
+    b->cap = cap;
+  }
+  memcpy(b->s + b->n, t, l + 1);
+  b->n += l;
+}
+
+static void put_scalar(sbuf *b, const ms_ynode *n) {
+  if (!n || n->type == MS_YNULL) {
+    put(b, "null");
+    return;
+  }
+  /* Quote when the text would not read back as the same plain scalar. */
+  int plain = !n->quoted && n->value[0] && !strpbrk(n->value, ":#{}[],&*!|>'\"%@`\n") &&
+              n->value[0] != ' ' && n->value[0] != '-';
+  if (plain) {
+    put(b, n->value);
+    return;
+  }
+  put(b, "\"");
+  for (const char *p = n->value; *p; ++p) {
+    char one[3] = {*p, 0, 0};
+    if (*p == '"' || *p == '\\') {
+      one[0] = '\\';
+      one[1] = *p;
+    } else if (*p == '\n') {
+      one[0] = '\\';
+      one[1] = 'n';
+    }
+    put(b, one);
+  }
+  put(b, "\"");
+}
+
+static void put_flow(sbuf *b, const ms_ynode *n) {
+  if (!n || n->type == MS_YNULL || n->type == MS_YSCALAR) {
+    put_scalar(b, n);
+  } else if (n->type == MS_YSEQ) {
+    put(b, "[");
+    for (int k = 0; k < n->n; ++k) {
+      if (k) put(b, ", ");
+      put_flow(b, n->items[k]);
+    }
+    put(b, "]");
+  } else {
+    put(b, "{");
+    for (int k = 0; k < n->n; ++k) {
+      if (k) put(b, ", ");
+      put_scalar(b, n->keys[k]);
+      put(b, ": ");
+      put_flow(b, n->items[k]);
+    }
+    put(b, "}");
+  }
+}
+
+char *ms_campaign_resolved_yaml(const ms_campaign *c) {
+  sbuf b = {0};
+  char line[512];
+  put(&b, "# resolved by matscreen: defaults filled in\n");
+  snprintf(line, sizeof line, "campaign: {name: %s, seed: %llu, output: \"%s\", keep_rejected: %s}\n",
+           c->name, (unsigned long long)c->seed, c->output, c->keep_rejected_rows ? "all" : "counts");
+  put(&b, line);
+  if (c->accuracy > 0)
+    snprintf(line, sizeof line, "potential: {name: %s, accuracy: %g, method: %s}\n", c->potential,
+             c->accuracy, c->coulomb_method);
+  else
+    snprintf(line, sizeof line, "potential: {name: %s, method: %s}  # accuracy: the potential's\n",
+             c->potential, c->coulomb_method);
+  put(&b, line);
+  put(&b, "search:\n");
+  for (int k = 0; k < c->nsearch; ++k) {
+    put(&b, "  - ");
+    put_flow(&b, c->search[k].node);
+    put(&b, "\n");
+  }
+  put(&b, "funnel:\n");
+  for (int k = 0; k < c->nstages; ++k) {
+    put(&b, "  - ");
+    put_flow(&b, c->stage[k].node);
+    put(&b, "\n");
+  }
+  if (c->shortlist) {
+    put(&b, "shortlist: ");
+    put_flow(&b, c->shortlist);
+    put(&b, "\n");
+  }
+  if (c->lab_queue) {
+    put(&b, "lab_queue: ");
+    put_flow(&b, c->lab_queue);
+    put(&b, "\n");
+  }
+  return b.s;
+}
