@@ -50,6 +50,9 @@ typedef struct {
   int ws_atoms;
   double (*cart)[3];
   int *bin_head, *bin_next, nbins_alloc;
+  int ntrans, trans_cap;               /* small cells: candidate lattice translations */
+  double *tx, *ty, *tz;
+  unsigned char *tpos;                 /* translation is positive in lexicographic order */
   int blk_i[MS_NBLOCK], blk_j[MS_NBLOCK];
   double blk_dx[MS_NBLOCK], blk_dy[MS_NBLOCK], blk_dz[MS_NBLOCK], blk_r2[MS_NBLOCK];
   /* results of the last pass */

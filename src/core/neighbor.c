@@ -34,6 +34,10 @@ void ms_nlist_free(ms_nlist *nl) {
   free(nl->cart);
   free(nl->bin_head);
   free(nl->bin_next);
+  free(nl->tx);
+  free(nl->ty);
+  free(nl->tz);
+  free(nl->tpos);
   ms_nlist_init(nl);
 }
 
@@ -150,12 +154,14 @@ static int floordiv(int a, int b) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/* Small cells: for every pair (i, j) enumerate exactly the lattice translations that put j
- * within the cutoff of i. In a frame where the lattice is lower triangular (Cholesky factor
- * of the metric G = L L^T: a along x, b in the xy plane), the z component of
- * (df + n)·L depends on n2 only, y on (n1, n2), x on all three, so the admissible n2, then n1,
- * then n0 are intervals found row by row. This visits only images inside the sphere (plus a
- * rounding margin), where the binned search would test (2m+1)^3 image cells per pair. */
+/* Small cells: one list of candidate lattice translations T per structure, then every pair
+ * (i, j) tests d0 + T for all of them. With d0 = df·L and df wrapped into [-1/2, 1/2]^3,
+ * |d0| <= D = the longest half-diagonal of the cell, so every image within the cutoff has
+ * |T| <= cutoff + D: the list holds exactly the lattice vectors in that sphere. They are
+ * enumerated row by row in the frame where the lattice is lower triangular (Cholesky factor of
+ * the metric G = L L^T: the z component of n·L depends on n2 only, y on n1 and n2), so only
+ * vectors inside the sphere are visited. Each pair then costs a handful of flops per candidate,
+ * instead of a row search per pair. */
 enum { EXACT_MAX_ATOMS = 160 };
 
 static int push_pair(ms_nlist *nl, sink *s, int i, int j, double dx, double dy, double dz,
@@ -179,7 +185,7 @@ static int push_pair(ms_nlist *nl, sink *s, int i, int j, double dx, double dy, 
   return 0;
 }
 
-static ms_err run_exact(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) {
+static ms_err translations(ms_nlist *nl, const ms_cell *c, double radius) {
   const double (*L)[3] = (const double (*)[3])c->lattice;
   double G[3][3];
   for (int a = 0; a < 3; ++a)
@@ -190,8 +196,56 @@ static ms_err run_exact(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) 
   double l22 = sqrt(G[2][2] - l20 * l20 - l21 * l21);
   MS_CHECK(isfinite(l11) && isfinite(l22) && l11 > 0 && l22 > 0, MS_ERR_INPUT,
            "cell is degenerate (lattice vectors nearly coplanar)");
+  const double eps = 1e-9 * (1.0 + radius), r2max = radius * radius;
+  nl->ntrans = 0;
+  int n2max = (int)floor((radius + eps) / l22);
+  for (int n2 = -n2max; n2 <= n2max; ++n2) {
+    double z = n2 * l22, rem = r2max - z * z;
+    if (rem < -eps) continue;
+    double ry = sqrt(rem > 0 ? rem : 0) + eps, y0 = n2 * l21;
+    int n1lo = (int)ceil((-ry - y0) / l11), n1hi = (int)floor((ry - y0) / l11);
+    for (int n1 = n1lo; n1 <= n1hi; ++n1) {
+      double y = n1 * l11 + y0, rem2 = rem - y * y;
+      if (rem2 < -eps) continue;
+      double rx = sqrt(rem2 > 0 ? rem2 : 0) + eps, x0 = n1 * l10 + n2 * l20;
+      int n0lo = (int)ceil((-rx - x0) / l00), n0hi = (int)floor((rx - x0) / l00);
+      for (int n0 = n0lo; n0 <= n0hi; ++n0) {
+        if (nl->ntrans == nl->trans_cap) {
+          int cap = nl->trans_cap ? 2 * nl->trans_cap : 256;
+          MS_CHECK(cap < (1 << 26), MS_ERR_INPUT,
+                   "cell too small for cutoff %.3g Å: more than %d lattice images", radius, 1 << 25);
+          MS_CALL(MS_REALLOC((size_t)cap, &nl->tx));
+          MS_CALL(MS_REALLOC((size_t)cap, &nl->ty));
+          MS_CALL(MS_REALLOC((size_t)cap, &nl->tz));
+          MS_CALL(MS_REALLOC((size_t)cap, &nl->tpos));
+          nl->trans_cap = cap;
+        }
+        int t = nl->ntrans++;
+        nl->tx[t] = n0 * L[0][0] + n1 * L[1][0] + n2 * L[2][0];
+        nl->ty[t] = n0 * L[0][1] + n1 * L[1][1] + n2 * L[2][1];
+        nl->tz[t] = n0 * L[0][2] + n1 * L[1][2] + n2 * L[2][2];
+        nl->tpos[t] = n0 > 0 || (n0 == 0 && (n1 > 0 || (n1 == 0 && n2 > 0)));
+      }
+    }
+  }
+  return MS_SUCCESS;
+}
+
+static ms_err run_exact(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) {
+  const double (*L)[3] = (const double (*)[3])c->lattice;
+  /* D: the longest of the eight half-diagonals (+-1/2, +-1/2, +-1/2)·L */
+  double D = 0;
+  for (int corner = 0; corner < 4; ++corner) {
+    double f[3] = {0.5, corner & 1 ? 0.5 : -0.5, corner & 2 ? 0.5 : -0.5}, v[3];
+    for (int k = 0; k < 3; ++k) v[k] = f[0] * L[0][k] + f[1] * L[1][k] + f[2] * L[2][k];
+    double len = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+    if (len > D) D = len;
+  }
+  MS_CALL(translations(nl, c, cutoff + D));
   const double rc2 = cutoff * cutoff;
-  const double eps = 1e-9 * (1.0 + cutoff);
+  const int nt = nl->ntrans;
+  const double *tx = nl->tx, *ty = nl->ty, *tz = nl->tz;
+  const unsigned char *tpos = nl->tpos;
   ms_err err = MS_SUCCESS;
   for (int i = 0; i < c->natoms; ++i)
     for (int j = i; j < c->natoms; ++j) {
@@ -200,34 +254,16 @@ static ms_err run_exact(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) 
         double x = c->frac[j][k] - c->frac[i][k];
         df[k] = x - floor(x + 0.5);
       }
-      /* rotated-frame components of df·L and the original-frame vector */
-      double base[3];
-      for (int k = 0; k < 3; ++k) base[k] = df[0] * L[0][k] + df[1] * L[1][k] + df[2] * L[2][k];
-      int n2lo = (int)ceil((-cutoff - eps) / l22 - df[2]), n2hi = (int)floor((cutoff + eps) / l22 - df[2]);
-      for (int n2 = n2lo; n2 <= n2hi; ++n2) {
-        double f2 = df[2] + n2, z = f2 * l22;
-        double rem = rc2 - z * z;
-        if (rem < -eps) continue;
-        double ry = sqrt(rem > 0 ? rem : 0) + eps;
-        double y0 = f2 * l21;
-        int n1lo = (int)ceil((-ry - y0) / l11 - df[1]), n1hi = (int)floor((ry - y0) / l11 - df[1]);
-        for (int n1 = n1lo; n1 <= n1hi; ++n1) {
-          double f1 = df[1] + n1, y = f1 * l11 + y0;
-          double rem2 = rem - y * y;
-          if (rem2 < -eps) continue;
-          double rx = sqrt(rem2 > 0 ? rem2 : 0) + eps;
-          double x0 = f1 * l10 + f2 * l20;
-          int n0lo = (int)ceil((-rx - x0) / l00 - df[0]), n0hi = (int)floor((rx - x0) / l00 - df[0]);
-          for (int n0 = n0lo; n0 <= n0hi; ++n0) {
-            if (i == j && (n0 < 0 || (n0 == 0 && (n1 < 0 || (n1 == 0 && n2 <= 0))))) continue;
-            double dx = base[0] + n0 * L[0][0] + n1 * L[1][0] + n2 * L[2][0];
-            double dy = base[1] + n0 * L[0][1] + n1 * L[1][1] + n2 * L[2][1];
-            double dz = base[2] + n0 * L[0][2] + n1 * L[1][2] + n2 * L[2][2];
-            double r2 = dx * dx + dy * dy + dz * dz;
-            if (r2 > rc2 || r2 == 0.0) continue;
-            if (push_pair(nl, s, i, j, dx, dy, dz, r2, &err)) return err;
-          }
-        }
+      const double bx = df[0] * L[0][0] + df[1] * L[1][0] + df[2] * L[2][0];
+      const double by = df[0] * L[0][1] + df[1] * L[1][1] + df[2] * L[2][1];
+      const double bz = df[0] * L[0][2] + df[1] * L[1][2] + df[2] * L[2][2];
+      const int self = i == j;
+      for (int t = 0; t < nt; ++t) {
+        double dx = bx + tx[t], dy = by + ty[t], dz = bz + tz[t];
+        double r2 = dx * dx + dy * dy + dz * dz;
+        if (r2 > rc2 || r2 == 0.0) continue;
+        if (self && !tpos[t]) continue;
+        if (push_pair(nl, s, i, j, dx, dy, dz, r2, &err)) return err;
       }
     }
   err = flush(s);
