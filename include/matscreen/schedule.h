@@ -38,6 +38,11 @@ ms_err ms_sched_create(MPI_Comm comm, int64_t start, int64_t total, int64_t min_
  * error recorded; the caller must still agree on failure before its next collective call.
  */
 int ms_sched_next(ms_sched s, int64_t *first, int64_t *count);
+/**
+ * Not collective. Items handed out so far to all ranks (for progress reports); reads the shared
+ * counter once. Returns -1 on an MPI error.
+ */
+int64_t ms_sched_progress(ms_sched s);
 /** Collective. NULL-safe; sets *s = NULL. */
 void ms_sched_destroy(ms_sched *s);
 

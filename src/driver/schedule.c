@@ -88,6 +88,20 @@ int ms_sched_next(ms_sched s, int64_t *first, int64_t *count) {
   return 1;
 }
 
+int64_t ms_sched_progress(ms_sched s) {
+  int64_t dummy = 0, ticket = 0;
+  if (MPI_Fetch_and_op(&dummy, &ticket, MPI_INT64_T, 0, 0, MPI_NO_OP, s->win) != MPI_SUCCESS ||
+      MPI_Win_flush(0, s->win) != MPI_SUCCESS)
+    return -1;
+  /* Walking this rank's cursor up to the global ticket is harmless: its next claim can only
+   * return a ticket at least as large. */
+  while (s->cur_ticket < ticket && s->cur_pos < s->total) {
+    s->cur_pos += chunk_at(s, s->cur_pos);
+    s->cur_ticket++;
+  }
+  return s->cur_pos < s->total ? s->cur_pos : s->total;
+}
+
 void ms_sched_destroy(ms_sched *sp) {
   if (!sp || !*sp) return;
   ms_sched s = *sp;

@@ -1,0 +1,202 @@
+/* Global keep decisions between funnel stages (collective, deterministic, ties by id).
+ *
+ * The entries of a stage are spread over the ranks in any way (wherever they were computed);
+ * the decisions depend only on the multiset of (energy, id, formula), so any distribution and
+ * any number of ranks give the same survivors.
+ *
+ * Order of the rules: the absolute ones first (max_energy_per_atom_eV, then
+ * max_energy_above_best_eV_per_atom relative to the best entry of the same reduced formula),
+ * then top_k / top_fraction among what is left, ranked by (energy, id). The k-th entry is
+ * found by bisection over the 64-bit order-preserving image of the energies, then over the ids
+ * of the entries tied at that energy: 2 x 64 small Allreduces, no gathering of the entries. */
+#include "keep.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Order-preserving map of a double to an unsigned integer. */
+static uint64_t okey(double x) {
+  uint64_t b;
+  memcpy(&b, &x, sizeof b);
+  return (b >> 63) ? ~b : (b | 0x8000000000000000ULL);
+}
+
+typedef struct {
+  uint64_t key;
+  int64_t id;
+} kid;
+
+static int cmp_kid(const void *a, const void *b) {
+  const kid *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Number of local entries (sorted by key) with key <= K, or key < K when @p strict. */
+static int64_t count_le(const kid *v, int64_t n, uint64_t K, int strict) {
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    int64_t mid = (lo + hi) / 2;
+    int after = strict ? v[mid].key >= K : v[mid].key > K;
+    if (after) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+static int64_t count_tied_le(const kid *v, int64_t n, uint64_t K, int64_t I) {
+  int64_t c = 0;
+  /* entries with key == K are contiguous; binary search their range, then count ids <= I */
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    int64_t mid = (lo + hi) / 2;
+    if (v[mid].key >= K) hi = mid; else lo = mid + 1;
+  }
+  for (int64_t k = lo; k < n && v[k].key == K; ++k) c += v[k].id <= I;
+  return c;
+}
+
+typedef struct {
+  char formula[MS_KEEP_FORMULA];
+  double best;
+} fbest;
+
+static int cmp_fbest(const void *a, const void *b) {
+  return strcmp(((const fbest *)a)->formula, ((const fbest *)b)->formula);
+}
+
+/* Best (lowest) energy per formula over all ranks: local minima, all-gathered, merged. */
+static ms_err best_per_formula(MPI_Comm comm, int64_t n, const double *e,
+                               const char (*formula)[MS_KEEP_FORMULA], const unsigned char *keep,
+                               fbest **out, int64_t *nout) {
+  fbest *loc = calloc((size_t)n + 1, sizeof *loc);
+  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  int64_t m = 0;
+  for (int64_t k = 0; k < n; ++k)
+    if (keep[k]) {
+      memcpy(loc[m].formula, formula[k], MS_KEEP_FORMULA);
+      loc[m].best = e[k];
+      m++;
+    }
+  qsort(loc, (size_t)m, sizeof *loc, cmp_fbest);
+  int64_t u = 0;
+  for (int64_t k = 0; k < m; ++k) {
+    if (u > 0 && strcmp(loc[u - 1].formula, loc[k].formula) == 0) {
+      if (loc[k].best < loc[u - 1].best) loc[u - 1].best = loc[k].best;
+    } else {
+      loc[u++] = loc[k];
+    }
+  }
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  int mine = (int)(u * (int64_t)sizeof(fbest));
+  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+  if (!counts || !displs) {
+    free(loc);
+    free(counts);
+    free(displs);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
+  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm);
+  int64_t total = 0;
+  for (int r = 0; r < size; ++r) {
+    displs[r] = (int)total;
+    total += counts[r];
+  }
+  fbest *all = malloc((size_t)total + sizeof(fbest));
+  if (!all) {
+    free(loc);
+    free(counts);
+    free(displs);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
+  MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, comm);
+  free(loc);
+  free(counts);
+  free(displs);
+  int64_t na = total / (int64_t)sizeof(fbest);
+  qsort(all, (size_t)na, sizeof *all, cmp_fbest);
+  u = 0;
+  for (int64_t k = 0; k < na; ++k) {
+    if (u > 0 && strcmp(all[u - 1].formula, all[k].formula) == 0) {
+      if (all[k].best < all[u - 1].best) all[u - 1].best = all[k].best;
+    } else {
+      all[u++] = all[k];
+    }
+  }
+  *out = all;
+  *nout = u;
+  return MS_SUCCESS;
+}
+
+ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const double *e,
+                      const int64_t *id, const char (*formula)[MS_KEEP_FORMULA],
+                      unsigned char *keep) {
+  /* absolute threshold */
+  for (int64_t k = 0; k < n; ++k) {
+    if (!keep[k]) continue;
+    if (!isfinite(e[k])) keep[k] = 0;
+    else if (!isnan(rule->max_energy_per_atom) && e[k] > rule->max_energy_per_atom) keep[k] = 0;
+  }
+  /* relative to the best of the same composition */
+  if (!isnan(rule->max_above_best)) {
+    fbest *tab = NULL;
+    int64_t nt = 0;
+    MS_CALL(best_per_formula(comm, n, e, formula, keep, &tab, &nt));
+    for (int64_t k = 0; k < n; ++k) {
+      if (!keep[k]) continue;
+      fbest key;
+      memcpy(key.formula, formula[k], MS_KEEP_FORMULA);
+      fbest *hit = bsearch(&key, tab, (size_t)nt, sizeof *tab, cmp_fbest);
+      if (hit && e[k] > hit->best + rule->max_above_best) keep[k] = 0;
+    }
+    free(tab);
+  }
+  if (rule->top_k <= 0 && !(rule->top_fraction > 0)) return MS_SUCCESS;
+
+  /* top_k / top_fraction by (energy, id) */
+  kid *v = malloc(((size_t)n + 1) * sizeof *v);
+  MS_CHECK(v, MS_ERR_MEM, "out of memory");
+  int64_t m = 0;
+  for (int64_t k = 0; k < n; ++k)
+    if (keep[k]) v[m++] = (kid){okey(e[k]), id[k]};
+  qsort(v, (size_t)m, sizeof *v, cmp_kid);
+  long long lm = m, total = 0;
+  MPI_Allreduce(&lm, &total, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  long long want = rule->top_k > 0 ? rule->top_k : 0;
+  if (rule->top_fraction > 0) {
+    long long f = (long long)ceil(rule->top_fraction * (double)total - 1e-9);
+    if (want == 0 || f < want) want = f;
+  }
+  if (want >= total) {
+    free(v);
+    return MS_SUCCESS;
+  }
+  /* smallest K with count(key <= K) >= want */
+  uint64_t lo = 0, hi = UINT64_MAX;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    long long c = count_le(v, m, mid, 0), g = 0;
+    MPI_Allreduce(&c, &g, 1, MPI_LONG_LONG, MPI_SUM, comm);
+    if (g >= want) hi = mid; else lo = mid + 1;
+  }
+  uint64_t K = lo;
+  long long below = count_le(v, m, K, 1), gbelow = 0;
+  MPI_Allreduce(&below, &gbelow, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  long long need = want - gbelow; /* how many of the entries tied at K to keep, by id */
+  int64_t ilo = INT64_MIN, ihi = INT64_MAX;
+  while (ilo < ihi) {
+    int64_t mid = ilo + (int64_t)(((uint64_t)ihi - (uint64_t)ilo) / 2);
+    long long c = count_tied_le(v, m, K, mid), g = 0;
+    MPI_Allreduce(&c, &g, 1, MPI_LONG_LONG, MPI_SUM, comm);
+    if (g >= need) ihi = mid; else ilo = mid + 1;
+  }
+  int64_t I = ilo;
+  free(v);
+  for (int64_t k = 0; k < n; ++k) {
+    if (!keep[k]) continue;
+    uint64_t key = okey(e[k]);
+    if (key > K || (key == K && id[k] > I)) keep[k] = 0;
+  }
+  return MS_SUCCESS;
+}
