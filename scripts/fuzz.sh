@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets of the structure readers with clang and run them.
+#
+# usage: scripts/fuzz.sh [cif|poscar|extxyz|all] [SECONDS]      (defaults: all, 60)
+#
+# The first run configures build-fuzz/ (or $FUZZ_BUILD_DIR) with
+#   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
+# and coverage instrumentation (-fsanitize=fuzzer-no-link) of the whole library; the targets
+# themselves link with -fsanitize=fuzzer. New inputs are kept in build-fuzz/fuzz-work/T/corpus
+# (the checked-in seeds in tests/fuzz/corpus/T are only read). A crash leaves its input in
+# build-fuzz/fuzz-work/T/artifacts/; copy it to tests/data/bad/ as bad_T_fuzz_NAME.EXT with a
+# line in tests/data/bad/structures.expected, so it stays a regression test once fixed.
+# Needs clang and libclang-rt-dev (Debian: apt-get install clang libclang-rt-14-dev).
+set -euo pipefail
+
+target=${1:-all}
+seconds=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+
+case "$target" in
+  all) targets=(cif poscar extxyz) ;;
+  cif | poscar | extxyz) targets=("$target") ;;
+  *)
+    echo "usage: $0 [cif|poscar|extxyz|all] [SECONDS]" >&2
+    exit 1
+    ;;
+esac
+if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
+  echo "$0: SECONDS must be a whole number, got '$seconds'" >&2
+  exit 1
+fi
+command -v clang >/dev/null || {
+  echo "$0: clang not found (apt-get install clang libclang-rt-14-dev)" >&2
+  exit 1
+}
+
+if [[ ! -f "$build/build.ninja" ]]; then
+  CC=clang meson setup "$build" "$root" -Dfuzz=true -Dbuildtype=debugoptimized \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args="-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer"
+fi
+ninja -C "$build" -j2 $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}")
+
+# Leaks in one-time initialisation (element table) are reachable, not leaks; anything else
+# is reported. UBSan findings abort so that libFuzzer records them.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+status=0
+for t in "${targets[@]}"; do
+  work="$build/fuzz-work/$t"
+  mkdir -p "$work/corpus" "$work/artifacts"
+  echo "== fuzz_$t for ${seconds}s =="
+  if ! "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -dict="$root/tests/fuzz/$t.dict" -artifact_prefix="$work/artifacts/" \
+    -print_final_stats=1 "$work/corpus" "$root/tests/fuzz/corpus/$t"; then
+    echo "fuzz_$t found a problem; inputs in $work/artifacts/" >&2
+    status=1
+  fi
+done
+exit $status
