@@ -839,6 +839,14 @@ static void print_summary(const ms_funnel_summary *sum, int size) {
 /* Everything every rank needs before the first candidate; agreed on before returning. */
 static ms_err setup(run_ctx *x, ms_campaign *c) {
   ms_err e = ms_potential_load(c->potential, &x->pot);
+  if (e == MS_ERR_INPUT || e == MS_ERR_FILE) {
+    /* Point at the campaign key as well as at the potential's own problem. */
+    ms_ynode *pn = ms_ynode_get(ms_ydoc_root(c->doc), "potential");
+    if (pn && pn->type == MS_YMAP) pn = ms_ynode_get(pn, "name");
+    char msg[900];
+    snprintf(msg, sizeof msg, "%s", ms_err_message());
+    e = ms_ynode_error(pn, "potential", "%s", msg);
+  }
   if (!e) {
     ms_model_options mo;
     ms_model_options_default(&mo);
