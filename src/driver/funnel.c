@@ -343,6 +343,7 @@ static ms_err phase_a(run_ctx *x, ms_record_vec *recs, const ms_funnel_options *
           r.reject_stage = x->st[MS_STAGE_SINGLE_POINT].index + 1;
         }
         busy_sp += MPI_Wtime() - t1;
+        r.sp_time_s = MPI_Wtime() - t0;
         if (r.status != MS_STATUS_OK && !x->camp->keep_rejected_rows) continue;
       }
       r.stage_reached = 0;
@@ -695,6 +696,7 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
     COLS(rec[k].relax_status >= 0 ? ms_status_name((ms_status)rec[k].relax_status) : "", "relax_status");
     COL32(rec[k].relax_iterations, "relax_iterations");
     COLD(rec[k].relax_time_s, "relax_time_s");
+    COLD(rec[k].sp_time_s, "single_point_time_s");
     COLD(rec[k].e_above_hull, "e_above_hull_eV_per_atom");
     COL64(rec[k].duplicate_of, "duplicate_of");
   }

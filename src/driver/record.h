@@ -21,6 +21,7 @@ typedef struct {
   double e_relaxed;         /* relaxed energy per atom (eV/atom), NaN if not relaxed */
   double e_above_hull;      /* eV/atom, NaN if not computed */
   double relax_time_s;      /* wall time of the relaxation */
+  double sp_time_s;         /* wall time of building + single point (with the volume scan) */
   int32_t item;             /* index in search: */
   int32_t status;           /* ms_status of the last stage it went through */
   int32_t stage_reached;    /* number of funnel stages passed (kept by) */
