@@ -49,7 +49,17 @@ const ms_command *ms_app_commands(int *count);
 int ms_cmd_info(int argc, char **argv);
 int ms_cmd_convert(int argc, char **argv);
 int ms_cmd_energy(int argc, char **argv);
+int ms_cmd_run(int argc, char **argv);
+int ms_cmd_check(int argc, char **argv);
+extern const char ms_usage_run[];
+extern const char ms_usage_check[];
 extern const char ms_usage_energy[];
+int ms_cmd_relax(int argc, char **argv);
+extern const char ms_usage_relax[];
+int ms_cmd_match(int argc, char **argv);
+extern const char ms_usage_match[];
+int ms_cmd_hull(int argc, char **argv);
+extern const char ms_usage_hull[];
 
 extern const char ms_usage_info[];
 
@@ -66,6 +76,10 @@ typedef struct {
 const ms_info_topic *ms_info_topics(int *count);
 int ms_info_models(int argc, char **argv, int json);
 int ms_info_potentials(int argc, char **argv, int json);
+int ms_info_prototypes(int argc, char **argv, int json);
+int ms_info_generators(int argc, char **argv, int json);
+int ms_cmd_generate(int argc, char **argv);
+extern const char ms_usage_generate[];
 extern const char ms_usage_convert[];
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "app.h"
 #include "matscreen/log.h"
+#include "matscreen/relax.h"
 #include "matscreen/species.h"
 #include "ms_config.h"
 
@@ -20,11 +21,22 @@ static int cmd_help(int argc, char **argv);
 
 static const ms_command commands[] = {
     {"help", cmd_help, "show help for matscreen or one of its commands", usage_help},
+    {"run", ms_cmd_run, "run a screening campaign (the MPI funnel) and write its HDF5 output",
+     ms_usage_run},
+    {"check", ms_cmd_check, "validate a campaign, count its candidates, estimate its cost",
+     ms_usage_check},
     {"info", ms_cmd_info, "list built-in data: elements, species (ions and radii)", ms_usage_info},
     {"convert", ms_cmd_convert, "convert a structure file between CIF, POSCAR and extxyz",
      ms_usage_convert},
     {"energy", ms_cmd_energy, "energy, forces and stress of structures with a rigid-ion potential",
      ms_usage_energy},
+    {"relax", ms_cmd_relax, "relax positions and cell with PETSc TAO (rigid-ion potential)",
+     ms_usage_relax},
+    {"match", ms_cmd_match, "compare two structures (pymatgen StructureMatcher semantics), or group duplicates",
+     ms_usage_match},
+    {"hull", ms_cmd_hull, "energies above the convex hull, formation energies, decompositions", ms_usage_hull},
+    {"generate", ms_cmd_generate, "write candidates of a campaign's search space to structure files",
+     ms_usage_generate},
 };
 
 const ms_command *ms_app_commands(int *count) {
@@ -149,6 +161,8 @@ int main(int argc, char **argv) {
   int global = code;
   MPI_Allreduce(&code, &global, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   ms_elements_unload();
+  /* PETSc is started lazily by the relaxation code (relax.h); it must end before MPI. */
+  ms_petsc_finalize();
   MPI_Finalize();
   return global;
 }

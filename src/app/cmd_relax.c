@@ -1,0 +1,526 @@
+/* `matscreen relax STRUCTURE... --potential NAME|FILE`: relax positions (and cell) with TAO.
+ *
+ * Like `energy`: every structure of every file is relaxed in one process, dealt round-robin
+ * to the ranks (structure k on rank k mod size; every rank reads the files itself), and rank 0
+ * prints the results in input order. Each rank owns one model and one relaxer, reused for all
+ * its structures. `time_s` is the wall time of the relaxation alone.
+ *
+ * A relaxation that does not converge (step limit, failed line search, explosion, collapse,
+ * NaN) is a status in the output, not an error: the exit code stays 0. An uncovered species is
+ * an input error (exit 1) after the results of the structures before it.
+ *
+ * `-o OUT` writes the returned structures (every status; the start structure when it could
+ * not be relaxed) to one file, in input order; the other ranks send theirs to rank 0. */
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "json.h"
+#include "matscreen/io.h"
+#include "matscreen/log.h"
+#include "matscreen/model.h"
+#include "matscreen/relax.h"
+
+const char ms_usage_relax[] =
+    "usage: matscreen relax STRUCTURE [STRUCTURE...] --potential NAME|FILE [options]\n"
+    "\n"
+    "Relax the positions (and the cell) of each structure with a rigid-ion potential, using a\n"
+    "PETSc TAO minimiser (default: limited-memory BFGS). The objective is the energy, or the\n"
+    "enthalpy E + P V with --pressure. A multi-frame extxyz or several files are relaxed one\n"
+    "structure after another; under mpirun the structures are shared among the ranks.\n"
+    "\n"
+    "options:\n"
+    "  --potential NAME|FILE  built-in potential (see 'matscreen info potentials') or a YAML file\n"
+    "  --cell MODE            fixed (positions only), iso (volume), aniso (three lattice\n"
+    "                         lengths), full (all six strain components; default)\n"
+    "  --fmax X               converged when every atom's force is below X eV/Å (default 0.01)\n"
+    "  --smax X               ... and the residual stress is below X GPa (default 0.05)\n"
+    "  --etol X               also converged when a step changes the energy by less than\n"
+    "                         X eV/atom (default: not used)\n"
+    "  --pressure P           external pressure in GPa (default 0)\n"
+    "  --max-steps N          iteration limit (default 1000); status max_steps beyond it\n"
+    "  --symmetrize           symmetrise forces and stress with the start's space group (spglib)\n"
+    "  --symprec X            symmetry tolerance in Å (default 1e-5)\n"
+    "  --accuracy X           relative accuracy of the electrostatics (default: the potential's)\n"
+    "  --method auto|direct|pme  electrostatics method\n"
+    "  --no-coulomb           short-range terms only\n"
+    "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
+    "  -o OUT                 write the relaxed structures (format from the extension; a\n"
+    "                         multi-frame extxyz or a multi-block CIF for several)\n"
+    "  --json                 one JSON object per structure and line: status, converged,\n"
+    "                         iterations, energy_evaluations, initial_energy_eV, energy_eV,\n"
+    "                         energy_per_atom_eV, enthalpy_eV, forces_eV_per_A, stress_GPa,\n"
+    "                         fmax_eV_per_A, smax_GPa, lattice_A, species, frac_positions,\n"
+    "                         positions_A, volume_A3, time_s\n"
+    "  --petsc-options STR    PETSc options, e.g. \"-relax_tao_type bncg\"; options starting with\n"
+    "                         -relax_ may also be given directly (-relax_tao_type bncg): the\n"
+    "                         next argument is taken as the value unless it starts with '-' or\n"
+    "                         is an existing file (e.g. -relax_tao_monitor, -relax_tao_view).\n"
+    "                         The L-BFGS memory only through --petsc-options:\n"
+    "                         \"-tao_lmvm_mat_lmvm_hist_size 30\" (default 20)\n"
+    "\n"
+    "Statuses: converged, max_steps, line_search_failed, exploded (volume, a length or a width\n"
+    "beyond its bound), collapsed (a pair inside a catastrophe guard), nan, overlap, bad_cell.\n"
+    "\n"
+    "examples:\n"
+    "  matscreen relax SrTiO3.cif --potential bush1994 -o SrTiO3_relaxed.cif\n"
+    "  mpirun -n 4 matscreen relax candidates.extxyz --potential bush1994 --cell full \\\n"
+    "      --fmax 0.001 --json -o relaxed.extxyz > relaxed.jsonl\n";
+
+typedef struct {
+  const char *file;
+  int frame;
+} item;
+
+static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c,
+                          const ms_relax_result *r, const char *potential,
+                          const ms_relax_options *o) {
+  char formula[128] = "?";
+  if (ms_cell_formula(c, 0, formula, sizeof formula)) ms_err_clear();
+  int n = c->natoms;
+  int conv = r->status == MS_STATUS_CONVERGED;
+  if (json) {
+    ms_jb_raw(b, "{");
+    ms_jb_key(b, "file", 1);
+    ms_jb_str(b, it->file);
+    ms_jb_key(b, "frame", 0);
+    ms_jb_printf(b, "%d", it->frame);
+    ms_jb_key(b, "label", 0);
+    ms_jb_str(b, c->label);
+    ms_jb_key(b, "formula", 0);
+    ms_jb_str(b, formula);
+    ms_jb_key(b, "natoms", 0);
+    ms_jb_printf(b, "%d", n);
+    ms_jb_key(b, "potential", 0);
+    ms_jb_str(b, potential);
+    ms_jb_key(b, "cell", 0);
+    ms_jb_str(b, ms_relax_cell_name(o->cell));
+    ms_jb_key(b, "pressure_GPa", 0);
+    ms_jb_num(b, o->pressure);
+    ms_jb_key(b, "status", 0);
+    ms_jb_str(b, ms_status_name(r->status));
+    ms_jb_key(b, "converged", 0);
+    ms_jb_raw(b, conv ? "true" : "false");
+    ms_jb_key(b, "detail", 0);
+    ms_jb_str(b, r->detail);
+    ms_jb_key(b, "iterations", 0);
+    ms_jb_printf(b, "%d", r->iterations);
+    ms_jb_key(b, "energy_evaluations", 0);
+    ms_jb_printf(b, "%d", r->evaluations);
+    ms_jb_key(b, "initial_energy_eV", 0);
+    ms_jb_num(b, r->energy_initial);
+    ms_jb_key(b, "energy_eV", 0);
+    ms_jb_num(b, r->energy);
+    ms_jb_key(b, "energy_per_atom_eV", 0);
+    ms_jb_num(b, r->energy / n);
+    ms_jb_key(b, "enthalpy_eV", 0);
+    ms_jb_num(b, r->enthalpy);
+    ms_jb_key(b, "fmax_eV_per_A", 0);
+    ms_jb_num(b, r->fmax);
+    ms_jb_key(b, "smax_GPa", 0);
+    ms_jb_num(b, r->smax);
+    ms_jb_key(b, "forces_eV_per_A", 0);
+    ms_jb_rows3(b, (const double (*)[3])r->forces, n);
+    ms_jb_key(b, "stress_GPa", 0);
+    ms_jb_nums(b, r->stress_GPa, 6);
+    ms_jb_key(b, "lattice_A", 0);
+    ms_jb_rows3(b, (const double (*)[3])c->lattice, 3);
+    ms_jb_key(b, "volume_A3", 0);
+    ms_jb_num(b, ms_cell_volume(c));
+    ms_jb_key(b, "initial_volume_A3", 0);
+    ms_jb_num(b, r->volume_initial);
+    ms_jb_key(b, "species", 0);
+    ms_jb_raw(b, "[");
+    for (int i = 0; i < n; ++i) {
+      char sp[32];
+      ms_species_format(&c->species[c->kind[i]], sp, sizeof sp);
+      if (i) ms_jb_raw(b, ", ");
+      ms_jb_str(b, sp);
+    }
+    ms_jb_raw(b, "]");
+    ms_jb_key(b, "frac_positions", 0);
+    ms_jb_rows3(b, (const double (*)[3])c->frac, n);
+    ms_jb_key(b, "positions_A", 0);
+    ms_jb_raw(b, "[");
+    for (int i = 0; i < n; ++i) {
+      double p[3];
+      ms_cell_site_cart(c, i, p);
+      if (i) ms_jb_raw(b, ", ");
+      ms_jb_nums(b, p, 3);
+    }
+    ms_jb_raw(b, "]");
+    ms_jb_key(b, "symmetry_operations", 0);
+    ms_jb_printf(b, "%d", r->nsym);
+    ms_jb_key(b, "tao_reason", 0);
+    ms_jb_str(b, r->tao_reason_name);
+    ms_jb_key(b, "time_s", 0);
+    ms_jb_num(b, r->time_s);
+    ms_jb_raw(b, "}\n");
+    return;
+  }
+  double abc[3], ang[3];
+  ms_cell_parameters(c, abc, ang);
+  ms_jb_printf(b, "%s", it->file);
+  if (it->frame > 0 || c->label[0]) ms_jb_printf(b, " [frame %d%s%s]", it->frame, c->label[0] ? ": " : "", c->label);
+  ms_jb_printf(b, "\n  formula           %s (%d atoms), potential %s, cell %s", formula, n, potential,
+               ms_relax_cell_name(o->cell));
+  if (o->pressure != 0) ms_jb_printf(b, ", pressure %g GPa", o->pressure);
+  ms_jb_printf(b, "\n  status            %s%s%s\n", ms_status_name(r->status), r->detail[0] ? ": " : "", r->detail);
+  ms_jb_printf(b, "  steps             %d iterations, %d energy evaluations, %.3f ms\n", r->iterations,
+               r->evaluations, r->time_s * 1e3);
+  ms_jb_printf(b, "  energy            %.10f eV -> %.10f eV  (%.10f eV/atom)\n", r->energy_initial,
+               r->energy, r->energy / n);
+  if (o->pressure != 0) ms_jb_printf(b, "  enthalpy          %.10f eV\n", r->enthalpy);
+  ms_jb_printf(b, "  residuals         max |force| %.3g eV/Å, stress %.3g GPa\n", r->fmax, r->smax);
+  ms_jb_printf(b, "  stress (GPa)      xx %.6f  yy %.6f  zz %.6f  yz %.6f  xz %.6f  xy %.6f\n",
+               r->stress_GPa[0], r->stress_GPa[1], r->stress_GPa[2], r->stress_GPa[3],
+               r->stress_GPa[4], r->stress_GPa[5]);
+  ms_jb_printf(b, "  cell              a %.6f  b %.6f  c %.6f Å  alpha %.4f  beta %.4f  gamma %.4f  V %.4f Å^3\n",
+               abc[0], abc[1], abc[2], ang[0], ang[1], ang[2], ms_cell_volume(c));
+}
+
+/* Append a PETSc option (and its value) to a growing option string. */
+static int add_petsc_option(char **s, size_t *len, const char *text) {
+  size_t need = strlen(text) + 2;
+  char *t = realloc(*s, *len + need + 1);
+  if (!t) return 1;
+  *s = t;
+  if (*len) t[(*len)++] = ' ';
+  memcpy(t + *len, text, need - 2);
+  *len += need - 2;
+  t[*len] = '\0';
+  return 0;
+}
+
+/* A token that can be the value of a preceding -relax_ option: not an option itself (except a
+ * negative number) and not an existing file, so that a flag without a value
+ * (-relax_tao_monitor) does not swallow the structure file after it. */
+static int is_value(const char *a) {
+  if (a[0] != '-') return access(a, F_OK) != 0;
+  char *end = NULL;
+  strtod(a, &end);
+  return end != a && *end == '\0';
+}
+
+int ms_cmd_relax(int argc, char **argv) {
+  const char *potential = NULL, *method = NULL, *outpath = NULL;
+  double accuracy = 0;
+  int json = 0, coulomb = 1;
+  ms_format fmt = MS_FORMAT_AUTO;
+  ms_relax_options ro;
+  ms_relax_options_default(&ro);
+  char *petsc = NULL;
+  size_t petsc_len = 0;
+  const char **files = calloc((size_t)argc, sizeof *files);
+  int nfiles = 0;
+  if (!files) return ms_app_report(ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  for (int i = 1; i < argc; ++i) {
+    const char *a = argv[i];
+    const char *v = NULL;
+    double d = 0;
+    if (ms_app_opt_is(a, "--potential", "-p")) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
+      potential = v;
+    } else if (ms_app_opt_is(a, "--cell", NULL)) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
+      if (ms_relax_cell_from_name(v, &ro.cell)) {
+        ms_app_usage_error("relax", "--cell: %s", ms_err_message());
+        ms_err_clear();
+        goto usage;
+      }
+    } else if (ms_app_opt_is(a, "--fmax", NULL) || ms_app_opt_is(a, "--smax", NULL) ||
+               ms_app_opt_is(a, "--etol", NULL) || ms_app_opt_is(a, "--pressure", NULL) ||
+               ms_app_opt_is(a, "--symprec", NULL) || ms_app_opt_is(a, "--accuracy", NULL) ||
+               ms_app_opt_is(a, "--max-steps", NULL)) {
+      char name[32];
+      snprintf(name, sizeof name, "%.*s", (int)strcspn(a, "="), a);
+      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
+      if (ms_app_parse_double("relax", name, v, &d)) goto usage;
+      int bad = 0;
+      if (!strcmp(name, "--fmax")) bad = !(d > 0), ro.fmax = d;
+      if (!strcmp(name, "--smax")) bad = !(d > 0), ro.smax = d;
+      if (!strcmp(name, "--etol")) bad = !(d >= 0), ro.etol = d;
+      if (!strcmp(name, "--pressure")) bad = !(fabs(d) <= 1e4), ro.pressure = d;
+      if (!strcmp(name, "--symprec")) bad = !(d > 0 && d < 1), ro.symprec = d;
+      if (!strcmp(name, "--accuracy")) bad = !(d >= 1e-15 && d <= 1e-2), accuracy = d;
+      if (!strcmp(name, "--max-steps")) bad = !(d >= 0 && d <= 1e8 && d == floor(d)), ro.max_steps = (int)d;
+      if (bad) {
+        ms_app_usage_error("relax", "%s: value %s is out of range (fmax, smax > 0; etol >= 0; "
+                           "|pressure| <= 1e4 GPa; 0 < symprec < 1; 1e-15 <= accuracy <= 1e-2; "
+                           "max-steps a whole number >= 0)", name, v);
+        goto usage;
+      }
+    } else if (ms_app_opt_is(a, "--method", NULL)) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
+      method = v;
+      if (strcmp(v, "auto") && strcmp(v, "direct") && strcmp(v, "pme")) {
+        ms_app_usage_error("relax", "--method must be auto, direct or pme, got '%s'", v);
+        goto usage;
+      }
+    } else if (ms_app_opt_is(a, "--format", NULL)) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
+      if (ms_format_from_name(v, &fmt)) {
+        ms_app_usage_error("relax", "%s", ms_err_message());
+        ms_err_clear();
+        goto usage;
+      }
+    } else if (ms_app_opt_is(a, "-o", "--output")) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
+      outpath = v;
+    } else if (ms_app_opt_is(a, "--petsc-options", NULL)) {
+      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
+      if (add_petsc_option(&petsc, &petsc_len, v)) goto oom;
+    } else if (strncmp(a, "-relax_", 7) == 0) {
+      if (add_petsc_option(&petsc, &petsc_len, a)) goto oom;
+      if (i + 1 < argc && is_value(argv[i + 1]))
+        if (add_petsc_option(&petsc, &petsc_len, argv[++i])) goto oom;
+    } else if (strcmp(a, "--json") == 0) {
+      json = 1;
+    } else if (strcmp(a, "--symmetrize") == 0) {
+      ro.symmetrize = 1;
+    } else if (strcmp(a, "--no-coulomb") == 0) {
+      coulomb = 0;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      ms_app_usage_error("relax", "unknown option '%s'", a);
+      goto usage;
+    } else {
+      files[nfiles++] = a;
+    }
+  }
+  if (nfiles == 0) {
+    ms_app_usage_error("relax", "no structure file given");
+    goto usage;
+  }
+  if (!potential) {
+    ms_app_usage_error("relax", "--potential NAME|FILE is required (see 'matscreen info potentials')");
+    goto usage;
+  }
+  ro.petsc_options = petsc;
+
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  ms_model_options mo;
+  ms_model_options_default(&mo);
+  mo.coulomb = coulomb;
+  if (accuracy > 0) mo.ewald.accuracy = accuracy;
+  if (method) mo.ewald.method = strcmp(method, "direct") == 0 ? MS_EWALD_DIRECT
+                                : strcmp(method, "pme") == 0  ? MS_EWALD_PME
+                                                              : MS_EWALD_AUTO;
+  ms_model model = NULL;
+  ms_relax relax = NULL;
+  ms_err e = ms_err_agree(MPI_COMM_WORLD, ms_model_create(potential, &mo, &model));
+  /* A bad PETSc option (e.g. an unknown TAO type) fails here, identically on every rank. */
+  if (!e) {
+    ms_err ce = ms_relax_create(model, &ro, &relax);
+    if (ce == MS_ERR_PETSC && petsc) {
+      char msg[768];
+      snprintf(msg, sizeof msg, "%s", ms_err_message());
+      ce = ms__err_set(MS_ERR_USAGE, __FILE__, __LINE__, __func__,
+                       "relax: PETSc options '%s' were not accepted: %s", petsc, msg);
+    }
+    e = ms_err_agree(MPI_COMM_WORLD, ce);
+  }
+  if (e) {
+    ms_model_destroy(&model);
+    free(files);
+    free(petsc);
+    return ms_app_report(e);
+  }
+  const char *pot_name = ms_potential_name(ms_model_potential(model));
+  if (rank == 0 && !json)
+    ms_log_verbose("relax: TAO type %s, cell %s, fmax %g eV/Å, smax %g GPa\n", ms_relax_tao_type(relax),
+                   ms_relax_cell_name(ro.cell), ro.fmax, ro.smax);
+
+  ms_cell_list *lists = calloc((size_t)nfiles, sizeof *lists);
+  e = lists ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  for (int f = 0; f < nfiles && !e; ++f) {
+    ms_cell_list_init(&lists[f]);
+    e = ms_structure_read(files[f], fmt, &lists[f]);
+  }
+  e = ms_err_agree(MPI_COMM_WORLD, e);
+  long total = 0;
+  for (int f = 0; f < nfiles && !e; ++f) total += lists[f].n;
+
+  /* Relax my share; remember the first failure (by global index) and its message. */
+  ms_jbuf out;
+  ms_jb_init(&out);
+  long *mine_len = NULL, nmine = 0;
+  double *geo = NULL; /* relaxed lattice + fractional coordinates of my structures, for -o */
+  long ngeo = 0;
+  long fail_index = total;
+  ms_err fail_code = MS_SUCCESS;
+  char fail_msg[1024] = "";
+  if (!e) {
+    long mine_atoms = 0, k = 0;
+    for (int f = 0; f < nfiles; ++f)
+      for (int fr = 0; fr < lists[f].n; ++fr, ++k)
+        if (k % size == rank) mine_atoms += 9 + 3 * (long)lists[f].cells[fr].natoms;
+    mine_len = calloc((size_t)(total / size + 2), sizeof *mine_len);
+    geo = outpath ? malloc(sizeof(double) * (size_t)(mine_atoms + 1)) : NULL;
+    double (*forces)[3] = NULL;
+    int fcap = 0;
+    k = 0;
+    for (int f = 0; f < nfiles && fail_index == total; ++f)
+      for (int fr = 0; fr < lists[f].n; ++fr, ++k) {
+        if (k % size != rank) continue;
+        ms_cell *c = &lists[f].cells[fr];
+        if (c->natoms > fcap) {
+          free(forces);
+          fcap = c->natoms;
+          forces = calloc((size_t)fcap, sizeof *forces);
+        }
+        if (!forces || !mine_len || (outpath && !geo)) {
+          fail_index = k;
+          fail_code = MS_ERR_MEM;
+          snprintf(fail_msg, sizeof fail_msg, "out of memory");
+          break;
+        }
+        ms_relax_result r;
+        r.forces = forces;
+        ms_err ce = ms_relax_run(relax, c, &r);
+        if (ce) {
+          fail_index = k;
+          fail_code = ce;
+          snprintf(fail_msg, sizeof fail_msg, "%s: %s", files[f], ms_err_message());
+          break;
+        }
+        size_t before = out.n;
+        item it = {files[f], fr};
+        format_result(&out, json, &it, c, &r, pot_name, &ro);
+        mine_len[nmine++] = (long)(out.n - before);
+        if (geo) {
+          memcpy(geo + ngeo, c->lattice, sizeof c->lattice);
+          memcpy(geo + ngeo + 9, c->frac, sizeof(double[3]) * (size_t)c->natoms);
+          ngeo += 9 + 3 * (long)c->natoms;
+        }
+      }
+    free(forces);
+    if (out.oom) {
+      fail_index = 0;
+      fail_code = MS_ERR_MEM;
+      snprintf(fail_msg, sizeof fail_msg, "out of memory formatting results");
+    }
+  }
+
+  /* Gather the texts (and geometries) to rank 0 and print them in input order, up to the
+   * first failure. */
+  if (!e) {
+    long first_fail = total;
+    MPI_Allreduce(&fail_index, &first_fail, 1, MPI_LONG, MPI_MIN, MPI_COMM_WORLD);
+    int *counts = NULL, *displs = NULL, *nitems = NULL, *idispl = NULL, *gcounts = NULL, *gdispl = NULL;
+    long *all_len = NULL;
+    char *all = NULL;
+    double *allgeo = NULL;
+    int mylen = (int)out.n, myn = (int)nmine, myg = (int)ngeo;
+    if (rank == 0) {
+      counts = calloc((size_t)size, sizeof *counts);
+      displs = calloc((size_t)size, sizeof *displs);
+      nitems = calloc((size_t)size, sizeof *nitems);
+      idispl = calloc((size_t)size, sizeof *idispl);
+      gcounts = calloc((size_t)size, sizeof *gcounts);
+      gdispl = calloc((size_t)size, sizeof *gdispl);
+    }
+    MPI_Gather(&mylen, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Gather(&myn, 1, MPI_INT, nitems, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Gather(&myg, 1, MPI_INT, gcounts, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    long tot_chars = 0, tot_items = 0, tot_geo = 0;
+    if (rank == 0) {
+      for (int q = 0; q < size; ++q) {
+        displs[q] = (int)tot_chars;
+        idispl[q] = (int)tot_items;
+        gdispl[q] = (int)tot_geo;
+        tot_chars += counts[q];
+        tot_items += nitems[q];
+        tot_geo += gcounts[q];
+      }
+      all = malloc((size_t)tot_chars + 1);
+      all_len = calloc((size_t)tot_items + 1, sizeof *all_len);
+      allgeo = malloc(sizeof(double) * (size_t)(tot_geo + 1));
+    }
+    MPI_Gatherv(out.s ? out.s : "", mylen, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Gatherv(mine_len ? mine_len : &nmine, myn, MPI_LONG, all_len, nitems, idispl, MPI_LONG, 0,
+                MPI_COMM_WORLD);
+    double dummy = 0;
+    MPI_Gatherv(geo ? geo : &dummy, myg, MPI_DOUBLE, allgeo, gcounts, gdispl, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    ms_err werr = MS_SUCCESS;
+    if (rank == 0 && all && all_len) {
+      /* structure k lives on rank k % size as its (k / size)-th item */
+      long *pos = calloc((size_t)size, sizeof *pos);
+      long *gpos = calloc((size_t)size, sizeof *gpos);
+      int *next = calloc((size_t)size, sizeof *next);
+      ms_cell *cells = outpath ? calloc((size_t)total + 1, sizeof *cells) : NULL;
+      for (int q = 0; q < size && pos && gpos; ++q) {
+        pos[q] = displs[q];
+        gpos[q] = gdispl[q];
+      }
+      long k = 0;
+      for (int f = 0; f < nfiles && pos && gpos && next; ++f)
+        for (int fr = 0; fr < lists[f].n && k < first_fail; ++fr, ++k) {
+          int q = (int)(k % size);
+          long len = all_len[idispl[q] + next[q]++];
+          fwrite(all + pos[q], 1, (size_t)len, stdout);
+          pos[q] += len;
+          ms_cell *c = &lists[f].cells[fr];
+          if (outpath && allgeo) {
+            /* rank 0 relaxed its own in place; the others' geometries come from the gather */
+            memcpy(c->lattice, allgeo + gpos[q], sizeof c->lattice);
+            memcpy(c->frac, allgeo + gpos[q] + 9, sizeof(double[3]) * (size_t)c->natoms);
+            gpos[q] += 9 + 3 * (long)c->natoms;
+            if (cells) cells[k] = *c; /* shallow: the lists keep ownership */
+          }
+        }
+      fflush(stdout);
+      if (outpath && first_fail == total) {
+        if (!cells || !allgeo)
+          werr = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+        else
+          werr = ms_structure_write(outpath, MS_FORMAT_AUTO, cells, (int)total);
+      }
+      free(cells);
+      free(pos);
+      free(gpos);
+      free(next);
+    }
+    free(counts);
+    free(displs);
+    free(nitems);
+    free(idispl);
+    free(gcounts);
+    free(gdispl);
+    free(all);
+    free(all_len);
+    free(allgeo);
+    /* The rank that owns the first failing structure reports it; rank 0 a failed write. */
+    ms_err local = werr;
+    if (first_fail < total && fail_index == first_fail) {
+      local = fail_code;
+      ms__err_set(fail_code, __FILE__, __LINE__, __func__, "%s", fail_msg);
+    }
+    e = ms_err_agree(MPI_COMM_WORLD, local);
+  }
+  ms_jb_free(&out);
+  free(mine_len);
+  free(geo);
+  for (int f = 0; f < nfiles && lists; ++f) ms_cell_list_free(&lists[f]);
+  free(lists);
+  ms_relax_destroy(&relax);
+  ms_model_destroy(&model);
+  free(files);
+  free(petsc);
+  return ms_app_report(e);
+
+oom:
+  free(files);
+  free(petsc);
+  return ms_app_report(ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+usage:
+  free(files);
+  free(petsc);
+  return 1;
+}
