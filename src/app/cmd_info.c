@@ -27,6 +27,9 @@ static const ms_info_topic topics[] = {
      ms_info_models, ""},
     {"potentials", "built-in potential sets, or one set's parameters and citations",
      ms_info_potentials, "[NAME]"},
+    {"prototypes", "the prototype library (structure types), or one prototype's sites",
+     ms_info_prototypes, "[NAME]"},
+    {"generators", "candidate generators and their parameters", ms_info_generators, "[NAME]"},
 };
 
 const ms_info_topic *ms_info_topics(int *count) {

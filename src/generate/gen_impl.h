@@ -1,0 +1,59 @@
+/* Internals shared by the generators and the prefilters (not installed). */
+#ifndef MS_GEN_IMPL_H
+#define MS_GEN_IMPL_H
+
+#include <stdint.h>
+
+#include "matscreen/generator.h"
+#include "matscreen/species.h"
+#include "matscreen/yaml.h"
+
+#define MS__GEN_MAX_SPECIES 8
+
+/* The built-in generator records (generators.def). */
+#define MS_GENERATOR(name) extern const ms_generator_info ms__generator_##name;
+#include "generators.def"
+#undef MS_GENERATOR
+
+/* A composition: species with oxidation states and counts per formula unit. */
+typedef struct {
+  int n;
+  ms_species sp[MS__GEN_MAX_SPECIES];
+  int count[MS__GEN_MAX_SPECIES];
+  char formula[64]; /* as written */
+} ms__composition;
+
+/* Parse "SrTiO3", "Ba2MgWO6" (element symbols and integer counts, no parentheses) at @p node.
+ * Oxidation states: @p ox_by_Z[Z] when has_ox_by_Z[Z], otherwise guessed from the elements'
+ * common oxidation states (a unique neutral assignment with anions more electronegative than
+ * cations), else an error asking for `oxidation_states`. */
+ms_err ms__composition_parse(const ms_ynode *node, const char *path, const int *ox_by_Z,
+                             const unsigned char *has_ox_by_Z, ms__composition *c);
+
+/* Shannon ionic radius of an ion at coordination @p cn (nearest tabulated CN); MS_ERR_INPUT
+ * naming the ion when it has no oxidation state or no radius. */
+ms_err ms__ion_radius(const ms_species *sp, int cn, double *r);
+
+/* Default minimum separation (Å) of two ions from radii (docs/generation.md):
+ *   opposite signs or two anions: factor * (r_a + r_b);
+ *   two cations: factor * (r_a + r_b + 2 r_x) / sqrt(2), r_x = @p anion_radius (the pair's
+ *   typical distance across a shared anion), or factor * (r_a + r_b) when anion_radius <= 0.
+ * Radii: Shannon ionic radii at CN 6. */
+double ms__pair_min_separation(const ms_species *a, double ra, const ms_species *b, double rb,
+                               double anion_radius, double factor);
+
+/* YAML helpers: positioned errors with "PATH.key". */
+ms_err ms__y_int(ms_ynode *map, const char *key, const char *path, long long lo, long long hi,
+                 long long *out, int *found);
+ms_err ms__y_double(ms_ynode *map, const char *key, const char *path, double lo, double hi,
+                    double *out, int *found);
+/* A scalar or [min, max] of integers in lo..hi with min <= max. */
+ms_err ms__y_int_range(ms_ynode *map, const char *key, const char *path, long long lo, long long hi,
+                       long long out[2], int *found);
+/* Parse an ion ("Ti4+") at @p node; it must have an oxidation state. */
+ms_err ms__y_ion(const ms_ynode *node, const char *path, ms_species *out);
+
+/* splitmix64: the finaliser used to derive item seeds. */
+uint64_t ms__splitmix64(uint64_t x);
+
+#endif

@@ -1,0 +1,773 @@
+/* Generators prototype_substitution and partial_substitution.
+ *
+ * prototype_substitution: every assignment of one ion per site label, for every listed
+ * prototype. Candidates that are not charge neutral are never counted, and assignments that a
+ * symmetry of the structure type maps onto each other (labels listed together under
+ * `equivalent_labels` in the prototype file, e.g. B and Bp of the double perovskite) are
+ * counted once. Ids are decoded without building anything:
+ *   - each group of equivalent labels is one "digit" whose values are the canonical tuples of
+ *     ions (the tuple that is lexicographically smallest, by (Z, oxidation state), among its
+ *     permutations that the label lists allow); a label in no group is a group of one;
+ *   - a table need[j][q] counts the ways to fill digits j.. with total charge q (dynamic
+ *     programming over the digits), so the number of neutral candidates is need[0][0] and the
+ *     i-th one is found digit by digit (mixed radix skipping non-neutral branches).
+ * Cost per id: sum of the digits' sizes; memory: digits x charge range.
+ *
+ * partial_substitution (SAPS-like ordered substitution): one prototype with one ion per label,
+ * in the primitive or conventional cell, optionally a supercell; k of the n sites of a label
+ * (optionally of one Wyckoff site) are replaced by another ion, one candidate per
+ * symmetry-distinct arrangement (ordering.h), for each listed k whose result is neutral. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gen_impl.h"
+#include "matscreen/ordering.h"
+#include "matscreen/prototype.h"
+
+#define MAX_IONS 64
+#define MAX_LABELS 16
+#define MAX_PROTOS 64
+
+/* ---- shared parsing ---------------------------------------------------------------------- */
+
+typedef struct {
+  int nlabels;
+  char name[MAX_LABELS][16];
+  int nions[MAX_LABELS];
+  ms_species ion[MAX_LABELS][MAX_IONS];
+  int used[MAX_LABELS];
+  ms_ynode *node[MAX_LABELS];
+} label_ions;
+
+static ms_err parse_sites(ms_ynode *item, const char *path, int single, label_ions *li) {
+  memset(li, 0, sizeof *li);
+  char sub[160];
+  snprintf(sub, sizeof sub, "%s.sites", path);
+  ms_ynode *s = ms_ynode_get(item, "sites");
+  if (!s)
+    return ms_ynode_error(item, path,
+                          "missing required key 'sites' (label -> %s, e.g. "
+                          "{A: %s, X: %s})",
+                          single ? "ion" : "list of ions", single ? "Sr2+" : "[Sr2+, Ba2+]",
+                          single ? "O2-" : "[O2-]");
+  MS_CALL(ms_ynode_expect(s, MS_YMAP, sub));
+  if (s->n > MAX_LABELS) return ms_ynode_error(s, sub, "at most %d labels", MAX_LABELS);
+  for (int k = 0; k < s->n; ++k) {
+    s->used[k] = 1;
+    char lp[192];
+    snprintf(lp, sizeof lp, "%s.%s", sub, s->keys[k]->value);
+    if (strlen(s->keys[k]->value) >= sizeof li->name[0])
+      return ms_ynode_error(s->keys[k], lp, "label too long");
+    snprintf(li->name[k], sizeof li->name[k], "%s", s->keys[k]->value);
+    li->node[k] = s->items[k];
+    ms_ynode *v = s->items[k];
+    if (v->type == MS_YSCALAR) {
+      MS_CALL(ms__y_ion(v, lp, &li->ion[k][0]));
+      li->nions[k] = 1;
+    } else {
+      if (single) return ms_ynode_error(v, lp, "must be one ion (e.g. 'Ti4+')");
+      MS_CALL(ms_ynode_expect(v, MS_YSEQ, lp));
+      if (v->n < 1 || v->n > MAX_IONS) return ms_ynode_error(v, lp, "give 1..%d ions", MAX_IONS);
+      for (int j = 0; j < v->n; ++j) {
+        char ip[224];
+        snprintf(ip, sizeof ip, "%s[%d]", lp, j);
+        MS_CALL(ms__y_ion(v->items[j], ip, &li->ion[k][j]));
+        for (int q = 0; q < j; ++q)
+          if (ms_species_equal(&li->ion[k][q], &li->ion[k][j]))
+            return ms_ynode_error(v->items[j], ip, "ion listed twice");
+      }
+      li->nions[k] = v->n;
+    }
+  }
+  li->nlabels = s->n;
+  return MS_SUCCESS;
+}
+
+static int find_label(const label_ions *li, const char *name) {
+  for (int k = 0; k < li->nlabels; ++k)
+    if (strcmp(li->name[k], name) == 0) return k;
+  return -1;
+}
+
+static ms_err parse_cell_options(ms_ynode *item, const char *path, ms_proto_build_options *o) {
+  ms_proto_build_options_default(o);
+  o->primitive = 1;
+  char sub[160];
+  ms_ynode *n = ms_ynode_get(item, "cell");
+  if (n) {
+    snprintf(sub, sizeof sub, "%s.cell", path);
+    const char *t;
+    MS_CALL(ms_ynode_string(n, sub, &t));
+    if (strcmp(t, "primitive") == 0)
+      o->primitive = 1;
+    else if (strcmp(t, "conventional") == 0)
+      o->primitive = 0;
+    else
+      return ms_ynode_error(n, sub, "must be 'primitive' or 'conventional', got '%s'", t);
+  }
+  n = ms_ynode_get(item, "lattice");
+  if (n) {
+    snprintf(sub, sizeof sub, "%s.lattice", path);
+    const char *t;
+    MS_CALL(ms_ynode_string(n, sub, &t));
+    if (strcmp(t, "radii") == 0)
+      o->lattice = MS_PROTO_LATTICE_RADII;
+    else if (strcmp(t, "reference") == 0)
+      o->lattice = MS_PROTO_LATTICE_REFERENCE;
+    else
+      return ms_ynode_error(n, sub, "must be 'radii' or 'reference', got '%s'", t);
+  }
+  return MS_SUCCESS;
+}
+
+static ms_err load_prototype(const ms_ynode *node, const char *path, ms_prototype **p) {
+  const char *name;
+  MS_CALL(ms_ynode_string(node, path, &name));
+  if (ms_prototype_load(name, p) != MS_SUCCESS) {
+    char msg[1200];
+    snprintf(msg, sizeof msg, "%s", ms_err_message());
+    ms_err_clear();
+    return ms_ynode_error(node, path, "%s", msg);
+  }
+  return MS_SUCCESS;
+}
+
+/* ---- prototype_substitution -------------------------------------------------------------- */
+
+typedef struct {
+  int nlab;
+  int lab[4]; /* prototype label indices */
+  int cfg[4]; /* index into the label_ions table per label */
+  int ntuple;
+  int (*tuple)[4]; /* ion index per label */
+  long *charge;    /* per tuple, e per conventional cell */
+} digit;
+
+typedef struct {
+  ms_prototype *proto;
+  int ndig;
+  digit dig[MS_PROTO_MAX_LABELS];
+  long qmin, qmax; /* a range holding every partial charge sum */
+  int64_t *need;   /* (ndig + 1) x (qmax - qmin + 1) */
+  int64_t count;
+} proto_space;
+
+typedef struct {
+  label_ions li;
+  ms_proto_build_options bopt;
+  int nproto;
+  proto_space ps[MAX_PROTOS];
+  int64_t offset[MAX_PROTOS + 1];
+} subst_data;
+
+static void subst_destroy(void *d) {
+  subst_data *s = d;
+  if (!s) return;
+  for (int p = 0; p < s->nproto; ++p) {
+    proto_space *ps = &s->ps[p];
+    for (int j = 0; j < ps->ndig; ++j) {
+      free(ps->dig[j].tuple);
+      free(ps->dig[j].charge);
+    }
+    free(ps->need);
+    ms_prototype_free(&ps->proto);
+  }
+  free(s);
+}
+
+static int ion_cmp(const ms_species *a, const ms_species *b) {
+  if (a->Z != b->Z) return a->Z < b->Z ? -1 : 1;
+  if (a->ox != b->ox) return a->ox < b->ox ? -1 : 1;
+  return 0;
+}
+
+/* Canonical tuples of one digit (see the file comment). */
+static ms_err make_digit(const label_ions *li, digit *d) {
+  int total = 1;
+  for (int a = 0; a < d->nlab; ++a) total *= li->nions[d->cfg[a]];
+  MS_CALL(MS_CALLOC((size_t)total, &d->tuple));
+  MS_CALL(MS_CALLOC((size_t)total, &d->charge));
+  for (int t = 0; t < total; ++t) {
+    int idx[4], r = t;
+    for (int a = d->nlab - 1; a >= 0; --a) {
+      idx[a] = r % li->nions[d->cfg[a]];
+      r /= li->nions[d->cfg[a]];
+    }
+    const ms_species *sp[4];
+    for (int a = 0; a < d->nlab; ++a) sp[a] = &li->ion[d->cfg[a]][idx[a]];
+    /* Every permutation of the group's labels (heap's algorithm would do; m <= 4 so all 24
+     * orderings are listed by brute force over index maps). */
+    int canonical = 1, m = d->nlab;
+    int pidx[4];
+    for (int code = 0; code < 256 && canonical; ++code) {
+      int used = 0, ok = 1;
+      for (int a = 0; a < m; ++a) {
+        pidx[a] = (code >> (2 * a)) & 3;
+        if (pidx[a] >= m || (used >> pidx[a]) & 1) ok = 0;
+        used |= 1 << (pidx[a] & 3);
+      }
+      if (!ok) continue;
+      /* Permuted assignment: label a gets the ion of label pidx[a]; allowed if that ion is in
+       * label a's list. */
+      int allowed = 1;
+      for (int a = 0; a < m && allowed; ++a) {
+        int found = 0;
+        for (int j = 0; j < li->nions[d->cfg[a]] && !found; ++j)
+          found = ms_species_equal(&li->ion[d->cfg[a]][j], sp[pidx[a]]);
+        allowed = found;
+      }
+      if (!allowed) continue;
+      for (int a = 0; a < m; ++a) {
+        int c = ion_cmp(sp[pidx[a]], sp[a]);
+        if (c < 0) {
+          canonical = 0;
+          break;
+        }
+        if (c > 0) break;
+      }
+    }
+    if (!canonical) continue;
+    /* The charge is filled in by the caller, which knows the label counts. */
+    memcpy(d->tuple[d->ntuple++], idx, sizeof idx);
+  }
+  return MS_SUCCESS;
+}
+
+static ms_err build_space(subst_data *s, proto_space *ps, const ms_ynode *pnode,
+                          const char *ppath) {
+  ms_prototype *p = ps->proto;
+  int nl = ms_prototype_nlabels(p);
+  int cfg_of[MS_PROTO_MAX_LABELS];
+  for (int l = 0; l < nl; ++l) {
+    cfg_of[l] = find_label(&s->li, ms_prototype_label(p, l));
+    if (cfg_of[l] < 0)
+      return ms_ynode_error(pnode, ppath,
+                            "prototype '%s' (%s) has site label '%s' but sites gives no ions "
+                            "for it",
+                            ms_prototype_name(p), ms_prototype_formula(p),
+                            ms_prototype_label(p, l));
+    s->li.used[cfg_of[l]] = 1;
+  }
+  int in_group[MS_PROTO_MAX_LABELS] = {0};
+  ps->ndig = 0;
+  for (int g = 0; g < ms_prototype_nequiv(p); ++g) {
+    const int *labs;
+    int m = ms_prototype_equiv(p, g, &labs);
+    digit *d = &ps->dig[ps->ndig++];
+    d->nlab = m;
+    for (int a = 0; a < m; ++a) {
+      d->lab[a] = labs[a];
+      d->cfg[a] = cfg_of[labs[a]];
+      in_group[labs[a]] = 1;
+    }
+  }
+  for (int l = 0; l < nl; ++l) {
+    if (in_group[l]) continue;
+    digit *d = &ps->dig[ps->ndig++];
+    d->nlab = 1;
+    d->lab[0] = l;
+    d->cfg[0] = cfg_of[l];
+  }
+  /* Order the digits by label so ids read like "first label most significant". */
+  for (int a = 1; a < ps->ndig; ++a) {
+    digit t = ps->dig[a];
+    int b = a - 1;
+    while (b >= 0 && ps->dig[b].lab[0] > t.lab[0]) {
+      ps->dig[b + 1] = ps->dig[b];
+      --b;
+    }
+    ps->dig[b + 1] = t;
+  }
+  ps->qmin = ps->qmax = 0;
+  for (int j = 0; j < ps->ndig; ++j) {
+    digit *d = &ps->dig[j];
+    MS_CALL(make_digit(&s->li, d));
+    long lo = 0, hi = 0;
+    for (int t = 0; t < d->ntuple; ++t) {
+      long q = 0;
+      for (int a = 0; a < d->nlab; ++a)
+        q += (long)ms_prototype_label_count(p, d->lab[a]) *
+             (long)s->li.ion[d->cfg[a]][d->tuple[t][a]].ox;
+      d->charge[t] = q;
+      if (t == 0 || q < lo) lo = q;
+      if (t == 0 || q > hi) hi = q;
+    }
+    /* Every partial sum over a suffix of the digits lies in [sum min(lo, 0), sum max(hi, 0)]. */
+    ps->qmin += lo < 0 ? lo : 0;
+    ps->qmax += hi > 0 ? hi : 0;
+  }
+  /* need[j][q]: ways for digits j..ndig-1 to sum to charge q (q in qmin..qmax). */
+  long range = ps->qmax - ps->qmin + 1;
+  MS_CHECK(range < 100000, MS_ERR_INPUT, "prototype %s: charge range too large",
+           ms_prototype_name(p));
+  MS_CALL(MS_CALLOC((size_t)(ps->ndig + 1) * (size_t)range, &ps->need));
+  int64_t *need = ps->need;
+  if (0 >= ps->qmin && 0 <= ps->qmax) need[(size_t)ps->ndig * range + (0 - ps->qmin)] = 1;
+  for (int j = ps->ndig - 1; j >= 0; --j) {
+    const digit *d = &ps->dig[j];
+    for (long q = ps->qmin; q <= ps->qmax; ++q) {
+      int64_t sum = 0;
+      for (int t = 0; t < d->ntuple; ++t) {
+        long r = q - d->charge[t];
+        if (r < ps->qmin || r > ps->qmax) continue;
+        int64_t v = need[(size_t)(j + 1) * range + (r - ps->qmin)];
+        MS_CHECK(sum <= INT64_MAX - v, MS_ERR_INPUT, "prototype %s: more than 2^63 candidates",
+                 ms_prototype_name(p));
+        sum += v;
+      }
+      need[(size_t)j * range + (q - ps->qmin)] = sum;
+    }
+  }
+  ps->count = (0 >= ps->qmin && 0 <= ps->qmax) ? need[0 - ps->qmin] : 0;
+  return MS_SUCCESS;
+}
+
+static const char *const subst_keys[] = {"generator", "prototypes", "sites",
+                                         "cell",      "lattice",    NULL};
+
+static ms_err subst_create(ms_ynode *item, const char *path, const ms_generator_context *ctx,
+                           void **out) {
+  (void)ctx;
+  subst_data *s = calloc(1, sizeof *s);
+  MS_CHECK(s, MS_ERR_MEM, "out of memory");
+  ms_err e = MS_SUCCESS;
+  char sub[160];
+  snprintf(sub, sizeof sub, "%s.prototypes", path);
+  ms_ynode *pl = ms_ynode_get(item, "prototypes");
+  if (!pl)
+    e = ms_ynode_error(item, path,
+                       "missing required key 'prototypes' (a list of names, "
+                       "see 'matscreen info prototypes')");
+  if (!e) e = parse_sites(item, path, 0, &s->li);
+  if (!e) e = parse_cell_options(item, path, &s->bopt);
+  if (!e && pl->type == MS_YSCALAR) {
+    s->nproto = 1;
+    e = load_prototype(pl, sub, &s->ps[0].proto);
+    if (!e) e = build_space(s, &s->ps[0], pl, sub);
+  } else if (!e) {
+    e = ms_ynode_expect(pl, MS_YSEQ, sub);
+    if (!e && (pl->n < 1 || pl->n > MAX_PROTOS))
+      e = ms_ynode_error(pl, sub, "give 1..%d prototypes", MAX_PROTOS);
+    for (int k = 0; !e && k < pl->n; ++k) {
+      char pp[192];
+      snprintf(pp, sizeof pp, "%s[%d]", sub, k);
+      e = load_prototype(pl->items[k], pp, &s->ps[k].proto);
+      if (!e) s->nproto = k + 1;
+      for (int j = 0; !e && j < k; ++j)
+        if (strcmp(ms_prototype_name(s->ps[j].proto), ms_prototype_name(s->ps[k].proto)) == 0)
+          e = ms_ynode_error(pl->items[k], pp, "prototype listed twice");
+      if (!e) e = build_space(s, &s->ps[k], pl->items[k], pp);
+    }
+  }
+  for (int k = 0; !e && k < s->li.nlabels; ++k)
+    if (!s->li.used[k])
+      e = ms_ynode_error(s->li.node[k], "sites", "no listed prototype has a site labelled '%s'",
+                         s->li.name[k]);
+  if (!e) e = ms_ynode_check_unused(item, path, subst_keys);
+  for (int p = 0; !e && p < s->nproto; ++p) {
+    if (s->offset[p] > INT64_MAX - s->ps[p].count)
+      e = ms_ynode_error(item, path, "more than 2^63 candidates");
+    else
+      s->offset[p + 1] = s->offset[p] + s->ps[p].count;
+  }
+  if (e) {
+    subst_destroy(s);
+    return e;
+  }
+  *out = s;
+  return MS_SUCCESS;
+}
+
+static int64_t subst_count(const void *d) {
+  const subst_data *s = d;
+  return s->offset[s->nproto];
+}
+
+/* Ion per prototype label of candidate @p i of prototype space @p ps. */
+static void decode(const subst_data *s, const proto_space *ps, int64_t i, ms_species *ions) {
+  long range = ps->qmax - ps->qmin + 1, acc = 0;
+  for (int j = 0; j < ps->ndig; ++j) {
+    const digit *d = &ps->dig[j];
+    for (int t = 0; t < d->ntuple; ++t) {
+      long r = -acc - d->charge[t];
+      int64_t n =
+          (r < ps->qmin || r > ps->qmax) ? 0 : ps->need[(size_t)(j + 1) * range + (r - ps->qmin)];
+      if (i < n) {
+        for (int a = 0; a < d->nlab; ++a) ions[d->lab[a]] = s->li.ion[d->cfg[a]][d->tuple[t][a]];
+        acc += d->charge[t];
+        break;
+      }
+      i -= n;
+    }
+  }
+}
+
+static ms_err subst_build(const void *d, int64_t i, ms_cell *out, ms_candidate_info *info) {
+  const subst_data *s = d;
+  int p = 0;
+  while (p + 1 < s->nproto && s->offset[p + 1] <= i) ++p;
+  const proto_space *ps = &s->ps[p];
+  ms_species ions[MS_PROTO_MAX_LABELS];
+  decode(s, ps, i - s->offset[p], ions);
+  MS_CALL(ms_prototype_build(ps->proto, ions, &s->bopt, out));
+  snprintf(info->prototype, sizeof info->prototype, "%s", ms_prototype_name(ps->proto));
+  info->spacegroup = ms_prototype_spacegroup(ps->proto, &info->hall);
+  /* Formula units: gcd of the label counts in the built cell. */
+  int g = 0;
+  int nl = ms_prototype_nlabels(ps->proto);
+  for (int l = 0; l < nl; ++l) {
+    int a = ms_prototype_label_count(ps->proto, l), b = g;
+    while (b) {
+      int t = a % b;
+      a = b;
+      b = t;
+    }
+    g = a;
+  }
+  int natoms_fu = 0;
+  for (int l = 0; l < nl; ++l) natoms_fu += ms_prototype_label_count(ps->proto, l) / (g ? g : 1);
+  info->formula_units = natoms_fu ? out->natoms / natoms_fu : 0;
+  return MS_SUCCESS;
+}
+
+static ms_err subst_describe(const void *d, FILE *fp) {
+  const subst_data *s = d;
+  fprintf(fp, "prototype_substitution: %lld neutral candidates\n", (long long)subst_count(d));
+  for (int p = 0; p < s->nproto; ++p) {
+    const proto_space *ps = &s->ps[p];
+    int64_t all = 1;
+    for (int j = 0; j < ps->ndig; ++j)
+      for (int a = 0; a < ps->dig[j].nlab; ++a) all *= s->li.nions[ps->dig[j].cfg[a]];
+    fprintf(fp, "  %-22s %-8s %8lld neutral of %lld assignments\n", ms_prototype_name(ps->proto),
+            ms_prototype_formula(ps->proto), (long long)ps->count, (long long)all);
+  }
+  return MS_SUCCESS;
+}
+
+static const ms_generator_ops subst_ops = {subst_create, subst_count, subst_build, subst_describe,
+                                           subst_destroy};
+
+static const ms_param_spec subst_params[] = {
+    {"prototypes", "list of prototype names (or files)", "",
+     "structure types from the library ('matscreen info prototypes')"},
+    {"sites", "map label -> list of ions", "",
+     "ions to try on each site label, e.g. {A: [Sr2+, Ba2+], B: [Ti4+], X: [O2-]}; every label "
+     "of every listed prototype needs a list"},
+    {"cell", "primitive | conventional", "primitive", "cell written for each candidate"},
+    {"lattice", "radii | reference", "radii",
+     "lattice from Shannon radii of the chosen ions (docs/generation.md), or the reference "
+     "compound's lattice unchanged"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const char *const subst_refs[] = {
+    "A. Merchant et al., Scaling deep learning for materials discovery, Nature 624, 80 (2023) "
+    "(substitution-based candidate generation)",
+    "R. D. Shannon, Acta Cryst. A32, 751 (1976) (ionic radii for the lattice guess)",
+    NULL,
+};
+
+const ms_generator_info ms__generator_prototype_substitution = {
+    "prototype_substitution",
+    "every charge-neutral assignment of ions to the site labels of library prototypes",
+    subst_params, subst_refs, &subst_ops};
+
+/* ---- partial_substitution ---------------------------------------------------------------- */
+
+typedef struct {
+  ms_prototype *proto;
+  ms_cell parent;
+  int super[3][3];
+  ms_species by;
+  int label;
+  char label_name[16];
+  char wyckoff[8];
+  int nk;
+  int k[MS_ORDERING_MAX_SITES + 1];
+  ms_ordering *ord[MS_ORDERING_MAX_SITES + 1];
+  int64_t offset[MS_ORDERING_MAX_SITES + 2];
+  int nsites;
+  int sites[MS_ORDERING_MAX_SITES];
+  int skipped_charged;
+} partial_data;
+
+static void partial_destroy(void *d) {
+  partial_data *s = d;
+  if (!s) return;
+  for (int j = 0; j < s->nk; ++j) ms_ordering_free(&s->ord[j]);
+  ms_cell_free(&s->parent);
+  ms_prototype_free(&s->proto);
+  free(s);
+}
+
+static const char *const partial_keys[] = {"generator", "prototype",       "sites",
+                                           "supercell", "substitute",      "cell",
+                                           "lattice",   "max_enumeration", NULL};
+static const char *const substitute_keys[] = {"label",  "wyckoff",     "ion",
+                                              "counts", "count_range", NULL};
+
+static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
+  char sub[192];
+  snprintf(sub, sizeof sub, "%s.prototype", path);
+  ms_ynode *pn = ms_ynode_get(item, "prototype");
+  if (!pn) return ms_ynode_error(item, path, "missing required key 'prototype'");
+  MS_CALL(load_prototype(pn, sub, &s->proto));
+  label_ions li;
+  MS_CALL(parse_sites(item, path, 1, &li));
+  ms_proto_build_options bo;
+  MS_CALL(parse_cell_options(item, path, &bo));
+  int nl = ms_prototype_nlabels(s->proto);
+  ms_species ions[MS_PROTO_MAX_LABELS];
+  for (int l = 0; l < nl; ++l) {
+    int c = find_label(&li, ms_prototype_label(s->proto, l));
+    if (c < 0)
+      return ms_ynode_error(ms_ynode_get(item, "sites"), "sites", "no ion for label '%s' of %s",
+                            ms_prototype_label(s->proto, l), ms_prototype_name(s->proto));
+    li.used[c] = 1;
+    ions[l] = li.ion[c][0];
+  }
+  for (int c = 0; c < li.nlabels; ++c)
+    if (!li.used[c])
+      return ms_ynode_error(li.node[c], "sites", "%s has no site labelled '%s'",
+                            ms_prototype_name(s->proto), li.name[c]);
+  ms_cell base;
+  ms_cell_init(&base);
+  ms_err e = ms_prototype_build(s->proto, ions, &bo, &base);
+  if (e) {
+    ms_cell_free(&base);
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", ms_err_message());
+    ms_err_clear();
+    return ms_ynode_error(ms_ynode_get(item, "sites"), "sites", "%s", msg);
+  }
+  /* Supercell: [n1, n2, n3] or a 3x3 integer matrix (rows). */
+  memset(s->super, 0, sizeof s->super);
+  for (int k = 0; k < 3; ++k) s->super[k][k] = 1;
+  ms_ynode *sc = ms_ynode_get(item, "supercell");
+  snprintf(sub, sizeof sub, "%s.supercell", path);
+  if (sc) {
+    e = ms_ynode_expect(sc, MS_YSEQ, sub);
+    if (!e && sc->n != 3) e = ms_ynode_error(sc, sub, "must be [n1, n2, n3] or a 3x3 matrix");
+    for (int r = 0; !e && r < 3; ++r) {
+      long long v;
+      if (sc->items[r]->type == MS_YSCALAR) {
+        e = ms_ynode_int(sc->items[r], sub, &v);
+        if (!e && (v < 1 || v > 8)) e = ms_ynode_error(sc->items[r], sub, "must be in 1..8");
+        if (!e) s->super[r][r] = (int)v;
+      } else {
+        e = ms_ynode_expect(sc->items[r], MS_YSEQ, sub);
+        if (!e && sc->items[r]->n != 3)
+          e = ms_ynode_error(sc->items[r], sub, "rows have 3 integers");
+        for (int c = 0; !e && c < 3; ++c) {
+          e = ms_ynode_int(sc->items[r]->items[c], sub, &v);
+          if (!e && (v < -8 || v > 8))
+            e = ms_ynode_error(sc->items[r]->items[c], sub, "must be in -8..8");
+          if (!e) s->super[r][c] = (int)v;
+        }
+      }
+    }
+  }
+  ms_cell_init(&s->parent);
+  if (!e) e = ms_cell_supercell(&base, (const int(*)[3])s->super, &s->parent);
+  int nbase = base.natoms, nimg = nbase ? s->parent.natoms / nbase : 0;
+  ms_cell_free(&base);
+  if (e) {
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", ms_err_message());
+    ms_err_clear();
+    return ms_ynode_error(sc ? sc : item, sub, "%s", msg);
+  }
+  /* What to substitute. */
+  snprintf(sub, sizeof sub, "%s.substitute", path);
+  ms_ynode *st = ms_ynode_get(item, "substitute");
+  if (!st)
+    return ms_ynode_error(item, path, "missing required key 'substitute' ({label, ion, counts})");
+  MS_CALL(ms_ynode_expect(st, MS_YMAP, sub));
+  ms_ynode *ln = ms_ynode_get(st, "label");
+  if (!ln) return ms_ynode_error(st, sub, "missing required key 'label'");
+  const char *lab;
+  char lp[224];
+  snprintf(lp, sizeof lp, "%s.label", sub);
+  MS_CALL(ms_ynode_string(ln, lp, &lab));
+  s->label = ms_prototype_label_index(s->proto, lab);
+  if (s->label < 0)
+    return ms_ynode_error(ln, lp, "%s has no label '%s'", ms_prototype_name(s->proto), lab);
+  snprintf(s->label_name, sizeof s->label_name, "%s", lab);
+  int want_site = -1;
+  ms_ynode *wn = ms_ynode_get(st, "wyckoff");
+  if (wn) {
+    const char *w;
+    snprintf(lp, sizeof lp, "%s.wyckoff", sub);
+    MS_CALL(ms_ynode_string(wn, lp, &w));
+    for (int k = 0; k < ms_prototype_nsites(s->proto); ++k) {
+      ms_prototype_site si;
+      MS_CALL(ms_prototype_site_info(s->proto, k, &si));
+      if (si.label == s->label && strcmp(si.wyckoff, w) == 0) want_site = k;
+    }
+    if (want_site < 0) return ms_ynode_error(wn, lp, "no site '%s' with Wyckoff %s", lab, w);
+    snprintf(s->wyckoff, sizeof s->wyckoff, "%s", w);
+  }
+  ms_ynode *in = ms_ynode_get(st, "ion");
+  snprintf(lp, sizeof lp, "%s.ion", sub);
+  if (!in) return ms_ynode_error(st, sub, "missing required key 'ion'");
+  MS_CALL(ms__y_ion(in, lp, &s->by));
+  /* The sites: atoms of the label (and Wyckoff site) in the parent. ms_cell_supercell orders
+   * atoms by original atom, then image. */
+  s->nsites = 0;
+  for (int a = 0; a < s->parent.natoms; ++a) {
+    int site = ms_prototype_site_of_atom(s->proto, bo.primitive, a / nimg);
+    ms_prototype_site si;
+    MS_CALL(ms_prototype_site_info(s->proto, site, &si));
+    if (si.label != s->label || (want_site >= 0 && site != want_site)) continue;
+    if (s->nsites == MS_ORDERING_MAX_SITES)
+      return ms_ynode_error(st, sub, "more than %d sites to order; use a smaller cell",
+                            MS_ORDERING_MAX_SITES);
+    s->sites[s->nsites++] = a;
+  }
+  if (ms_species_equal(&s->by, &ions[s->label]))
+    return ms_ynode_error(in, lp, "is already the ion on '%s'", lab);
+  /* counts: N or a list [N1, N2, ...]; count_range: [min, max]. */
+  snprintf(lp, sizeof lp, "%s.counts", sub);
+  ms_ynode *cn = ms_ynode_get(st, "counts");
+  ms_ynode *cr = ms_ynode_get(st, "count_range");
+  if (!cn == !cr)
+    return ms_ynode_error(st, sub,
+                          "give either counts (N or [N1, N2, ...]) or count_range "
+                          "([min, max])");
+  if (cn) {
+    int nc = cn->type == MS_YSEQ ? cn->n : 1;
+    if (nc < 1 || nc > MS_ORDERING_MAX_SITES)
+      return ms_ynode_error(cn, lp, "give 1..%d counts", MS_ORDERING_MAX_SITES);
+    for (int j = 0; j < nc; ++j) {
+      ms_ynode *v_node = cn->type == MS_YSEQ ? cn->items[j] : cn;
+      long long v;
+      MS_CALL(ms_ynode_int(v_node, lp, &v));
+      if (v < 1 || v > s->nsites)
+        return ms_ynode_error(v_node, lp, "must be in 1..%d (sites of '%s'), got %lld", s->nsites,
+                              lab, v);
+      for (int q = 0; q < s->nk; ++q)
+        if (s->k[q] == v) return ms_ynode_error(v_node, lp, "count %lld listed twice", v);
+      s->k[s->nk++] = (int)v;
+    }
+  } else {
+    long long kk[2];
+    MS_CALL(ms__y_int_range(st, "count_range", sub, 1, s->nsites, kk, NULL));
+    for (long long v = kk[0]; v <= kk[1]; ++v) s->k[s->nk++] = (int)v;
+  }
+  MS_CALL(ms_ynode_check_unused(st, sub, substitute_keys));
+  ms_ordering_options oo;
+  ms_ordering_options_default(&oo);
+  long long maxe = oo.max_enumeration;
+  MS_CALL(ms__y_int(item, "max_enumeration", path, 1, (long long)1e10, &maxe, NULL));
+  oo.max_enumeration = maxe;
+  double dq = s->by.ox - ions[s->label].ox;
+  int nk = s->nk;
+  s->nk = 0;
+  for (int j = 0; j < nk; ++j) {
+    if (fabs(dq * s->k[j]) > 1e-9) {
+      ++s->skipped_charged; /* not neutral: never counted */
+      continue;
+    }
+    int k = s->k[j];
+    e = ms_ordering_create(&s->parent, s->sites, s->nsites, k, &oo, &s->ord[s->nk]);
+    if (e) {
+      char msg[600];
+      snprintf(msg, sizeof msg, "%s", ms_err_message());
+      ms_err_clear();
+      return ms_ynode_error(st, sub, "%s", msg);
+    }
+    s->k[s->nk] = k;
+    s->offset[s->nk + 1] = s->offset[s->nk] + ms_ordering_count(s->ord[s->nk]);
+    s->nk++;
+  }
+  return ms_ynode_check_unused(item, path, partial_keys);
+}
+
+static ms_err partial_create(ms_ynode *item, const char *path, const ms_generator_context *ctx,
+                             void **out) {
+  (void)ctx;
+  partial_data *s = calloc(1, sizeof *s);
+  MS_CHECK(s, MS_ERR_MEM, "out of memory");
+  ms_cell_init(&s->parent);
+  ms_err e = partial_setup(s, item, path);
+  if (e) {
+    partial_destroy(s);
+    return e;
+  }
+  *out = s;
+  return MS_SUCCESS;
+}
+
+static int64_t partial_count(const void *d) {
+  const partial_data *s = d;
+  return s->offset[s->nk];
+}
+
+static ms_err partial_build(const void *d, int64_t i, ms_cell *out, ms_candidate_info *info) {
+  const partial_data *s = d;
+  int j = 0;
+  while (j + 1 < s->nk && s->offset[j + 1] <= i) ++j;
+  int chosen[MS_ORDERING_MAX_SITES];
+  MS_CALL(ms_ordering_get(s->ord[j], i - s->offset[j], chosen));
+  MS_CALL(ms_cell_copy(out, &s->parent));
+  int kind;
+  MS_CALL(ms_cell_add_species(out, &s->by, &kind));
+  for (int a = 0; a < s->k[j]; ++a) out->kind[chosen[a]] = kind;
+  char ion[24];
+  size_t l = strlen(out->label);
+  snprintf(out->label + l, sizeof out->label - l, ":%dx%s->%s#%lld", s->k[j], s->label_name,
+           ms_species_format(&s->by, ion, sizeof ion), (long long)(i - s->offset[j]));
+  snprintf(info->prototype, sizeof info->prototype, "%s", ms_prototype_name(s->proto));
+  info->spacegroup = 0; /* an ordering lowers the prototype's symmetry */
+  info->hall = 0;
+  return MS_SUCCESS;
+}
+
+static ms_err partial_describe(const void *d, FILE *fp) {
+  const partial_data *s = d;
+  char ion[24];
+  fprintf(fp,
+          "partial_substitution: %s, %d sites of %s%s%s -> %s in a %d-atom cell: %lld "
+          "candidates\n",
+          ms_prototype_name(s->proto), s->nsites, s->label_name, s->wyckoff[0] ? " " : "",
+          s->wyckoff, ms_species_format(&s->by, ion, sizeof ion), s->parent.natoms,
+          (long long)partial_count(d));
+  for (int j = 0; j < s->nk; ++j)
+    fprintf(fp, "  k = %-3d %8lld symmetry-distinct arrangements (%d permutations)\n", s->k[j],
+            (long long)ms_ordering_count(s->ord[j]), ms_ordering_group_order(s->ord[j]));
+  if (s->skipped_charged)
+    fprintf(fp, "  %d count(s) skipped: not charge neutral\n", s->skipped_charged);
+  return MS_SUCCESS;
+}
+
+static const ms_generator_ops partial_ops = {partial_create, partial_count, partial_build,
+                                             partial_describe, partial_destroy};
+
+static const ms_param_spec partial_params[] = {
+    {"prototype", "prototype name or file", "", "the parent structure type"},
+    {"sites", "map label -> ion", "",
+     "the parent's ion on each label, e.g. {A: Sr2+, B: Ti4+, X: O2-}"},
+    {"supercell", "[n1, n2, n3] or 3x3 integers", "[1, 1, 1]", "supercell of the parent cell"},
+    {"substitute", "{label, ion, counts | count_range, wyckoff}", "",
+     "replace k of the label's sites (optionally only those of Wyckoff site 'wyckoff') by ion, "
+     "for k in counts (N or a list) or count_range ([min, max]); counts whose result is not "
+     "neutral are skipped"},
+    {"cell", "primitive | conventional", "primitive", "parent cell before the supercell"},
+    {"lattice", "radii | reference", "radii",
+     "lattice of the parent (as for prototype_substitution)"},
+    {"max_enumeration", "integer", "1000000", "largest C(n, k) enumerated per count"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const char *const partial_refs[] = {
+    "A. Merchant et al., Nature 624, 80 (2023) (symmetry-aware partial substitutions, SAPS)",
+    "R. Grau-Crespo, S. Hamad, C. R. A. Catlow and N. H. de Leeuw, J. Phys.: Condens. Matter 19, "
+    "256201 (2007) (symmetry-adapted configurational ensembles)",
+    NULL,
+};
+
+const ms_generator_info ms__generator_partial_substitution = {
+    "partial_substitution",
+    "symmetry-distinct orderings of k substituted sites of one label in a (super)cell",
+    partial_params, partial_refs, &partial_ops};
