@@ -22,11 +22,23 @@ mkdir -p "$out"
 bin=build/matscreen
 run() { echo "+ mpirun -n 2 $*"; mpirun -n 2 "$@"; }
 
-echo "==> matscreen $($bin --version)"
-example=examples/structures/SrTiO3.cif
-run "$bin" info species Sr2+ Ti4+ O2-
-run "$bin" convert "$example" "$out/SrTiO3.vasp"
-if "$bin" help energy >/dev/null 2>&1; then
-  run "$bin" energy "$example" --potential bush1994
-fi
-echo "==> done; outputs in $out/"
+echo "==> $($bin --version)"
+campaign=examples/perovskite-oxides/campaign.yaml
+run "$bin" check --no-calibrate "$campaign" | tail -n 12
+run "$bin" run "$campaign" -o "$out/perovskite-oxides.h5"
+echo "==> lowest relaxed energy per composition (from $out/perovskite-oxides.h5)"
+tests/util/python.sh - "$out/perovskite-oxides.h5" <<'PY'
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r") as f:
+    c = f["candidates"]
+    e = c["e_relaxed_eV_per_atom"][:]
+    best = {}
+    for fo, pr, en in zip(c["formula"][:], c["prototype"][:], e):
+        if np.isfinite(en) and (fo not in best or en < best[fo][1]):
+            best[fo] = (pr.decode(), en)
+    for fo, (pr, en) in sorted(best.items(), key=lambda kv: kv[1][1])[:10]:
+        print(f"  {fo.decode():12s} {pr:24s} {en:10.4f} eV/atom")
+PY
+echo "==> done; output in $out/ (layout: docs/output.md)"

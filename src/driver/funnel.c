@@ -23,6 +23,8 @@
 #include "matscreen/h5out.h"
 #include "matscreen/log.h"
 #include "matscreen/model.h"
+#include "matscreen/prefilter.h"
+#include "matscreen/prototype.h"
 #include "matscreen/relax.h"
 #include "matscreen/schedule.h"
 #include "matscreen/status.h"
@@ -151,6 +153,7 @@ typedef struct {
   ms_potential *pot;
   ms_model model;
   ms_relax relax;
+  ms_prefilter *pf;
   stage_ref st[MS_STAGE_COUNT_];
   /* single point */
   int scan_points;
@@ -229,10 +232,16 @@ static ms_err read_stage_options(run_ctx *x) {
         MS_CALL(ms_ynode_string(v, p2, &ro.petsc_options));
       }
       MS_CALL(ms_relax_create(x->model, &ro, &x->relax));
-    } else if (st->kind == MS_STAGE_PREFILTER || st->kind == MS_STAGE_DEDUP || st->kind == MS_STAGE_HULL) {
+    } else if (st->kind == MS_STAGE_PREFILTER) {
+      char p2[96];
+      snprintf(p2, sizeof p2, "%s.rules", path);
+      ms_ynode *rules = ms_ynode_get(n, "rules");
+      if (!rules) return ms_ynode_error(n, path, "missing required key 'rules' (e.g. {charge_neutral: true})");
+      MS_CALL(ms_prefilter_create(rules, p2, &x->pf));
+    } else if (st->kind == MS_STAGE_DEDUP || st->kind == MS_STAGE_HULL) {
       ms_ynode *sn = ms_ynode_get(n, "stage");
       return ms_ynode_error(sn, path, "the %s stage is not available in this version of matscreen "
-                            "(stages available: single_point, relax)", st->name);
+                            "(stages available: prefilter, single_point, relax)", st->name);
     }
     ms_ynode_get(n, "stage");
     ms_ynode_get(n, "keep");
@@ -248,36 +257,40 @@ static void scale_volume(ms_cell *c, double factor) {
     for (int j = 0; j < 3; ++j) c->lattice[i][j] *= s;
 }
 
-/* Evaluate the single point of @p cell (with the volume scan); fills e_single, volume_scale,
- * status of @p r. Per-candidate problems become statuses. */
+/* Evaluate the single point of @p cell (with the volume scan of prototype.h when configured);
+ * fills e_single, volume_scale, status of @p r. Per-candidate problems become statuses. */
 static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_record *r) {
-  ms_model_result res;
-  res.forces = NULL;
-  int npts = x->scan_points > 0 ? x->scan_points : 1;
-  double best = INFINITY, best_scale = 1.0;
-  ms_status best_status = MS_STATUS_FAILED, any_status = MS_STATUS_FAILED;
-  for (int p = 0; p < npts; ++p) {
-    double f = npts == 1 ? (x->scan_points > 0 ? x->scan_min : 1.0)
-                         : x->scan_min + (x->scan_max - x->scan_min) * p / (npts - 1);
-    MS_CALL(ms_cell_copy(work, cell));
-    scale_volume(work, f);
-    ms_err e = ms_model_compute(x->model, work, 0, &res);
-    if (e == MS_ERR_INPUT) { /* a species the potential does not cover */
-      ms_err_clear();
-      r->status = MS_STATUS_UNSUPPORTED;
-      return MS_SUCCESS;
-    }
-    MS_CALL(e);
-    any_status = res.status;
-    if (res.status == MS_STATUS_OK && res.energy < best) {
-      best = res.energy;
-      best_scale = f;
-      best_status = MS_STATUS_OK;
-    }
+  MS_CALL(ms_cell_copy(work, cell));
+  double energy = NAN, factor = 1.0;
+  ms_status status;
+  ms_err e;
+  if (x->scan_points > 0) {
+    ms_volume_scan_options vo;
+    ms_volume_scan_options_default(&vo);
+    vo.vmin = x->scan_min;
+    vo.vmax = x->scan_max;
+    vo.points = x->scan_points;
+    ms_volume_scan_result vr;
+    e = ms_volume_scan(x->model, work, &vo, &vr);
+    status = vr.status;
+    energy = vr.energy;
+    factor = vr.best_factor;
+  } else {
+    ms_model_result res;
+    res.forces = NULL;
+    e = ms_model_compute(x->model, work, 0, &res);
+    status = res.status;
+    energy = res.energy;
   }
-  r->status = best_status == MS_STATUS_OK ? MS_STATUS_OK : any_status;
-  r->e_single = best_status == MS_STATUS_OK ? best / cell->natoms : NAN;
-  r->volume_scale = best_scale;
+  if (e == MS_ERR_INPUT) { /* a species the potential does not cover */
+    ms_err_clear();
+    r->status = MS_STATUS_UNSUPPORTED;
+    return MS_SUCCESS;
+  }
+  MS_CALL(e);
+  r->status = status;
+  r->e_single = status == MS_STATUS_OK ? energy / cell->natoms : NAN;
+  r->volume_scale = status == MS_STATUS_OK ? factor : 1.0;
   return MS_SUCCESS;
 }
 
@@ -289,7 +302,11 @@ static ms_err phase_a(run_ctx *x, ms_record_vec *recs, const ms_funnel_options *
   ms_funnel_summary *sum = x->sum;
   int64_t total = ms_search_count(x->search);
   ms_funnel_stage_stats *gen = &sum->stats[0];
-  ms_funnel_stage_stats *sp = x->st[MS_STAGE_SINGLE_POINT].present ? &sum->stats[1] : NULL;
+  ms_funnel_stage_stats *sp =
+      x->st[MS_STAGE_SINGLE_POINT].present ? &sum->stats[1 + x->st[MS_STAGE_SINGLE_POINT].index] : NULL;
+  ms_funnel_stage_stats *pfs =
+      x->st[MS_STAGE_PREFILTER].present ? &sum->stats[1 + x->st[MS_STAGE_PREFILTER].index] : NULL;
+  double busy_pf = 0;
   ms_sched s = NULL;
   MS_CALL(ms_sched_create(x->comm, 0, total, 1, 4096, &s));
   ms_cell cell, work;
@@ -334,6 +351,24 @@ static ms_err phase_a(run_ctx *x, ms_record_vec *recs, const ms_funnel_options *
       if (ms_cell_formula(&cell, 1, r.formula, sizeof r.formula)) ms_err_clear();
       double t1 = MPI_Wtime();
       busy_gen += t1 - t0;
+      if (pfs) {
+        pfs->in++;
+        ms_prefilter_result pr;
+        err = ms_prefilter_check(x->pf, &cell, &pr);
+        if (err) break;
+        double t2 = MPI_Wtime();
+        busy_pf += t2 - t1;
+        t1 = t2;
+        if (!pr.pass) {
+          r.status = MS_STATUS_REJECTED;
+          r.reject_stage = x->st[MS_STAGE_PREFILTER].index + 1;
+          snprintf(r.rejected_by, sizeof r.rejected_by, "%s", pr.rules[pr.first_failed].rule);
+          count_status(pfs, MS_STATUS_REJECTED);
+          if (x->camp->keep_rejected_rows) err = ms_record_push(recs, &r);
+          continue;
+        }
+        pfs->out++;
+      }
       if (sp) {
         sp->in++;
         err = single_point(x, &cell, &work, &r);
@@ -360,6 +395,10 @@ static ms_err phase_a(run_ctx *x, ms_record_vec *recs, const ms_funnel_options *
   double wall = MPI_Wtime() - t_wall;
   gen->cpu_s = busy_gen;
   gen->wall_s = wall;
+  if (pfs) {
+    pfs->cpu_s = busy_pf;
+    pfs->wall_s = wall;
+  }
   if (sp) {
     sp->cpu_s = busy_sp;
     sp->wall_s = wall;
@@ -697,6 +736,7 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
     COL32(rec[k].relax_iterations, "relax_iterations");
     COLD(rec[k].relax_time_s, "relax_time_s");
     COLD(rec[k].sp_time_s, "single_point_time_s");
+    COLS(rec[k].rejected_by, "rejected_by_rule");
     COLD(rec[k].e_above_hull, "e_above_hull_eV_per_atom");
     COL64(rec[k].duplicate_of, "duplicate_of");
   }
@@ -870,6 +910,7 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
 
 static void teardown(run_ctx *x) {
   ms_relax_destroy(&x->relax);
+  ms_prefilter_free(&x->pf);
   ms_model_destroy(&x->model);
   ms_search_destroy(&x->search);
   ms_potential_free(&x->pot);
@@ -899,15 +940,13 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   bytes structs = {0};
   if (!e && !opt.dry_count) {
     /* stats rows: 0 generate, 1 single_point (if any), then relax */
+    /* stats rows: 0 generate, then one per funnel stage in campaign order */
     snprintf(sum->stats[0].name, 32, "generate");
-    int row = 1;
-    if (x.st[MS_STAGE_SINGLE_POINT].present) snprintf(sum->stats[row++].name, 32, "single_point");
-    int relax_row = -1;
-    if (x.st[MS_STAGE_RELAX].present) {
-      relax_row = row;
-      snprintf(sum->stats[row++].name, 32, "relax");
-    }
-    sum->nstages = row;
+    for (int k = 0; k < c->nstages; ++k) snprintf(sum->stats[1 + k].name, 32, "%s", c->stage[k].name);
+    sum->nstages = 1 + c->nstages;
+    int sp_row = x.st[MS_STAGE_SINGLE_POINT].present ? 1 + x.st[MS_STAGE_SINGLE_POINT].index : -1;
+    int pf_row = x.st[MS_STAGE_PREFILTER].present ? 1 + x.st[MS_STAGE_PREFILTER].index : -1;
+    int relax_row = x.st[MS_STAGE_RELAX].present ? 1 + x.st[MS_STAGE_RELAX].index : -1;
     if (ms_log_is_root())
       ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s", c->name,
                   sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_potential_name(x.pot),
@@ -915,14 +954,15 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
     e = ms_err_agree(comm, phase_a(&x, &recs, &opt));
     if (!e && x.st[MS_STAGE_SINGLE_POINT].present) {
       const ms_stage *st = &c->stage[x.st[MS_STAGE_SINGLE_POINT].index];
-      e = ms_err_agree(comm, keep_records(&x, &recs, st, x.st[MS_STAGE_SINGLE_POINT].index + 1, 0, &sum->stats[1]));
+      e = ms_err_agree(comm, keep_records(&x, &recs, st, sp_row, 0, &sum->stats[sp_row]));
       if (!st->has_keep && !e) {
         /* no keep rule: everything evaluated OK goes on */
       }
     }
     if (!e) {
       reduce_stats(comm, &sum->stats[0], 1);
-      if (x.st[MS_STAGE_SINGLE_POINT].present) reduce_stats(comm, &sum->stats[1], 1);
+      if (pf_row > 0) reduce_stats(comm, &sum->stats[pf_row], 1);
+      if (sp_row > 0) reduce_stats(comm, &sum->stats[sp_row], 1);
     }
     if (!e && relax_row > 0) {
       ms_funnel_stage_stats *rs = &sum->stats[relax_row];

@@ -32,6 +32,7 @@ typedef struct {
   int32_t reject_stage;     /* index of the stage that removed it, -1 if still in */
   char formula[MS_REC_FORMULA];   /* reduced formula, e.g. "SrTiO3" */
   char prototype[MS_REC_PROTO];   /* prototype name ("" for random search) */
+  char rejected_by[32];           /* prefilter rule that rejected it ("" otherwise) */
 } ms_record;
 
 typedef struct {
