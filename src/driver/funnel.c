@@ -898,12 +898,14 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
                                                                : MS_EWALD_AUTO;
     e = ms_model_create_with(x->pot, &mo, &x->model);
   }
+  /* Stage options first: they are cheap to check, while setting up a generator can take a
+   * noticeable time (random search tabulates Wyckoff positions of all space groups). */
+  if (!e) e = read_stage_options(x);
   ms_ynode *search = ms_ynode_get(ms_ydoc_root(c->doc), "search");
   if (!e) e = ms_search_create(search, c->seed, x->pot, &x->search);
   if (!e && ms_search_count(x->search) == 0)
     e = ms_ynode_error(search, "search", "empty search space: no generator produces a candidate "
                        "(for substitutions: no charge-neutral assignment of the ions)");
-  if (!e) e = read_stage_options(x);
   if (!e) e = ms_campaign_check_unused(c);
   return ms_err_agree(x->comm, e);
 }
