@@ -14,7 +14,7 @@
  *       lab_queue: {database: PATH, export: [nimo_csv, alabos_json]}
  *
  *   Stages run in the order given; the known stages are prefilter, single_point, relax, dedup,
- *   hull. Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
+ *   hull (dedup and hull need a relax stage before them). Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
  *   max_energy_above_best_eV_per_atom (X, relative to the best of the same composition),
  *   max_e_above_hull_eV_per_atom (X, hull stage).
  * - Generator options and stage-specific options are kept as YAML nodes and validated by their

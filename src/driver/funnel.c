@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "keep.h"
+#include "stability.h"
 #include "matscreen/generator.h"
 #include "matscreen/h5out.h"
 #include "matscreen/log.h"
@@ -60,8 +61,11 @@ typedef struct {
   double time_s;
   int32_t status;
   int32_t iterations;
-  int32_t kept;       /* survived the relax stage's keep rule */
+  int32_t kept;       /* survived every stage so far (relax keep, dedup, hull) */
   int32_t natoms;
+  int32_t stage_reached, reject_stage;
+  int64_t duplicate_of;
+  double e_above_hull;
   char formula[MS_KEEP_FORMULA];
 } relax_out;
 
@@ -154,6 +158,10 @@ typedef struct {
   ms_model model;
   ms_relax relax;
   ms_prefilter *pf;
+  ms_match_options mopt;
+  ms_hull_ref *refs;
+  int nrefs;
+  int64_t *stable_ids, nstable;
   stage_ref st[MS_STAGE_COUNT_];
   /* single point */
   int scan_points;
@@ -239,9 +247,39 @@ static ms_err read_stage_options(run_ctx *x) {
       if (!rules) return ms_ynode_error(n, path, "missing required key 'rules' (e.g. {charge_neutral: true})");
       MS_CALL(ms_prefilter_create(rules, p2, &x->pf));
     } else if (st->kind == MS_STAGE_DEDUP || st->kind == MS_STAGE_HULL) {
-      ms_ynode *sn = ms_ynode_get(n, "stage");
-      return ms_ynode_error(sn, path, "the %s stage is not available in this version of matscreen "
-                            "(stages available: prefilter, single_point, relax)", st->name);
+      if (!x->st[MS_STAGE_RELAX].present)
+        return ms_ynode_error(ms_ynode_get(n, "stage"), path,
+                              "the %s stage works on relaxed structures: put a relax stage before it", st->name);
+      char p2[96];
+      if (st->kind == MS_STAGE_DEDUP) {
+        ms_match_options_default(&x->mopt);
+        struct {
+          const char *key;
+          double *dst;
+          double lo, hi;
+        } dbl[] = {{"ltol", &x->mopt.ltol, 1e-4, 1}, {"stol", &x->mopt.stol, 1e-4, 2}, {"angle_tol", &x->mopt.angle_tol, 1e-3, 45}};
+        for (size_t q = 0; q < sizeof dbl / sizeof dbl[0]; ++q)
+          if ((v = ms_ynode_get(n, dbl[q].key))) {
+            snprintf(p2, sizeof p2, "%s.%s", path, dbl[q].key);
+            MS_CALL(ms_ynode_double(v, p2, dbl[q].dst));
+            if (!(*dbl[q].dst >= dbl[q].lo && *dbl[q].dst <= dbl[q].hi))
+              return ms_ynode_error(v, p2, "must be in [%g, %g], got %g", dbl[q].lo, dbl[q].hi, *dbl[q].dst);
+          }
+        if ((v = ms_ynode_get(n, "compare"))) {
+          const char *cmp;
+          snprintf(p2, sizeof p2, "%s.compare", path);
+          MS_CALL(ms_ynode_string(v, p2, &cmp));
+          if (strcmp(cmp, "species") == 0) x->mopt.compare_elements = 0;
+          else if (strcmp(cmp, "elements") == 0) x->mopt.compare_elements = 1;
+          else return ms_ynode_error(v, p2, "must be species or elements, got '%s'", cmp);
+        }
+      } else if ((v = ms_ynode_get(n, "references"))) {
+        const char *ref;
+        snprintf(p2, sizeof p2, "%s.references", path);
+        MS_CALL(ms_ynode_string(v, p2, &ref));
+        if (strcmp(ref, "auto") != 0)
+          return ms_ynode_error(v, p2, "only 'auto' (binary compounds of the ions, relaxed with the same model) is available, got '%s'", ref);
+      }
     }
     ms_ynode_get(n, "stage");
     ms_ynode_get(n, "keep");
@@ -582,6 +620,149 @@ static ms_err phase_b(run_ctx *x, const ms_record_vec *recs, relax_out **outs, i
   return err;
 }
 
+static void reduce_stats(MPI_Comm comm, ms_funnel_stage_stats *s, int sum_counts);
+
+/* ---- dedup and hull ------------------------------------------------------------------------- */
+
+static ms_err unpack_cell(const sheader *h, ms_cell *c) {
+  ms_cell_free(c);
+  double L[3][3];
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j) L[i][j] = h->lattice[3 * i + j];
+  ms_cell_set_lattice(c, L);
+  const ssite *s = (const ssite *)(h + 1);
+  for (int k = 0; k < h->natoms; ++k) {
+    ms_species sp = {s[k].Z, s[k].has_ox, s[k].ox};
+    MS_CALL(ms_cell_add_atom(c, &sp, s[k].f));
+  }
+  return MS_SUCCESS;
+}
+
+/* Dedup and hull on the relaxation survivors (rout[k].kept), where they were computed. */
+static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const bytes *structs) {
+  ms_funnel_summary *sum = x->sum;
+  int64_t m = 0;
+  for (int64_t k = 0; k < nrout; ++k) m += rout[k].kept;
+  ms_cell *cells = calloc((size_t)m + 1, sizeof *cells);
+  int64_t *ids = malloc(((size_t)m + 1) * sizeof *ids), *which = malloc(((size_t)m + 1) * sizeof *which);
+  double *en = malloc(((size_t)m + 1) * sizeof *en);
+  ms_err e = (cells && ids && which && en) ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  size_t p = 0;
+  int64_t q = 0;
+  for (int64_t k = 0; k < nrout && !e; ++k) {
+    if (rout[k].status != MS_STATUS_CONVERGED) continue;
+    const sheader *h = (const sheader *)(structs->b + p);
+    p += sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+    if (!rout[k].kept) continue;
+    ms_cell_init(&cells[q]);
+    e = unpack_cell(h, &cells[q]);
+    ids[q] = rout[k].id;
+    en[q] = rout[k].e_relaxed;
+    which[q] = k;
+    q++;
+  }
+  e = ms_err_agree(x->comm, e);
+  if (!e && x->st[MS_STAGE_DEDUP].present) {
+    int row = 1 + x->st[MS_STAGE_DEDUP].index;
+    ms_funnel_stage_stats *ds = &sum->stats[row];
+    double t0 = MPI_Wtime();
+    int64_t *dup = malloc(((size_t)m + 1) * sizeof *dup);
+    long long groups = 0, lm = m, gin = 0;
+    MPI_Allreduce(&lm, &gin, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
+    e = dup ? ms__dedup(x->comm, &x->mopt, m, ids, cells, en, dup, &groups)
+            : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    e = ms_err_agree(x->comm, e);
+    int64_t kept = 0;
+    for (int64_t k = 0; k < m && !e; ++k) {
+      relax_out *o = &rout[which[k]];
+      if (dup[k] >= 0) {
+        o->kept = 0;
+        o->duplicate_of = dup[k];
+        o->reject_stage = row;
+        count_status(ds, MS_STATUS_REJECTED);
+      } else {
+        o->stage_reached = row;
+        which[kept] = which[k];
+        ids[kept] = ids[k];
+        en[kept] = en[k];
+        if (kept != k) {
+          ms_cell tmp = cells[kept];
+          cells[kept] = cells[k];
+          cells[k] = tmp;
+        }
+        kept++;
+      }
+    }
+    free(dup);
+    m = kept;
+    ds->in = gin;
+    ds->out = groups;
+    ds->cpu_s = MPI_Wtime() - t0;
+    ds->wall_s = ds->cpu_s;
+    reduce_stats(x->comm, ds, 0);
+  }
+  if (!e && x->st[MS_STAGE_HULL].present) {
+    int row = 1 + x->st[MS_STAGE_HULL].index;
+    ms_funnel_stage_stats *hs = &sum->stats[row];
+    double t0 = MPI_Wtime();
+    const ms_stage *st = &x->camp->stage[x->st[MS_STAGE_HULL].index];
+    ms_composition *comps = calloc((size_t)m + 1, sizeof *comps);
+    double *eh = malloc(((size_t)m + 1) * sizeof *eh);
+    if (!comps || !eh) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int64_t k = 0; k < m && !e; ++k) e = ms_composition_from_cell(&cells[k], &comps[k]);
+    e = ms_err_agree(x->comm, e);
+    /* the references need every rank's compositions */
+    if (!e) {
+      int size = x->size, mine = (int)(m * (int64_t)sizeof(ms_composition));
+      int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+      MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
+      long long tot = 0;
+      for (int r = 0; r < size; ++r) {
+        displs[r] = (int)tot;
+        tot += counts[r];
+      }
+      ms_composition *allc = malloc((size_t)tot + sizeof(ms_composition));
+      MPI_Allgatherv(comps, mine, MPI_BYTE, allc, counts, displs, MPI_BYTE, x->comm);
+      e = ms__hull_references_auto(x->comm, x->relax, allc, tot / (long long)sizeof(ms_composition),
+                                   &x->refs, &x->nrefs);
+      free(allc);
+      free(counts);
+      free(displs);
+    }
+    if (!e) e = ms__hull_stage(x->comm, x->refs, x->nrefs, m, ids, comps, en, eh, &x->stable_ids, &x->nstable);
+    e = ms_err_agree(x->comm, e);
+    long long lm = m, gin = 0;
+    MPI_Allreduce(&lm, &gin, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
+    hs->in = gin;
+    for (int64_t k = 0; k < m && !e; ++k) {
+      relax_out *o = &rout[which[k]];
+      o->e_above_hull = eh[k];
+      if (!isnan(st->keep.max_e_above_hull) && !(eh[k] <= st->keep.max_e_above_hull)) {
+        o->kept = 0;
+        o->reject_stage = row;
+        count_status(hs, MS_STATUS_REJECTED);
+      } else {
+        o->stage_reached = row;
+        hs->out++;
+      }
+    }
+    free(comps);
+    free(eh);
+    hs->cpu_s = MPI_Wtime() - t0;
+    hs->wall_s = hs->cpu_s;
+    long long o = hs->out, go = 0;
+    MPI_Allreduce(&o, &go, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
+    reduce_stats(x->comm, hs, 0);
+    hs->out = go;
+  }
+  for (int64_t k = 0; k < q; ++k) ms_cell_free(&cells[k]);
+  free(cells);
+  free(ids);
+  free(which);
+  free(en);
+  return e;
+}
+
 /* ---- redistribution to owners by id range ----------------------------------------------------- */
 
 static int owner_of(int64_t id, int64_t total, int size) {
@@ -793,6 +974,28 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
   free(lat);
   free(fr);
   free(spc);
+  /* hull: the end-member references and the stable candidates (rows from rank 0) */
+  if (!e && x->st[MS_STAGE_HULL].present) {
+    int nr = x->rank == 0 ? x->nrefs : 0;
+    char *rf = calloc((size_t)x->nrefs + 1, 32), *rp = calloc((size_t)x->nrefs + 1, 48);
+    double *re = calloc((size_t)x->nrefs + 1, sizeof *re);
+    if (!rf || !rp || !re) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int k = 0; k < x->nrefs && !e; ++k) {
+      memcpy(rf + 32 * k, x->refs[k].formula, strnlen(x->refs[k].formula, 32));
+      memcpy(rp + 48 * k, x->refs[k].prototype, strnlen(x->refs[k].prototype, 48));
+      re[k] = x->refs[k].energy;
+    }
+    W(ms_h5_write_strings(f, "/hull/reference_formula", nr, 32, rf));
+    W(ms_h5_write_strings(f, "/hull/reference_prototype", nr, 48, rp));
+    W(ms_h5_write_double(f, "/hull/reference_energy_eV_per_atom", nr, 1, re, 0));
+    W(ms_h5_write_int64(f, "/hull/stable_candidate_id", x->rank == 0 ? x->nstable : 0, 1, x->stable_ids));
+    W(ms_h5_attr_str(f, "/hull", "description",
+                     "components are the binary compounds of each cation with the anion, relaxed with the "
+                     "campaign's model in the library prototypes of their stoichiometry (lowest kept)"));
+    free(rf);
+    free(rp);
+    free(re);
+  }
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
   char *names = calloc((size_t)ns + 1, 32);
@@ -913,6 +1116,8 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
 static void teardown(run_ctx *x) {
   ms_relax_destroy(&x->relax);
   ms_prefilter_free(&x->pf);
+  free(x->refs);
+  free(x->stable_ids);
   ms_model_destroy(&x->model);
   ms_search_destroy(&x->search);
   ms_potential_free(&x->pot);
@@ -988,8 +1193,13 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
         e = ms_err_agree(comm, e);
         if (!e) e = ms_err_agree(comm, ms__keep_apply(comm, &st->keep, nrout, en, ids,
                                                       (const char (*)[MS_KEEP_FORMULA])fo, kp));
+        int relax_no = x.st[MS_STAGE_RELAX].index + 1;
         for (int64_t k = 0; k < nrout && !e; ++k) {
           rout[k].kept = kp[k];
+          rout[k].duplicate_of = -1;
+          rout[k].e_above_hull = NAN;
+          rout[k].stage_reached = kp[k] ? relax_no : relax_no - 1;
+          rout[k].reject_stage = kp[k] ? -1 : relax_no;
           if (kp[k]) rs->out++;
           else if (rout[k].status == MS_STATUS_CONVERGED) count_status(rs, MS_STATUS_REJECTED);
         }
@@ -1007,6 +1217,8 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
         }
       }
     }
+    if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present))
+      e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));
     /* Merge everything on the owners (by id range) and write. */
     ms_record *mrec = NULL;
     int64_t nmrec = 0;
@@ -1090,8 +1302,11 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
           r->relax_time_s = o->time_s;
           r->e_relaxed = o->e_relaxed;
           r->status = o->status;
-          if (o->kept) r->stage_reached = relax_stage_no;
-          else r->reject_stage = relax_stage_no;
+          r->stage_reached = o->stage_reached;
+          r->reject_stage = o->reject_stage;
+          r->duplicate_of = o->duplicate_of;
+          r->e_above_hull = o->e_above_hull;
+          (void)relax_stage_no;
         }
       }
       /* structure index, sorted by id */

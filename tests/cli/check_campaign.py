@@ -80,6 +80,8 @@ with tempfile.TemporaryDirectory() as tmp:
                "structures/candidate_id", "structures/lattice_A", "structures/natoms",
                "structures/offset", "structures/species", "structures/frac_positions",
                "funnel/stage", "funnel/count_in", "funnel/count_out", "funnel/by_status",
+               "hull/reference_formula", "hull/reference_energy_eV_per_atom", "hull/stable_candidate_id",
+               "candidates/duplicate_of", "candidates/e_above_hull_eV_per_atom",
                "config/given", "config/resolved"]:
         check(ds in ref, f"dataset {ds} present")
     c = ref["candidates"]
@@ -94,7 +96,7 @@ with tempfile.TemporaryDirectory() as tmp:
     check(bool(np.all(er[m] <= es[m] + 1e-9)), "relaxation lowers the energy")
     for np_ in (2, 3, 4):
         other = h5py.File(files[np_], "r")
-        for group in ("candidates", "structures"):
+        for group in ("candidates", "structures", "hull"):
             for k in ref[group]:
                 if k.endswith("time_s"):
                     continue

@@ -42,6 +42,15 @@ def perovskite(f):
                 check(abs(r[(ti, proto)] - cub) < 1e-3, f"{ti} {proto} returns to cubic: {r[(ti, proto)]} vs {cub}")
     y = {p: e for (fo, p), e in r.items() if fo == "YAlO3"}
     check(y and min(y, key=y.get) == "ilmenite", f"YAlO3 lowest in ilmenite: {y}")
+    c = f["candidates"]
+    cat = [k for k in range(c["id"].shape[0]) if c["formula"][k] == b"CaTiO3" and c["prototype"][k].startswith(b"perovskite")]
+    survivors = [k for k in cat if c["duplicate_of"][k] < 0 and np.isfinite(c["e_relaxed_eV_per_atom"][k])]
+    check(len(survivors) == 1, f"the CaTiO3 perovskite starts merge into one: {len(survivors)} survive")
+    eh = {c["formula"][k].decode(): c["e_above_hull_eV_per_atom"][k] for k in range(c["id"].shape[0])
+          if c["duplicate_of"][k] < 0 and np.isfinite(c["e_above_hull_eV_per_atom"][k])}
+    for fo in ("CaTiO3", "SrTiO3", "LaAlO3"):
+        check(fo in eh and abs(eh[fo]) < 1e-6, f"{fo} on the hull: {eh.get(fo)}")
+    check("hull/reference_formula" in f and f["hull/reference_formula"].shape[0] == 11, "eleven binary-oxide references")
 
 
 def spinel(f):

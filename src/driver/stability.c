@@ -1,0 +1,234 @@
+/* The dedup and hull stages of the funnel.
+ *
+ * Dedup groups the relaxed survivors with the structure matcher (match.h), distributed by
+ * composition key over the ranks; the lowest-energy member of a group survives.
+ *
+ * Hull: ionic-model energies cannot be referred to the elements (there is no metallic Sr or O2
+ * molecule in a rigid-ion model), so the components are the binary compounds of each cation
+ * with the anion (SrO, TiO2, Al2O3, ...), computed with the same model. Born-Haber terms are
+ * then linear in the composition and cancel in hull distances as long as every element keeps
+ * one oxidation state (docs/stability.md), which the hull checks. Every rank computes the same
+ * hull from all entries (the hull of 10^6 entries fits in memory), so the result does not
+ * depend on the number of ranks. */
+#include "stability.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matscreen/prototype.h"
+
+ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int64_t *ids,
+                 const ms_cell *cells, const double *energy, int64_t *dup_id, long long *ngroups) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  long *dup = malloc(((size_t)n + 1) * sizeof *dup);
+  MS_CHECK(dup, MS_ERR_MEM, "out of memory");
+  ms_match_group_stats st;
+  ms_err e = ms_match_group_mpi(comm, cells, (size_t)n, energy, o, dup, &st);
+  if (e) {
+    free(dup);
+    return e;
+  }
+  /* global index -> candidate id: the concatenation of the ranks' ids in rank order */
+  int mine = (int)n, *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm);
+  long long total = 0;
+  for (int r = 0; r < size; ++r) {
+    displs[r] = (int)total;
+    total += counts[r];
+  }
+  int64_t *all = malloc(((size_t)total + 1) * sizeof *all);
+  MPI_Allgatherv(ids, mine, MPI_INT64_T, all, counts, displs, MPI_INT64_T, comm);
+  for (int64_t k = 0; k < n; ++k) dup_id[k] = dup[k] < 0 ? -1 : all[dup[k]];
+  *ngroups = (long long)st.ngroups;
+  free(all);
+  free(counts);
+  free(displs);
+  free(dup);
+  return MS_SUCCESS;
+}
+
+/* Prototypes for a binary AaXx by stoichiometry (reduced a:x). */
+static const char *const *binary_prototypes(int a, int x) {
+  static const char *const ax[] = {"rocksalt", "cscl", "zincblende", "wurtzite", NULL};
+  static const char *const ax2[] = {"rutile", "anatase", "fluorite", "cdi2", NULL};
+  static const char *const a2x[] = {"antifluorite", NULL};
+  static const char *const a2x3[] = {"corundum", NULL};
+  if (a == 1 && x == 1) return ax;
+  if (a == 1 && x == 2) return ax2;
+  if (a == 2 && x == 1) return a2x;
+  if (a == 2 && x == 3) return a2x3;
+  return NULL;
+}
+
+static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
+
+static ms_err reference_of(ms_relax relax, const ms_species *cat, const ms_species *an,
+                           ms_hull_ref *ref) {
+  int qc = (int)lround(cat->ox), qa = (int)lround(-an->ox);
+  MS_CHECK(qc > 0 && qa > 0, MS_ERR_INPUT, "hull references need integer oxidation states");
+  int a = qa / gcd(qc, qa), x = qc / gcd(qc, qa);
+  const char *const *protos = binary_prototypes(a, x);
+  char cs[16], as[16];
+  ms_species_format(cat, cs, sizeof cs);
+  ms_species_format(an, as, sizeof as);
+  MS_CHECK(protos, MS_ERR_INPUT,
+           "hull references: no library prototype for the binary of %s and %s (A%dX%d)", cs, as, a, x);
+  ref->energy = INFINITY;
+  ms_cell cell;
+  ms_cell_init(&cell);
+  ms_err e = MS_SUCCESS;
+  for (int k = 0; protos[k] && !e; ++k) {
+    ms_prototype *p = NULL;
+    e = ms_prototype_load(protos[k], &p);
+    if (e) break;
+    ms_species ions[2];
+    ions[ms_prototype_label_index(p, "A")] = *cat;
+    ions[ms_prototype_label_index(p, "X")] = *an;
+    ms_proto_build_options bo;
+    ms_proto_build_options_default(&bo);
+    e = ms_prototype_build(p, ions, &bo, &cell);
+    ms_prototype_free(&p);
+    if (e) break;
+    ms_relax_result rr;
+    memset(&rr, 0, sizeof rr);
+    e = ms_relax_run(relax, &cell, &rr);
+    if (e) break;
+    double epa = rr.energy / cell.natoms;
+    if (rr.status == MS_STATUS_CONVERGED && epa < ref->energy) {
+      ref->energy = epa;
+      snprintf(ref->prototype, sizeof ref->prototype, "%s", protos[k]);
+      e = ms_composition_from_cell(&cell, &ref->comp);
+      if (!e) e = ms_cell_formula(&cell, 1, ref->formula, sizeof ref->formula);
+    }
+  }
+  ms_cell_free(&cell);
+  MS_CALL(e);
+  MS_CHECK(isfinite(ref->energy), MS_ERR_INPUT,
+           "hull references: no relaxation of the binary of %s and %s converged", cs, as);
+  return MS_SUCCESS;
+}
+
+ms_err ms__hull_references_auto(MPI_Comm comm, ms_relax relax, const ms_composition *comps,
+                                int64_t n, ms_hull_ref **refs, int *nrefs) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  /* distinct cations and anions of all entries (every rank sees every composition) */
+  ms_species cat[MS_HULL_MAX_COMPONENTS], an[4];
+  int ncat = 0, nan_ = 0;
+  ms_err e = MS_SUCCESS;
+  for (int64_t k = 0; k < n && !e; ++k)
+    for (int s = 0; s < comps[k].n; ++s) {
+      const ms_species *sp = &comps[k].sp[s];
+      if (!sp->has_ox) {
+        e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "hull: species without an oxidation state");
+        break;
+      }
+      ms_species *set = sp->ox > 0 ? cat : an;
+      int *cnt = sp->ox > 0 ? &ncat : &nan_;
+      int lim = sp->ox > 0 ? MS_HULL_MAX_COMPONENTS : 4;
+      int found = 0;
+      for (int q = 0; q < *cnt; ++q) found |= ms_species_equal(&set[q], sp);
+      if (!found) {
+        if (*cnt >= lim) {
+          e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "hull: too many distinct ions");
+          break;
+        }
+        set[(*cnt)++] = *sp;
+      }
+    }
+  if (!e && nan_ != 1)
+    e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__,
+                    "hull references 'auto' need exactly one anion among the survivors, found %d", nan_);
+  e = ms_err_agree(comm, e);
+  if (e) return e;
+  /* sort cations by atomic number then charge, so every rank lists them alike */
+  for (int a = 1; a < ncat; ++a)
+    for (int b = a; b > 0 && (cat[b].Z < cat[b - 1].Z || (cat[b].Z == cat[b - 1].Z && cat[b].ox < cat[b - 1].ox)); --b) {
+      ms_species t = cat[b];
+      cat[b] = cat[b - 1];
+      cat[b - 1] = t;
+    }
+  ms_hull_ref *r = calloc((size_t)ncat + 1, sizeof *r);
+  MS_CHECK(r, MS_ERR_MEM, "out of memory");
+  if (rank == 0)
+    for (int k = 0; k < ncat && !e; ++k) e = reference_of(relax, &cat[k], &an[0], &r[k]);
+  e = ms_err_agree(comm, e);
+  if (e) {
+    free(r);
+    return e;
+  }
+  MPI_Bcast(r, (int)(ncat * sizeof *r), MPI_BYTE, 0, comm);
+  *refs = r;
+  *nrefs = ncat;
+  return MS_SUCCESS;
+}
+
+typedef struct {
+  int64_t id;
+  double e;
+  ms_composition comp;
+} hentry;
+
+static int cmp_hentry(const void *a, const void *b) {
+  int64_t x = ((const hentry *)a)->id, y = ((const hentry *)b)->id;
+  return (x > y) - (x < y);
+}
+
+ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t n,
+                      const int64_t *ids, const ms_composition *comps, const double *energy,
+                      double *e_above, int64_t **stable_ids, int64_t *nstable) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  hentry *loc = calloc((size_t)n + 1, sizeof *loc);
+  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  for (int64_t k = 0; k < n; ++k) loc[k] = (hentry){ids[k], energy[k], comps[k]};
+  int mine = (int)(n * (int64_t)sizeof(hentry));
+  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm);
+  long long total = 0;
+  for (int r = 0; r < size; ++r) {
+    displs[r] = (int)total;
+    total += counts[r];
+  }
+  hentry *all = malloc((size_t)total + sizeof(hentry));
+  MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, comm);
+  free(loc);
+  free(counts);
+  free(displs);
+  int64_t nall = total / (int64_t)sizeof(hentry);
+  /* entries in id order so the hull (and its tie-breaking) is the same for any rank count */
+  qsort(all, (size_t)nall, sizeof *all, cmp_hentry);
+  ms_hull h = NULL;
+  ms_err e = ms_hull_create(&h);
+  ms_composition members[MS_HULL_MAX_COMPONENTS];
+  for (int k = 0; k < nrefs; ++k) members[k] = refs[k].comp;
+  if (!e) e = ms_hull_set_end_members(h, nrefs, members);
+  for (int k = 0; k < nrefs && !e; ++k) e = ms_hull_add(h, &refs[k].comp, refs[k].energy, NULL);
+  for (int64_t k = 0; k < nall && !e; ++k) e = ms_hull_add(h, &all[k].comp, all[k].e, NULL);
+  if (!e) e = ms_hull_compute(h);
+  if (!e) {
+    for (int64_t k = 0; k < n; ++k) {
+      /* local entry k is global entry nrefs + (its position in id order) */
+      int64_t lo = 0, hi = nall - 1;
+      while (lo < hi) {
+        int64_t mid = (lo + hi) / 2;
+        if (all[mid].id < ids[k]) lo = mid + 1; else hi = mid;
+      }
+      e_above[k] = ms_hull_e_above(h, (size_t)(nrefs + lo));
+    }
+    size_t ns = 0;
+    const size_t *st = ms_hull_stable(h, &ns);
+    int64_t *out = malloc((ns + 1) * sizeof *out);
+    int64_t m = 0;
+    for (size_t q = 0; q < ns && out; ++q)
+      if (st[q] >= (size_t)nrefs) out[m++] = all[st[q] - (size_t)nrefs].id;
+    *stable_ids = out;
+    *nstable = m;
+  }
+  ms_hull_destroy(&h);
+  free(all);
+  return e;
+}

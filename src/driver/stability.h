@@ -1,0 +1,48 @@
+/* Dedup and hull stages of the funnel (internal to src/driver); see stability.c. */
+#ifndef MS_DRIVER_STABILITY_H
+#define MS_DRIVER_STABILITY_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "matscreen/cell.h"
+#include "matscreen/error.h"
+#include "matscreen/hull.h"
+#include "matscreen/match.h"
+#include "matscreen/model.h"
+#include "matscreen/relax.h"
+
+/* Reference phase of one end member (built and relaxed by ms__hull_references_auto). */
+typedef struct {
+  char formula[32];
+  char prototype[48];
+  double energy;            /* eV/atom, relaxed */
+  ms_composition comp;
+} ms_hull_ref;
+
+/**
+ * Collective. Group duplicates among the survivors (local arrays, any distribution): on return
+ * dup_id[k] is the candidate id of the member that survives in k's group, or -1 if k survives.
+ */
+ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int64_t *ids,
+                 const ms_cell *cells, const double *energy, int64_t *dup_id, long long *ngroups);
+
+/**
+ * Collective. The end members of an ionic hull: for every cation of the survivors and their
+ * one anion, the binary compound of the two ions relaxed (with the relaxer's model) in the library's
+ * prototypes of its stoichiometry (AX: rocksalt, CsCl, zincblende, wurtzite; AX2: rutile,
+ * anatase, fluorite, CdI2; A2X: antifluorite; A2X3: corundum); the lowest relaxed energy is
+ * the reference. Computed on rank 0, broadcast. *refs is malloc'd.
+ */
+ms_err ms__hull_references_auto(MPI_Comm comm, ms_relax relax, const ms_composition *comps,
+                                int64_t n, ms_hull_ref **refs, int *nrefs);
+
+/**
+ * Collective. e_above_hull (eV/atom) of the local entries against the end members @p refs and
+ * all entries of all ranks. *stable_ids (malloc'd, every rank) lists the candidate ids on the hull.
+ */
+ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t n,
+                      const int64_t *ids, const ms_composition *comps, const double *energy,
+                      double *e_above, int64_t **stable_ids, int64_t *nstable);
+
+#endif
