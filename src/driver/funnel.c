@@ -18,6 +18,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fftw3.h>
+#include <hdf5.h>
+#include <petscversion.h>
+#include <spglib.h>
+#include <yaml.h>
+
 #include "keep.h"
 #include "stability.h"
 #include "matscreen/generator.h"
@@ -29,6 +35,7 @@
 #include "matscreen/relax.h"
 #include "matscreen/schedule.h"
 #include "matscreen/status.h"
+#include "matscreen/symmetry.h"
 #include "ms_config.h"
 #include "record.h"
 
@@ -64,6 +71,8 @@ typedef struct {
   int32_t kept;       /* survived every stage so far (relax keep, dedup, hull) */
   int32_t natoms;
   int32_t stage_reached, reject_stage;
+  int32_t spacegroup;  /* of the relaxed structure (spglib, default tolerance), 0 if none */
+  int32_t pad_;
   int64_t duplicate_of;
   double e_above_hull;
   char formula[MS_KEEP_FORMULA];
@@ -602,6 +611,11 @@ static ms_err phase_b(run_ctx *x, const ms_record_vec *recs, relax_out **outs, i
       o->time_s = rr.time_s;
       o->natoms = cell.natoms;
       if (ms_cell_formula(&cell, 1, o->formula, sizeof o->formula)) ms_err_clear();
+      if (rr.status == MS_STATUS_CONVERGED) {
+        int sg = 0;
+        if (ms_spacegroup(&cell, MS_SYMPREC_DEFAULT, MS_ANGLE_TOL_DEFAULT, &sg, NULL)) ms_err_clear();
+        o->spacegroup = sg;
+      }
       if (rr.status == MS_STATUS_CONVERGED) err = pack_structure(structs, o->id, &cell);
       busy += MPI_Wtime() - t0;
     }
@@ -861,6 +875,14 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
   W(ms_h5_attr_int(f, "/", "seed", (int64_t)x->camp->seed));
   W(ms_h5_attr_str(f, "/", "campaign", x->camp->name));
   W(ms_h5_attr_str(f, "/", "potential", ms_potential_name(x->pot)));
+  snprintf(buf, sizeof buf, "%d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
+  W(ms_h5_attr_str(f, "/", "petsc_version", buf));
+  snprintf(buf, sizeof buf, "%d.%d.%d", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
+  W(ms_h5_attr_str(f, "/", "hdf5_version", buf));
+  W(ms_h5_attr_str(f, "/", "fftw_version", fftw_version));
+  W(ms_h5_attr_str(f, "/", "libyaml_version", yaml_get_version_string()));
+  snprintf(buf, sizeof buf, "%d.%d.%d", spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version());
+  W(ms_h5_attr_str(f, "/", "spglib_version", buf));
   W(ms_h5_attr_str(f, "/", "start_time", t0buf));
   W(ms_h5_attr_str(f, "/", "end_time", tbuf));
   /* config */
@@ -868,6 +890,33 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
   char *resolved = ms_campaign_resolved_yaml(x->camp);
   W(ms_h5_write_text(f, "/config/resolved", resolved ? resolved : ""));
   free(resolved);
+  /* species of the potential and the prototype library, by name (rows from rank 0) */
+  {
+    int nsp = ms_potential_nspecies(x->pot), mine = x->rank == 0 ? nsp : 0;
+    char *lab = calloc((size_t)nsp + 1, 16), *el = calloc((size_t)nsp + 1, 4);
+    double *q = calloc((size_t)nsp + 1, sizeof *q);
+    if (!lab || !el || !q) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    for (int k = 0; k < nsp && !e; ++k) {
+      ms_species sp;
+      const char *l = ms_potential_species(x->pot, k, &sp, &q[k]);
+      memcpy(lab + 16 * k, l, strnlen(l, 16));
+      const ms_element *elem = ms_element_by_z(sp.Z);
+      if (elem) memcpy(el + 4 * k, elem->symbol, strnlen(elem->symbol, 4));
+    }
+    W(ms_h5_write_strings(f, "/species/label", mine, 16, lab));
+    W(ms_h5_write_strings(f, "/species/element", mine, 4, el));
+    W(ms_h5_write_double(f, "/species/charge_e", mine, 1, q, 0));
+    W(ms_h5_attr_str(f, "/species", "description", "ions covered by the potential and their charges in the model"));
+    free(lab);
+    free(el);
+    free(q);
+    int np = 0;
+    const char *const *pn = ms_prototype_builtin_names(&np);
+    char *names = calloc((size_t)np + 1, 48);
+    for (int k = 0; k < np && names; ++k) memcpy(names + 48 * k, pn[k], strnlen(pn[k], 48));
+    W(ms_h5_write_strings(f, "/prototypes/name", x->rank == 0 ? np : 0, 48, names));
+    free(names);
+  }
   /* candidates */
   int64_t n = nrec;
   int64_t *i64 = malloc(((size_t)n + 1) * sizeof *i64);
@@ -907,6 +956,7 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
     COLS(rec[k].formula, "formula");
     COL32(rec[k].natoms, "natoms");
     COL32(rec[k].spacegroup, "spacegroup_generated");
+    COL32(rec[k].spacegroup_relaxed, "spacegroup");
     COLS(ms_status_name((ms_status)rec[k].status), "status");
     COL32(rec[k].stage_reached, "stage_reached");
     COL32(rec[k].reject_stage, "rejected_at_stage");
@@ -1305,6 +1355,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
           r->stage_reached = o->stage_reached;
           r->reject_stage = o->reject_stage;
           r->duplicate_of = o->duplicate_of;
+          r->spacegroup_relaxed = o->spacegroup;
           r->e_above_hull = o->e_above_hull;
           (void)relax_stage_no;
         }

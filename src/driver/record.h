@@ -27,6 +27,7 @@ typedef struct {
   int32_t stage_reached;    /* number of funnel stages passed (kept by) */
   int32_t natoms;
   int32_t spacegroup;       /* declared / drawn space group (generator), 0 if unknown */
+  int32_t spacegroup_relaxed; /* of the relaxed structure (spglib), 0 if not relaxed */
   int32_t relax_iterations;
   int32_t relax_status;     /* ms_status of the relaxation, -1 if not relaxed */
   int32_t reject_stage;     /* index of the stage that removed it, -1 if still in */
