@@ -59,6 +59,11 @@ ms_err ms_cell_add_atom(ms_cell *c, const ms_species *sp, const double frac[3]);
 /** Remove site @p i, keeping the order of the others. */
 ms_err ms_cell_remove_site(ms_cell *c, int i);
 
+/** Determinant of a 3x3 matrix. */
+double ms_mat3_det(const double m[3][3]);
+/** Inverse of a 3x3 matrix by cofactors; returns the determinant (inv untouched when it is 0). */
+double ms_mat3_inv(const double m[3][3], double inv[3][3]);
+
 /** Signed determinant of the lattice (Å^3); positive for a right-handed basis. */
 double ms_cell_det(const ms_cell *c);
 /** Volume |det L| in Å^3. */

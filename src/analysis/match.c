@@ -82,25 +82,6 @@ static ms_err check_options(const ms_match_options *o) {
 
 /* ---- 3x3 helpers (row vectors: r = f L) ---------------------------------------------- */
 
-static double det3(const double m[3][3]) {
-  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-         m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-}
-
-static void inv3(const double m[3][3], double inv[3][3]) {
-  double d = det3(m);
-  inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / d;
-  inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / d;
-  inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / d;
-  inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / d;
-  inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / d;
-  inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / d;
-  inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / d;
-  inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / d;
-  inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / d;
-}
-
 static int idet3(const int m[3][3]) {
   return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
          m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
@@ -131,7 +112,7 @@ static void cross3(const double a[3], const double b[3], double c[3]) {
 
 /* Spacings of the lattice planes (V / |a_j x a_k|). */
 static void plane_spacings(const double L[3][3], double d[3]) {
-  double v = fabs(det3(L));
+  double v = fabs(ms_mat3_det(L));
   for (int k = 0; k < 3; ++k) {
     double c[3];
     cross3(L[(k + 1) % 3], L[(k + 2) % 3], c);
@@ -224,7 +205,7 @@ static ms_err try_supercell(const ms_cell *c, const int *korder, const int M[3][
   double Md[3][3], Minv[3][3], L[3][3];
   for (int i = 0; i < 3; ++i)
     for (int k = 0; k < 3; ++k) Md[i][k] = M[i][k];
-  inv3(Md, Minv);
+  ms_mat3_inv(Md, Minv);
   for (int i = 0; i < 3; ++i)
     for (int k = 0; k < 3; ++k) L[i][k] = Minv[i][0] * c->lattice[0][k] + Minv[i][1] * c->lattice[1][k] + Minv[i][2] * c->lattice[2][k];
   double ftol[3];
@@ -395,7 +376,7 @@ static ms_err find_primitive(const ms_cell *c, double tol, ms_cell *out, int dep
       double Md[3][3], Minv[3][3];
       for (int i = 0; i < 3; ++i)
         for (int k = 0; k < 3; ++k) Md[i][k] = M[i][k];
-      inv3(Md, Minv);
+      ms_mat3_inv(Md, Minv);
       int rows_ok = 1;
       for (int r = 0; r < 3 && rows_ok; ++r) {
         int found = 0;
@@ -939,7 +920,7 @@ static ms_err search(workspace *w, const ms_match_prep *a, const ms_match_prep *
           ms_err_clear();
           continue;
         }
-        double vavg = fabs(det3(al.L)), norm = cbrt(N / vavg), d[3], ftol[3];
+        double vavg = fabs(ms_mat3_det(al.L)), norm = cbrt(N / vavg), d[3], ftol[3];
         plane_spacings(al.L, d);
         for (int k = 0; k < 3; ++k) ftol[k] = 2.0 * o->stol / (norm * d[k]);
         for (int j1 = 0; j1 < N && !stop; ++j1) {

@@ -93,15 +93,14 @@ ms_err ms_cell_remove_site(ms_cell *c, int i) {
   return MS_SUCCESS;
 }
 
-static double det3(const double m[3][3]) {
+double ms_mat3_det(const double m[3][3]) {
   return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
          m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
          m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
 }
 
-/* Inverse of a 3x3 matrix by cofactors; returns the determinant (0 leaves inv untouched). */
-static double inv3(const double m[3][3], double inv[3][3]) {
-  double d = det3(m);
+double ms_mat3_inv(const double m[3][3], double inv[3][3]) {
+  double d = ms_mat3_det(m);
   if (d == 0.0) return 0.0;
   inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / d;
   inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / d;
@@ -115,8 +114,8 @@ static double inv3(const double m[3][3], double inv[3][3]) {
   return d;
 }
 
-double ms_cell_det(const ms_cell *c) { return det3(c->lattice); }
-double ms_cell_volume(const ms_cell *c) { return fabs(det3(c->lattice)); }
+double ms_cell_det(const ms_cell *c) { return ms_mat3_det(c->lattice); }
+double ms_cell_volume(const ms_cell *c) { return fabs(ms_mat3_det(c->lattice)); }
 
 void ms_cell_frac_to_cart(const ms_cell *c, const double f[3], double r[3]) {
   for (int j = 0; j < 3; ++j)
@@ -125,7 +124,7 @@ void ms_cell_frac_to_cart(const ms_cell *c, const double f[3], double r[3]) {
 
 void ms_cell_cart_to_frac(const ms_cell *c, const double r[3], double f[3]) {
   double inv[3][3] = {{0}};
-  inv3(c->lattice, inv);
+  ms_mat3_inv(c->lattice, inv);
   for (int i = 0; i < 3; ++i) f[i] = r[0] * inv[0][i] + r[1] * inv[1][i] + r[2] * inv[2][i];
 }
 
@@ -327,7 +326,7 @@ ms_err ms_cell_supercell(const ms_cell *src, const int M[3][3], ms_cell *dst) {
   double Md[3][3], Minv[3][3];
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) Md[i][j] = M[i][j];
-  double det = inv3(Md, Minv);
+  double det = ms_mat3_inv(Md, Minv);
   MS_CHECK(det > 0.5, MS_ERR_ARG, "supercell matrix must have a positive determinant, got %g", det);
   long long nimg = llround(det);
   MS_CHECK((long long)src->natoms * nimg < (1LL << 30), MS_ERR_ARG,

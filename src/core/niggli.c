@@ -11,25 +11,6 @@
 
 #include "matscreen/cell.h"
 
-static double det3(const double m[3][3]) {
-  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-         m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-}
-
-static void inv3(const double m[3][3], double inv[3][3]) {
-  double d = det3(m);
-  inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / d;
-  inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / d;
-  inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / d;
-  inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / d;
-  inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / d;
-  inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / d;
-  inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / d;
-  inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / d;
-  inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / d;
-}
-
 ms_err ms_cell_niggli_reduce(ms_cell *c, double tol, int transform[3][3]) {
   MS_CALL(ms_cell_validate(c));
   MS_CHECK(tol > 0 && tol < 0.1, MS_ERR_ARG, "Niggli tolerance must be in (0, 0.1), got %g", tol);
@@ -47,7 +28,7 @@ ms_err ms_cell_niggli_reduce(ms_cell *c, double tol, int transform[3][3]) {
     for (int j = 0; j < 3; ++j) Lnew[i][j] = col[j][i];
 
   double Linv[3][3], Td[3][3];
-  inv3(c->lattice, Linv);
+  ms_mat3_inv(c->lattice, Linv);
   int T[3][3];
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) {
@@ -59,7 +40,7 @@ ms_err ms_cell_niggli_reduce(ms_cell *c, double tol, int transform[3][3]) {
     }
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) Td[i][j] = T[i][j];
-  double d = det3(Td);
+  double d = ms_mat3_det(Td);
   MS_CHECK(fabs(fabs(d) - 1.0) < 1e-9, MS_ERR_NUMERIC,
            "Niggli transformation has determinant %g, expected +-1", d);
   /* Use the exact integer transform of the old lattice (not spglib's floating result) so that
@@ -68,7 +49,7 @@ ms_err ms_cell_niggli_reduce(ms_cell *c, double tol, int transform[3][3]) {
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j)
       L[i][j] = Td[i][0] * c->lattice[0][j] + Td[i][1] * c->lattice[1][j] + Td[i][2] * c->lattice[2][j];
-  if (det3(L) < 0) {
+  if (ms_mat3_det(L) < 0) {
     /* Make the basis right-handed: negating all three vectors keeps every Niggli condition
      * (the scalar products between vectors are unchanged). */
     for (int i = 0; i < 3; ++i)
@@ -79,7 +60,7 @@ ms_err ms_cell_niggli_reduce(ms_cell *c, double tol, int transform[3][3]) {
       }
   }
   double Tinv[3][3];
-  inv3(Td, Tinv);
+  ms_mat3_inv(Td, Tinv);
   for (int s = 0; s < c->natoms; ++s) {
     double f[3];
     for (int k = 0; k < 3; ++k)

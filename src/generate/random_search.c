@@ -188,25 +188,6 @@ static int assign(const sg_entry *g, const int *count, int nsp, ms_rng *rng, lon
 
 /* ---- geometry ---------------------------------------------------------------------------- */
 
-static double det3(const double m[3][3]) {
-  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-         m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-}
-
-static void inv3(const double m[3][3], double inv[3][3]) {
-  double d = det3(m);
-  inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / d;
-  inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / d;
-  inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / d;
-  inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / d;
-  inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / d;
-  inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / d;
-  inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / d;
-  inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / d;
-  inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / d;
-}
-
 static void matmul3(const double a[3][3], const double b[3][3], double c[3][3]) {
   double t[3][3];
   for (int i = 0; i < 3; ++i)
@@ -313,7 +294,7 @@ static void project(layout *ly, const double (*disp)[3]) {
       du[1] = (A[o][0][0] * rhs[o][1] - A[o][1][0] * rhs[o][0]) / d;
     } else {
       double inv[3][3];
-      inv3(A[o], inv);
+      ms_mat3_inv(A[o], inv);
       for (int k = 0; k < 3; ++k)
         du[k] = inv[k][0] * rhs[o][0] + inv[k][1] * rhs[o][1] + inv[k][2] * rhs[o][2];
     }
@@ -372,19 +353,19 @@ static ms_err rs_build(const void *d, int64_t i, ms_cell *out, ms_candidate_info
     double col[3][3];
     for (int a = 0; a < 3; ++a)
       for (int b = 0; b < 3; ++b) col[a][b] = Lp[b][a];
-    double eps = 1e-5 * cbrt(fabs(det3(Lp)));
+    double eps = 1e-5 * cbrt(fabs(ms_mat3_det(Lp)));
     if (spg_niggli_reduce(col, eps)) {
       for (int a = 0; a < 3; ++a)
         for (int b = 0; b < 3; ++b) Lo[a][b] = col[b][a];
     } else {
       memcpy(Lo, Lp, sizeof Lo);
     }
-    if (det3(Lo) < 0)
+    if (ms_mat3_det(Lo) < 0)
       for (int b = 0; b < 3; ++b) Lo[2][b] = -Lo[2][b];
     double Lcinv[3][3];
-    inv3(Lc, Lcinv);
+    ms_mat3_inv(Lc, Lcinv);
     matmul3(Lo, Lcinv, M); /* rows of L_out in conventional fractional coordinates */
-    inv3(Lo, Loinv);
+    ms_mat3_inv(Lo, Loinv);
     /* Atoms of the primitive cell and their Jacobians. */
     ly.natoms = 0;
     ly.norb = norb;
@@ -423,7 +404,7 @@ static ms_err rs_build(const void *d, int64_t i, ms_cell *out, ms_candidate_info
     for (int a = 0; a < comp->n; ++a)
       for (int b = 0; b < comp->n; ++b) dmax = fmax(dmax, ce->dmin[a][b]);
     int nmax[3];
-    double V = fabs(det3(Lo));
+    double V = fabs(ms_mat3_det(Lo));
     for (int k = 0; k < 3; ++k) {
       const double *u = Lo[(k + 1) % 3], *v = Lo[(k + 2) % 3];
       double c[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2],

@@ -44,25 +44,6 @@ static int is_identity(const int R[3][3]) {
   return 1;
 }
 
-static double det3(const double m[3][3]) {
-  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-         m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-}
-
-static void inv3(const double m[3][3], double inv[3][3]) {
-  double d = det3(m);
-  inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / d;
-  inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / d;
-  inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / d;
-  inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / d;
-  inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / d;
-  inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / d;
-  inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / d;
-  inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / d;
-  inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / d;
-}
-
 static int same_vec(const double a[3], const double b[3]) {
   for (int k = 0; k < 3; ++k) {
     double d = a[k] - b[k];
@@ -127,7 +108,7 @@ static ms_err primitive_basis(ms_spacegroup *g) {
         memcpy(m[0], cand[i], sizeof m[0]);
         memcpy(m[1], cand[j], sizeof m[1]);
         memcpy(m[2], cand[k], sizeof m[2]);
-        double d = det3(m);
+        double d = ms_mat3_det(m);
         if (fabs(fabs(d) - 1.0 / g->ncentring) < 1e-9) {
           if (d < 0)
             for (int q = 0; q < 3; ++q) m[2][q] = -m[2][q];
@@ -260,7 +241,7 @@ ms_err ms_spacegroup_lattice(const ms_spacegroup *g, const double g0[3][3], doub
     MS_FAIL(MS_ERR_NUMERIC, "lattice metric is not positive definite");
   }
   if (volume > 0) {
-    double s = cbrt(volume / fabs(det3(L)));
+    double s = cbrt(volume / fabs(ms_mat3_det(L)));
     for (int i = 0; i < 3; ++i)
       for (int j = 0; j < 3; ++j) L[i][j] *= s;
   }
@@ -609,7 +590,7 @@ ms_err ms_wyckoff_set_compute(const ms_spacegroup *g, ms_wyckoff_set *out) {
       err = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   }
   double Pinv[3][3];
-  inv3(g->to_primitive, Pinv);
+  ms_mat3_inv(g->to_primitive, Pinv);
   size_t used = 0;
   for (int c = 0; c < nclass && !err; ++c) {
     ms_wyckoff *p = &out->pos[c];

@@ -109,25 +109,6 @@ struct ms_relax_s {
 };
 
 /* ------------------------------------------------------------------------ small algebra */
-static double det3(const double m[3][3]) {
-  return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-         m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-         m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-}
-
-static void inv3(const double m[3][3], double inv[3][3]) {
-  double d = det3(m);
-  inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / d;
-  inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / d;
-  inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / d;
-  inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / d;
-  inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / d;
-  inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / d;
-  inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / d;
-  inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / d;
-  inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / d;
-}
-
 static void mul3(const double a[3][3], const double b[3][3], double out[3][3]) {
   double t[3][3];
   for (int i = 0; i < 3; ++i)
@@ -387,7 +368,7 @@ static ms_err symmetry_setup(ms_relax r, const ms_cell *c) {
 static void symmetrize(ms_relax r, const double L[3][3], double (*F)[3], double W[3][3]) {
   int n = r->natoms, ns = r->nsym;
   double Linv[3][3];
-  inv3(L, Linv);
+  ms_mat3_inv(L, Linv);
   double Wsum[3][3] = {{0}};
   memset(r->Fraw, 0, sizeof(double[3]) * (size_t)n);
   for (int o = 0; o < ns; ++o) {
@@ -396,7 +377,7 @@ static void symmetrize(ms_relax r, const double L[3][3], double (*F)[3], double 
       for (int b = 0; b < 3; ++b) Wt[a][b] = r->rot[o][b][a];
     mul3(Linv, Wt, tmp);
     mul3(tmp, L, R);
-    inv3(R, Ri);
+    ms_mat3_inv(R, Ri);
     /* forces: F_perm(i) += F_i R^-T, i.e. component b = sum_a F_a Ri[b][a] */
     const int *p = r->perm + (size_t)o * n;
     for (int i = 0; i < n; ++i)
@@ -435,7 +416,7 @@ static void reject(ms_relax r, ms_status st, const char *detail, double *H, doub
 
 /* Bounds on the trial cell; fills @p why and returns 0 when the cell is out of bounds. */
 static int cell_in_bounds(const ms_relax r, const double L[3][3], double *V, char *why, size_t len) {
-  double d = det3(L);
+  double d = ms_mat3_det(L);
   *V = fabs(d);
   if (!(d * r->sign0 > 0) || !isfinite(d)) {
     snprintf(why, len, "the cell turned inside out (volume %.4g Å^3)", d * r->sign0);
@@ -518,7 +499,7 @@ ms_err ms__relax_eval(ms_relax r, const double *x, double *H, double *g, ms_stat
     if (f > fmax || !isfinite(f)) fmax = f;
   }
   double Linv[3][3];
-  inv3(L, Linv);
+  ms_mat3_inv(L, Linv);
   double smax = 0, gp = MS_EV_PER_A3_IN_GPA / V;
   switch (r->opt.cell) {
     case MS_RELAX_FIXED:
@@ -828,9 +809,9 @@ ms_err ms__relax_prepare(ms_relax r, const ms_cell *cell, int *nvar) {
   r->ncell = ncell_of(r->opt.cell);
   r->nvar = 3 * n + r->ncell;
   memcpy(r->L0, cell->lattice, sizeof r->L0);
-  double d = det3(r->L0);
+  double d = ms_mat3_det(r->L0);
   MS_CHECK(isfinite(d) && fabs(d) > 0, MS_ERR_ARG, "relax: degenerate start cell (volume %g)", d);
-  inv3(r->L0, r->L0inv);
+  ms_mat3_inv(r->L0, r->L0inv);
   r->V0 = fabs(d);
   r->sign0 = d > 0 ? 1.0 : -1.0;
   for (int k = 0; k < 3; ++k) r->len0[k] = norm3(r->L0[k]);
@@ -921,7 +902,7 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
     res->time_s = MPI_Wtime() - t0;
     return MS_SUCCESS;
   }
-  double d = det3(cell->lattice);
+  double d = ms_mat3_det(cell->lattice);
   if (!(fabs(d) > 1e-3 && fabs(d) > 1e-6 * cell->natoms)) {
     MS_CALL(start_status(r, cell, res));
     res->evaluations = 1;
