@@ -76,6 +76,7 @@ typedef struct {
   int64_t duplicate_of;
   double e_above_hull;
   char formula[MS_KEEP_FORMULA];
+  char decomposition[MS_DECOMP_LEN];
 } relax_out;
 
 /* Serialised relaxed structure: header followed by natoms sites. */
@@ -722,7 +723,8 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     const ms_stage *st = &x->camp->stage[x->st[MS_STAGE_HULL].index];
     ms_composition *comps = calloc((size_t)m + 1, sizeof *comps);
     double *eh = malloc(((size_t)m + 1) * sizeof *eh);
-    if (!comps || !eh) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    char (*dec)[MS_DECOMP_LEN] = calloc((size_t)m + 1, sizeof *dec);
+    if (!comps || !eh || !dec) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
     for (int64_t k = 0; k < m && !e; ++k) e = ms_composition_from_cell(&cells[k], &comps[k]);
     e = ms_err_agree(x->comm, e);
     /* the references need every rank's compositions */
@@ -743,7 +745,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
       free(counts);
       free(displs);
     }
-    if (!e) e = ms__hull_stage(x->comm, x->refs, x->nrefs, m, ids, comps, en, eh, &x->stable_ids, &x->nstable);
+    if (!e) e = ms__hull_stage(x->comm, x->refs, x->nrefs, m, ids, comps, en, eh, dec, &x->stable_ids, &x->nstable);
     e = ms_err_agree(x->comm, e);
     long long lm = m, gin = 0;
     MPI_Allreduce(&lm, &gin, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
@@ -751,6 +753,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     for (int64_t k = 0; k < m && !e; ++k) {
       relax_out *o = &rout[which[k]];
       o->e_above_hull = eh[k];
+      memcpy(o->decomposition, dec[k], MS_DECOMP_LEN);
       if (!isnan(st->keep.max_e_above_hull) && !(eh[k] <= st->keep.max_e_above_hull)) {
         o->kept = 0;
         o->reject_stage = row;
@@ -762,6 +765,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     }
     free(comps);
     free(eh);
+    free(dec);
     hs->cpu_s = MPI_Wtime() - t0;
     hs->wall_s = hs->cpu_s;
     long long o = hs->out, go = 0;
@@ -923,7 +927,8 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
   int32_t *i32 = malloc(((size_t)n + 1) * sizeof *i32);
   double *d = malloc(((size_t)n + 1) * sizeof *d);
   char *str = malloc(((size_t)n + 1) * 32);
-  if (!i64 || !i32 || !d || !str) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  char *dstr = malloc(((size_t)n + 1) * MS_DECOMP_LEN);
+  if (!i64 || !i32 || !d || !str || !dstr) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   e = ms_err_agree(x->comm, e);
 #define COL64(expr, name)                                   \
   do {                                                      \
@@ -968,6 +973,11 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
     COLD(rec[k].relax_time_s, "relax_time_s");
     COLD(rec[k].sp_time_s, "single_point_time_s");
     COLS(rec[k].rejected_by, "rejected_by_rule");
+    for (int64_t k = 0; k < n; ++k) {
+      memset(dstr + MS_DECOMP_LEN * k, 0, MS_DECOMP_LEN);
+      memcpy(dstr + MS_DECOMP_LEN * k, rec[k].decomposition, strnlen(rec[k].decomposition, MS_DECOMP_LEN));
+    }
+    W(ms_h5_write_strings(f, "/candidates/decomposition", n, MS_DECOMP_LEN, dstr));
     COLD(rec[k].e_above_hull, "e_above_hull_eV_per_atom");
     COL64(rec[k].duplicate_of, "duplicate_of");
   }
@@ -979,6 +989,7 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
   free(i32);
   free(d);
   free(str);
+  free(dstr);
   /* structures (relaxed survivors), compressed rows */
   int64_t tot_atoms = 0;
   for (int64_t k = 0; k < nst; ++k) tot_atoms += st[k].h->natoms;
@@ -1357,6 +1368,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
           r->duplicate_of = o->duplicate_of;
           r->spacegroup_relaxed = o->spacegroup;
           r->e_above_hull = o->e_above_hull;
+          memcpy(r->decomposition, o->decomposition, sizeof r->decomposition);
           (void)relax_stage_no;
         }
       }

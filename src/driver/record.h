@@ -34,6 +34,7 @@ typedef struct {
   char formula[MS_REC_FORMULA];   /* reduced formula, e.g. "SrTiO3" */
   char prototype[MS_REC_PROTO];   /* prototype name ("" for random search) */
   char rejected_by[32];           /* prefilter rule that rejected it ("" otherwise) */
+  char decomposition[96];         /* hull decomposition products ("" on the hull / no hull) */
 } ms_record;
 
 typedef struct {

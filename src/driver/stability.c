@@ -179,7 +179,8 @@ static int cmp_hentry(const void *a, const void *b) {
 
 ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t n,
                       const int64_t *ids, const ms_composition *comps, const double *energy,
-                      double *e_above, int64_t **stable_ids, int64_t *nstable) {
+                      double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
+                      int64_t *nstable) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   hentry *loc = calloc((size_t)n + 1, sizeof *loc);
@@ -218,6 +219,32 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t
         if (all[mid].id < ids[k]) lo = mid + 1; else hi = mid;
       }
       e_above[k] = ms_hull_e_above(h, (size_t)(nrefs + lo));
+      /* "0.5 SrO + 0.5 TiO2" (atom fractions; candidates as id:N formula); "" on the hull */
+      decomp[k][0] = '\0';
+      ms_hull_result hr;
+      if (!e && ms_hull_result_get(h, (size_t)(nrefs + lo), &hr) == MS_SUCCESS && !hr.stable) {
+        size_t used = 0;
+        for (int q = 0; q < hr.ndecomp && used < MS_DECOMP_LEN; ++q) {
+          char name[64];
+          size_t di = hr.decomp[q];
+          if (di < (size_t)nrefs)
+            snprintf(name, sizeof name, "%s", refs[di].formula);
+          else {
+            char fo[48];
+            if (ms_composition_formula(&all[di - (size_t)nrefs].comp, fo, sizeof fo)) {
+              ms_err_clear();
+              snprintf(fo, sizeof fo, "?");
+            }
+            snprintf(name, sizeof name, "id:%lld %s", (long long)all[di - (size_t)nrefs].id, fo);
+          }
+          int w = snprintf(decomp[k] + used, MS_DECOMP_LEN - used, "%s%.4g %s", q ? " + " : "",
+                           hr.fraction[q], name);
+          if (w < 0) break;
+          used += (size_t)w;
+        }
+      } else {
+        ms_err_clear();
+      }
     }
     size_t ns = 0;
     const size_t *st = ms_hull_stable(h, &ns);

@@ -37,12 +37,15 @@ ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int6
 ms_err ms__hull_references_auto(MPI_Comm comm, ms_relax relax, const ms_composition *comps,
                                 int64_t n, ms_hull_ref **refs, int *nrefs);
 
+#define MS_DECOMP_LEN 96
+
 /**
- * Collective. e_above_hull (eV/atom) of the local entries against the end members @p refs and
+ * Collective. e_above_hull (eV/atom) and decomposition text of the local entries against the end members @p refs and
  * all entries of all ranks. *stable_ids (malloc'd, every rank) lists the candidate ids on the hull.
  */
 ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t n,
                       const int64_t *ids, const ms_composition *comps, const double *energy,
-                      double *e_above, int64_t **stable_ids, int64_t *nstable);
+                      double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
+                      int64_t *nstable);
 
 #endif

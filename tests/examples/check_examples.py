@@ -51,6 +51,48 @@ def perovskite(f):
     for fo in ("CaTiO3", "SrTiO3", "LaAlO3"):
         check(fo in eh and abs(eh[fo]) < 1e-6, f"{fo} on the hull: {eh.get(fo)}")
     check("hull/reference_formula" in f and f["hull/reference_formula"].shape[0] == 11, "eleven binary-oxide references")
+    # every candidate above the hull names its decomposition; those on it name none
+    refs = {x.decode() for x in f["hull/reference_formula"][:]}
+    for k in range(c["id"].shape[0]):
+        eh_k, d = c["e_above_hull_eV_per_atom"][k], c["decomposition"][k].decode()
+        if np.isfinite(eh_k) and eh_k > 1e-6:
+            parts = [p.split(" ", 1)[1] for p in d.split(" + ")] if d else []
+            check(parts and all(q in refs or q.startswith("id:") for q in parts),
+                  f"decomposition of {c['formula'][k].decode()}: '{d}'")
+        elif np.isfinite(eh_k):
+            check(d == "", f"no decomposition on the hull: '{d}'")
+    no_duplicates_left(f)
+
+
+def no_duplicates_left(f):
+    """The dedup stage found every duplicate: no two surviving relaxed structures are the same
+    crystal for pymatgen's StructureMatcher (default tolerances, species compared)."""
+    try:
+        from pymatgen.analysis.structure_matcher import StructureMatcher
+        from pymatgen.core import Lattice, Structure
+    except ImportError:
+        print("pymatgen missing: all-pairs duplicate check skipped", file=sys.stderr)
+        return
+    s = f["structures"]
+    c = f["candidates"]
+    dup = dict(zip(c["id"][:], c["duplicate_of"][:]))
+    structs = []
+    for k in range(s["candidate_id"].shape[0]):
+        if dup[s["candidate_id"][k]] >= 0:
+            continue
+        o, n = s["offset"][k], s["natoms"][k]
+        sp = [x.decode() for x in s["species"][o:o + n]]
+        structs.append((s["candidate_id"][k], Structure(Lattice(s["lattice_A"][k]), sp, s["frac_positions"][o:o + n])))
+    sm = StructureMatcher()
+    pairs = 0
+    for a in range(len(structs)):
+        for b in range(a + 1, len(structs)):
+            if structs[a][1].composition.reduced_formula != structs[b][1].composition.reduced_formula:
+                continue
+            pairs += 1
+            check(not sm.fit(structs[a][1], structs[b][1]),
+                  f"survivors {structs[a][0]} and {structs[b][0]} are duplicates pymatgen finds")
+    print(f"all-pairs duplicate check: {len(structs)} survivors, {pairs} same-composition pairs", file=sys.stderr)
 
 
 def spinel(f):
