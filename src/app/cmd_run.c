@@ -10,7 +10,7 @@
 #include "matscreen/relax.h"
 
 const char ms_usage_run[] =
-    "usage: mpirun -n N matscreen run CAMPAIGN.yaml [-o OUT.h5] [--quiet]\n"
+    "usage: mpirun -n N matscreen run CAMPAIGN.yaml [-o OUT.h5] [--quiet|--verbose]\n"
     "\n"
     "Run a screening campaign: generate the candidates of the campaign's search space, narrow\n"
     "them through the funnel stages, and write one HDF5 file (docs/output.md). Every rank\n"
@@ -21,7 +21,8 @@ const char ms_usage_run[] =
     "options:\n"
     "  -o, --output OUT.h5   output file (default: campaign.output, or NAME.h5)\n"
     "  --progress-interval S seconds between progress lines when stderr is not a terminal (10)\n"
-    "  --quiet               (global option, before 'run') errors only\n"
+    "  --quiet               errors only (no progress lines, no summary)\n"
+    "  --verbose             more detail, tracebacks with errors\n"
     "\n"
     "The output is written as OUT.h5.partial and renamed when complete.\n"
     "Exit codes: 0 success, 1 bad campaign file or usage, 2 runtime failure.\n";

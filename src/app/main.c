@@ -109,6 +109,29 @@ int main(int argc, char **argv) {
   ms_log_init(MPI_COMM_WORLD);
   int rank = ms_app_rank();
 
+  /* --quiet, --verbose and --debug may also follow the subcommand (`matscreen run c.yaml
+   * --quiet`, as batch scripts write it): take them out of argv wherever they are, up to a
+   * "--" that ends the options. */
+  int kept = 1;
+  for (int k = 1, ended = 0; k < argc; ++k) {
+    if (!ended && strcmp(argv[k], "--") == 0) ended = 1;
+    if (!ended && strcmp(argv[k], "--quiet") == 0) {
+      ms_log_set_level(MS_LOG_QUIET);
+      continue;
+    }
+    if (!ended && strcmp(argv[k], "--verbose") == 0) {
+      ms_log_set_level(MS_LOG_VERBOSE);
+      continue;
+    }
+    if (!ended && strcmp(argv[k], "--debug") == 0) {
+      ms_log_set_level(MS_LOG_DEBUG);
+      continue;
+    }
+    argv[kept++] = argv[k];
+  }
+  argc = kept;
+  argv[argc] = NULL;
+
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
     if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
