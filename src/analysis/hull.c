@@ -701,7 +701,7 @@ static ms_err insert_point(builder *b, work *w, size_t f0, int p) {
       r->slot = j;
     }
   }
-  qsort(w->rr, nr, sizeof *w->rr, ridge_cmp);
+  if (nr > 1) qsort(w->rr, nr, sizeof *w->rr, ridge_cmp);
   for (size_t a = 0; a < nr;) {
     size_t e = a + 1;
     while (e < nr && ridge_cmp(&w->rr[a], &w->rr[e]) == 0) ++e;

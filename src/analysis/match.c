@@ -1248,7 +1248,7 @@ static ms_err group_records(grec **recs, size_t n, const ms_match_options *o, si
               }
             }
         /* Survivor numbers grow with energy order: compare the lowest first. */
-        qsort(cand, ncand, sizeof *cand, cmp_int);
+        if (ncand > 1) qsort(cand, ncand, sizeof *cand, cmp_int);
       } else {
         if (candcap < nsurv + 1) {
           size_t cap = 2 * nsurv + 256;
@@ -1317,7 +1317,7 @@ ms_err ms_match_group(const ms_cell *cells, size_t n, const double *energies,
   double t1 = now();
   size_t ncmp = 0, nb = 0, big = 0;
   if (!e) {
-    qsort(order, n, sizeof *order, grec_cmp);
+    if (n > 1) qsort(order, n, sizeof *order, grec_cmp);
     e = group_records(order, n, o, &ncmp, &nb, &big);
   }
   double t2 = now();
@@ -1563,7 +1563,7 @@ ms_err ms_match_group_mpi(MPI_Comm comm, const ms_cell *cells, size_t nlocal,
   rbuf = NULL;
   size_t ncmp = 0, nb = 0, big = 0;
   if (!e) {
-    qsort(order, nrecv, sizeof *order, grec_cmp);
+    if (nrecv > 1) qsort(order, nrecv, sizeof *order, grec_cmp);
     e = group_records(order, nrecv, o, &ncmp, &nb, &big);
   }
   e = ms_err_agree(comm, e);
