@@ -42,7 +42,11 @@ setup() { # builddir, meson options...
 }
 
 suite_exists() { # builddir suite
-  meson test -C "$1" --list 2>/dev/null | grep -q "^matscreen:$2 "
+  # Read the whole list first: `meson test --list | grep -q` lets grep close the pipe early,
+  # and with pipefail meson's SIGPIPE would make a present suite look absent.
+  local list
+  list=$(meson test -C "$1" --list 2>/dev/null) || return 1
+  grep -q "^matscreen:$2 " <<<"$list"
 }
 
 run_suites() { # builddir suites...
