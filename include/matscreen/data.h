@@ -28,6 +28,15 @@ ms_err ms_data_read(const char *name, char **text, size_t *len, const char **ori
  *  in sorted order. The array is static. */
 const char *const *ms_data_list(const char *dir, int *count);
 
+/**
+ * Names of the YAML data files under @p dir without directory and ".yaml" ("bush1994"),
+ * sorted, written into the caller's @p names (at most @p max, each shorter than 64 bytes) and
+ * listed in @p list (NULL-terminated, max + 1 entries). Returns the count.
+ */
+int ms_data_names(const char *dir, char (*names)[64], int max, const char **list);
+/** 1 if a "NAME|FILE" argument is a file: it contains '/' or ends in ".yaml" / ".yml". */
+int ms_data_is_path(const char *arg);
+
 /** Read a whole file into a malloc'd NUL-terminated buffer (MS_ERR_FILE with strerror). */
 ms_err ms_read_file(const char *path, char **text, size_t *len);
 

@@ -107,3 +107,28 @@ const char *const *ms_data_list(const char *dir, int *count) {
   if (count) *count = n;
   return list;
 }
+
+int ms_data_names(const char *dir, char (*names)[64], int max, const char **list) {
+  int n = 0, nd = 0;
+  const char *const *files = ms_data_list(dir, &nd);
+  size_t dl = strlen(dir) + 1;
+  for (int k = 0; k < nd && n < max; ++k) {
+    const char *base = files[k] + dl;
+    size_t l = strlen(base);
+    if (l < 6 || l - 5 >= 64 || strcmp(base + l - 5, ".yaml") != 0) continue;
+    memcpy(names[n], base, l - 5);
+    names[n][l - 5] = '\0';
+    list[n] = names[n];
+    ++n;
+  }
+  list[n] = NULL;
+  return n;
+}
+
+int ms_data_is_path(const char *s) {
+  const size_t l = strlen(s);
+  if (strchr(s, '/')) return 1;
+  if (l > 5 && strcmp(s + l - 5, ".yaml") == 0) return 1;
+  if (l > 4 && strcmp(s + l - 4, ".yml") == 0) return 1;
+  return 0;
+}

@@ -786,31 +786,12 @@ ms_err ms_prototype_parse(const char *text, size_t len, const char *source, ms_p
 }
 
 const char *const *ms_prototype_builtin_names(int *count) {
-  enum { MAXN = 128, LEN = 64 };
-  static _Thread_local char names[MAXN][LEN];
+  enum { MAXN = 128 };
+  static _Thread_local char names[MAXN][64];
   static _Thread_local const char *list[MAXN + 1];
-  int n = 0, nd = 0;
-  const char *const *files = ms_data_list("prototypes", &nd);
-  for (int k = 0; k < nd && n < MAXN; ++k) {
-    const char *base = files[k] + strlen("prototypes/");
-    size_t l = strlen(base);
-    if (l < 6 || l - 5 >= LEN || strcmp(base + l - 5, ".yaml") != 0) continue;
-    memcpy(names[n], base, l - 5);
-    names[n][l - 5] = '\0';
-    list[n] = names[n];
-    ++n;
-  }
-  list[n] = NULL;
+  int n = ms_data_names("prototypes", names, MAXN, list);
   if (count) *count = n;
   return list;
-}
-
-static int looks_like_path(const char *s) {
-  const size_t l = strlen(s);
-  if (strchr(s, '/')) return 1;
-  if (l > 5 && strcmp(s + l - 5, ".yaml") == 0) return 1;
-  if (l > 4 && strcmp(s + l - 4, ".yml") == 0) return 1;
-  return 0;
 }
 
 ms_err ms_prototype_load(const char *arg, ms_prototype **out) {
@@ -820,7 +801,7 @@ ms_err ms_prototype_load(const char *arg, ms_prototype **out) {
   char *text = NULL;
   size_t len = 0;
   char source[320];
-  if (looks_like_path(arg)) {
+  if (ms_data_is_path(arg)) {
     MS_CALL(ms_read_file(arg, &text, &len));
     snprintf(source, sizeof source, "%s", arg);
   } else {
@@ -851,7 +832,7 @@ ms_err ms_prototype_load(const char *arg, ms_prototype **out) {
   ms_err e = ms_prototype_parse(text, len, source, out);
   free(text);
   if (e) return e;
-  if (!looks_like_path(arg) && strcmp((*out)->name, arg) != 0) {
+  if (!ms_data_is_path(arg) && strcmp((*out)->name, arg) != 0) {
     char nm[64];
     snprintf(nm, sizeof nm, "%s", (*out)->name);
     ms_prototype_free(out);

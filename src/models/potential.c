@@ -597,31 +597,12 @@ ms_err ms_potential_parse(const char *text, size_t len, const char *source, ms_p
 /* Loading by name or path                                                                    */
 
 const char *const *ms_potential_builtin_names(int *count) {
-  enum { MAXN = 64, LEN = 64 };
-  static _Thread_local char names[MAXN][LEN];
+  enum { MAXN = 64 };
+  static _Thread_local char names[MAXN][64];
   static _Thread_local const char *list[MAXN + 1];
-  int n = 0, nd = 0;
-  const char *const *files = ms_data_list("potentials", &nd);
-  for (int k = 0; k < nd && n < MAXN; ++k) {
-    const char *base = files[k] + strlen("potentials/");
-    size_t l = strlen(base);
-    if (l < 6 || l - 5 >= LEN || strcmp(base + l - 5, ".yaml") != 0) continue;
-    memcpy(names[n], base, l - 5);
-    names[n][l - 5] = '\0';
-    list[n] = names[n];
-    ++n;
-  }
-  list[n] = NULL;
+  int n = ms_data_names("potentials", names, MAXN, list);
   if (count) *count = n;
   return list;
-}
-
-static int looks_like_path(const char *s) {
-  const size_t l = strlen(s);
-  if (strchr(s, '/')) return 1;
-  if (l > 5 && strcmp(s + l - 5, ".yaml") == 0) return 1;
-  if (l > 4 && strcmp(s + l - 4, ".yml") == 0) return 1;
-  return 0;
 }
 
 ms_err ms_potential_load(const char *arg, ms_potential **out) {
@@ -630,7 +611,7 @@ ms_err ms_potential_load(const char *arg, ms_potential **out) {
   *out = NULL;
   char *text = NULL;
   size_t len = 0;
-  if (looks_like_path(arg)) {
+  if (ms_data_is_path(arg)) {
     MS_CALL(ms_read_file(arg, &text, &len));
     const ms_err e = ms_potential_parse(text, len, arg, out);
     free(text);
