@@ -297,7 +297,6 @@ static ms_err run(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) {
               if (nl->bin_head[other] < 0) continue;
               /* sign of the translation in lexicographic order: decides self-image pairs */
               int spos = s0 > 0 || (s0 == 0 && (s1 > 0 || (s1 == 0 && s2 > 0)));
-              int szero = s0 == 0 && s1 == 0 && s2 == 0;
               double T[3];
               for (int k = 0; k < 3; ++k) T[k] = s0 * L[0][k] + s1 * L[1][k] + s2 * L[2][k];
               for (int i = nl->bin_head[home]; i >= 0; i = nl->bin_next[i]) {
@@ -305,27 +304,12 @@ static ms_err run(ms_nlist *nl, const ms_cell *c, double cutoff, sink *s) {
                              zi = nl->cart[i][2] - T[2];
                 for (int j = nl->bin_head[other]; j >= 0; j = nl->bin_next[j]) {
                   if (j < i || (j == i && !spos)) continue;
-                  (void)szero;
                   double dx = nl->cart[j][0] - xi, dy = nl->cart[j][1] - yi,
                          dz = nl->cart[j][2] - zi;
                   double r2 = dx * dx + dy * dy + dz * dz;
                   if (r2 > rc2) continue;
-                  if (r2 < nl->rmin) {
-                    nl->rmin = r2;
-                    nl->rmin_i = i;
-                    nl->rmin_j = j;
-                  }
-                  int k = s->nblk++;
-                  nl->blk_i[k] = i;
-                  nl->blk_j[k] = j;
-                  nl->blk_dx[k] = dx;
-                  nl->blk_dy[k] = dy;
-                  nl->blk_dz[k] = dz;
-                  nl->blk_r2[k] = r2;
-                  if (s->nblk == MS_NBLOCK) {
-                    ms_err e = flush(s);
-                    if (e) return e;
-                  }
+                  ms_err e = MS_SUCCESS;
+                  if (push_pair(nl, s, i, j, dx, dy, dz, r2, &e)) return e;
                 }
               }
             }
