@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "json.h"
+#include "ordered.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"
 #include "matscreen/model.h"
@@ -159,6 +160,15 @@ static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c
   ms_jb_printf(b, "  time              %.3f ms\n", seconds * 1e3);
 }
 
+static void print_item(long k, const char *text, size_t len, const double *aux, long naux,
+                       void *ctx) {
+  (void)k;
+  (void)aux;
+  (void)naux;
+  (void)ctx;
+  fwrite(text, 1, len, stdout);
+}
+
 int ms_cmd_energy(int argc, char **argv) {
   const char *potential = NULL, *method = NULL;
   double accuracy = 0;
@@ -246,19 +256,14 @@ int ms_cmd_energy(int argc, char **argv) {
   long total = 0;
   for (int f = 0; f < nfiles && !e; ++f) total += lists[f].n;
 
-  /* Evaluate my share; remember the first failure (by global index) and its message. */
-  ms_jbuf out;
-  ms_jb_init(&out);
-  long *mine_len = NULL, nmine = 0;
-  long fail_index = total;
-  ms_err fail_code = MS_SUCCESS;
-  char fail_msg[1024] = "";
+  /* Evaluate my share (structure k on rank k mod size); rank 0 prints in input order. */
+  ms_ordered ord;
+  ms_ordered_init(&ord, total);
   if (!e) {
-    mine_len = calloc((size_t)(total / size + 2), sizeof *mine_len);
     double (*forces)[3] = NULL;
     int fcap = 0;
     long k = 0;
-    for (int f = 0; f < nfiles && fail_index == total; ++f)
+    for (int f = 0; f < nfiles && ord.fail_index == total; ++f)
       for (int fr = 0; fr < lists[f].n; ++fr, ++k) {
         if (k % size != rank) continue;
         const ms_cell *c = &lists[f].cells[fr];
@@ -267,10 +272,8 @@ int ms_cmd_energy(int argc, char **argv) {
           fcap = c->natoms;
           forces = calloc((size_t)fcap, sizeof *forces);
         }
-        if (!forces || !mine_len) {
-          fail_index = k;
-          fail_code = MS_ERR_MEM;
-          snprintf(fail_msg, sizeof fail_msg, "out of memory");
+        if (!forces) {
+          ms_ordered_fail(&ord, k, MS_ERR_MEM, "out of memory");
           break;
         }
         ms_model_result r;
@@ -279,84 +282,20 @@ int ms_cmd_energy(int argc, char **argv) {
         ms_err ce = ms_model_compute(model, c, MS_MODEL_ALL, &r);
         double dt = MPI_Wtime() - t0;
         if (ce) {
-          fail_index = k;
-          fail_code = ce;
-          snprintf(fail_msg, sizeof fail_msg, "%s: %s", files[f], ms_err_message());
+          char msg[1024];
+          snprintf(msg, sizeof msg, "%s: %s", files[f], ms_err_message());
+          ms_ordered_fail(&ord, k, ce, msg);
           break;
         }
-        size_t before = out.n;
+        size_t before = ord.text.n;
         item it = {files[f], fr, c};
-        format_result(&out, json, &it, c, &r, pot_name, acc_used, dt);
-        mine_len[nmine++] = (long)(out.n - before);
+        format_result(&ord.text, json, &it, c, &r, pot_name, acc_used, dt);
+        if (ms_ordered_commit(&ord, k, before, NULL, 0)) break;
       }
     free(forces);
-    if (out.oom) {
-      fail_index = 0;
-      fail_code = MS_ERR_MEM;
-      snprintf(fail_msg, sizeof fail_msg, "out of memory formatting results");
-    }
+    e = ms_ordered_finish(&ord, MPI_COMM_WORLD, print_item, NULL, NULL);
   }
-
-  /* Gather the texts to rank 0 and print them in input order, up to the first failure. */
-  if (!e) {
-    long first_fail = total;
-    MPI_Allreduce(&fail_index, &first_fail, 1, MPI_LONG, MPI_MIN, MPI_COMM_WORLD);
-    int *counts = NULL, *displs = NULL, *nitems = NULL, *idispl = NULL;
-    long *all_len = NULL;
-    char *all = NULL;
-    int mylen = (int)out.n, myn = (int)nmine;
-    if (rank == 0) {
-      counts = calloc((size_t)size, sizeof *counts);
-      displs = calloc((size_t)size, sizeof *displs);
-      nitems = calloc((size_t)size, sizeof *nitems);
-      idispl = calloc((size_t)size, sizeof *idispl);
-    }
-    MPI_Gather(&mylen, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Gather(&myn, 1, MPI_INT, nitems, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    long tot_chars = 0, tot_items = 0;
-    if (rank == 0) {
-      for (int r = 0; r < size; ++r) {
-        displs[r] = (int)tot_chars;
-        idispl[r] = (int)tot_items;
-        tot_chars += counts[r];
-        tot_items += nitems[r];
-      }
-      all = malloc((size_t)tot_chars + 1);
-      all_len = calloc((size_t)tot_items + 1, sizeof *all_len);
-    }
-    MPI_Gatherv(out.s ? out.s : "", mylen, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD);
-    MPI_Gatherv(mine_len ? mine_len : &nmine, myn, MPI_LONG, all_len, nitems, idispl, MPI_LONG, 0, MPI_COMM_WORLD);
-    if (rank == 0 && all && all_len) {
-      /* structure k lives on rank k % size as its (k / size)-th item */
-      long *pos = calloc((size_t)size, sizeof *pos);
-      int *next = calloc((size_t)size, sizeof *next);
-      for (int r = 0; r < size && pos; ++r) pos[r] = displs[r];
-      for (long k = 0; k < first_fail && pos && next; ++k) {
-        int r = (int)(k % size);
-        long len = all_len[idispl[r] + next[r]++];
-        fwrite(all + pos[r], 1, (size_t)len, stdout);
-        pos[r] += len;
-      }
-      fflush(stdout);
-      free(pos);
-      free(next);
-    }
-    free(counts);
-    free(displs);
-    free(nitems);
-    free(idispl);
-    free(all);
-    free(all_len);
-    /* The rank that owns the first failing structure reports it. */
-    ms_err local = MS_SUCCESS;
-    if (first_fail < total && fail_index == first_fail) {
-      local = fail_code;
-      ms__err_set(fail_code, __FILE__, __LINE__, __func__, "%s", fail_msg);
-    }
-    e = ms_err_agree(MPI_COMM_WORLD, local);
-  }
-  ms_jb_free(&out);
-  free(mine_len);
+  ms_ordered_free(&ord);
   for (int f = 0; f < nfiles && lists; ++f) ms_cell_list_free(&lists[f]);
   free(lists);
   ms_model_destroy(&model);

@@ -20,6 +20,7 @@
 
 #include "app.h"
 #include "json.h"
+#include "ordered.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"
 #include "matscreen/model.h"
@@ -206,6 +207,42 @@ static int is_value(const char *a) {
   return end != a && *end == '\0';
 }
 
+/* Rank 0's view of the results: the input lists (every rank read every file) receive the
+ * relaxed geometries, and -o writes them once all are in. */
+typedef struct {
+  ms_cell_list *lists;
+  int nfiles;
+  long total;
+  const char *outpath;
+  ms_cell *cells; /* shallow copies of the list cells in input order, for writing */
+} out_ctx;
+
+static void take_item(long k, const char *text, size_t len, const double *aux, long naux,
+                      void *ctx) {
+  out_ctx *oc = ctx;
+  fwrite(text, 1, len, stdout);
+  if (!oc->outpath || naux <= 0) return;
+  long q = k;
+  for (int f = 0; f < oc->nfiles; ++f) {
+    if (q < oc->lists[f].n) {
+      ms_cell *c = &oc->lists[f].cells[q];
+      memcpy(c->lattice, aux, sizeof c->lattice);
+      memcpy(c->frac, aux + 9, sizeof(double[3]) * (size_t)c->natoms);
+      if (oc->cells) oc->cells[k] = *c;
+      return;
+    }
+    q -= oc->lists[f].n;
+  }
+}
+
+static ms_err write_relaxed(long first_fail, void *ctx) {
+  out_ctx *oc = ctx;
+  if (!oc->outpath || first_fail < oc->total) return MS_SUCCESS;
+  MS_CHECK(oc->cells, MS_ERR_MEM, "out of memory");
+  MS_CALL(ms_structure_write(oc->outpath, MS_FORMAT_AUTO, oc->cells, (int)oc->total));
+  return MS_SUCCESS;
+}
+
 int ms_cmd_relax(int argc, char **argv) {
   const char *potential = NULL, *method = NULL, *outpath = NULL;
   double accuracy = 0;
@@ -347,166 +384,57 @@ int ms_cmd_relax(int argc, char **argv) {
   long total = 0;
   for (int f = 0; f < nfiles && !e; ++f) total += lists[f].n;
 
-  /* Relax my share; remember the first failure (by global index) and its message. */
-  ms_jbuf out;
-  ms_jb_init(&out);
-  long *mine_len = NULL, nmine = 0;
-  double *geo = NULL; /* relaxed lattice + fractional coordinates of my structures, for -o */
-  long ngeo = 0;
-  long fail_index = total;
-  ms_err fail_code = MS_SUCCESS;
-  char fail_msg[1024] = "";
+  /* Relax my share (structure k on rank k mod size); rank 0 prints in input order and, with
+   * -o, writes the relaxed structures (the other ranks send their geometries along). */
+  ms_ordered ord;
+  ms_ordered_init(&ord, total);
   if (!e) {
-    long mine_atoms = 0, k = 0;
-    for (int f = 0; f < nfiles; ++f)
-      for (int fr = 0; fr < lists[f].n; ++fr, ++k)
-        if (k % size == rank) mine_atoms += 9 + 3 * (long)lists[f].cells[fr].natoms;
-    mine_len = calloc((size_t)(total / size + 2), sizeof *mine_len);
-    geo = outpath ? malloc(sizeof(double) * (size_t)(mine_atoms + 1)) : NULL;
-    double (*forces)[3] = NULL;
+    double (*forces)[3] = NULL, *geo = NULL;
     int fcap = 0;
-    k = 0;
-    for (int f = 0; f < nfiles && fail_index == total; ++f)
+    long k = 0;
+    for (int f = 0; f < nfiles && ord.fail_index == total; ++f)
       for (int fr = 0; fr < lists[f].n; ++fr, ++k) {
         if (k % size != rank) continue;
         ms_cell *c = &lists[f].cells[fr];
         if (c->natoms > fcap) {
           free(forces);
+          free(geo);
           fcap = c->natoms;
           forces = calloc((size_t)fcap, sizeof *forces);
+          geo = malloc(sizeof(double) * (9 + 3 * (size_t)fcap));
         }
-        if (!forces || !mine_len || (outpath && !geo)) {
-          fail_index = k;
-          fail_code = MS_ERR_MEM;
-          snprintf(fail_msg, sizeof fail_msg, "out of memory");
+        if (!forces || !geo) {
+          ms_ordered_fail(&ord, k, MS_ERR_MEM, "out of memory");
           break;
         }
         ms_relax_result r;
         r.forces = forces;
         ms_err ce = ms_relax_run(relax, c, &r);
         if (ce) {
-          fail_index = k;
-          fail_code = ce;
-          snprintf(fail_msg, sizeof fail_msg, "%s: %s", files[f], ms_err_message());
+          char msg[1024];
+          snprintf(msg, sizeof msg, "%s: %s", files[f], ms_err_message());
+          ms_ordered_fail(&ord, k, ce, msg);
           break;
         }
-        size_t before = out.n;
+        size_t before = ord.text.n;
         item it = {files[f], fr};
-        format_result(&out, json, &it, c, &r, pot_name, &ro);
-        mine_len[nmine++] = (long)(out.n - before);
-        if (geo) {
-          memcpy(geo + ngeo, c->lattice, sizeof c->lattice);
-          memcpy(geo + ngeo + 9, c->frac, sizeof(double[3]) * (size_t)c->natoms);
-          ngeo += 9 + 3 * (long)c->natoms;
+        format_result(&ord.text, json, &it, c, &r, pot_name, &ro);
+        long ngeo = 0;
+        if (outpath) {
+          memcpy(geo, c->lattice, sizeof c->lattice);
+          memcpy(geo + 9, c->frac, sizeof(double[3]) * (size_t)c->natoms);
+          ngeo = 9 + 3 * (long)c->natoms;
         }
+        if (ms_ordered_commit(&ord, k, before, geo, ngeo)) break;
       }
     free(forces);
-    if (out.oom) {
-      fail_index = 0;
-      fail_code = MS_ERR_MEM;
-      snprintf(fail_msg, sizeof fail_msg, "out of memory formatting results");
-    }
+    free(geo);
+    out_ctx oc = {lists, nfiles, total, outpath, NULL};
+    if (outpath) oc.cells = calloc((size_t)total + 1, sizeof *oc.cells);
+    e = ms_ordered_finish(&ord, MPI_COMM_WORLD, take_item, write_relaxed, &oc);
+    free(oc.cells);
   }
-
-  /* Gather the texts (and geometries) to rank 0 and print them in input order, up to the
-   * first failure. */
-  if (!e) {
-    long first_fail = total;
-    MPI_Allreduce(&fail_index, &first_fail, 1, MPI_LONG, MPI_MIN, MPI_COMM_WORLD);
-    int *counts = NULL, *displs = NULL, *nitems = NULL, *idispl = NULL, *gcounts = NULL, *gdispl = NULL;
-    long *all_len = NULL;
-    char *all = NULL;
-    double *allgeo = NULL;
-    int mylen = (int)out.n, myn = (int)nmine, myg = (int)ngeo;
-    if (rank == 0) {
-      counts = calloc((size_t)size, sizeof *counts);
-      displs = calloc((size_t)size, sizeof *displs);
-      nitems = calloc((size_t)size, sizeof *nitems);
-      idispl = calloc((size_t)size, sizeof *idispl);
-      gcounts = calloc((size_t)size, sizeof *gcounts);
-      gdispl = calloc((size_t)size, sizeof *gdispl);
-    }
-    MPI_Gather(&mylen, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Gather(&myn, 1, MPI_INT, nitems, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Gather(&myg, 1, MPI_INT, gcounts, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    long tot_chars = 0, tot_items = 0, tot_geo = 0;
-    if (rank == 0) {
-      for (int q = 0; q < size; ++q) {
-        displs[q] = (int)tot_chars;
-        idispl[q] = (int)tot_items;
-        gdispl[q] = (int)tot_geo;
-        tot_chars += counts[q];
-        tot_items += nitems[q];
-        tot_geo += gcounts[q];
-      }
-      all = malloc((size_t)tot_chars + 1);
-      all_len = calloc((size_t)tot_items + 1, sizeof *all_len);
-      allgeo = malloc(sizeof(double) * (size_t)(tot_geo + 1));
-    }
-    MPI_Gatherv(out.s ? out.s : "", mylen, MPI_CHAR, all, counts, displs, MPI_CHAR, 0, MPI_COMM_WORLD);
-    MPI_Gatherv(mine_len ? mine_len : &nmine, myn, MPI_LONG, all_len, nitems, idispl, MPI_LONG, 0,
-                MPI_COMM_WORLD);
-    double dummy = 0;
-    MPI_Gatherv(geo ? geo : &dummy, myg, MPI_DOUBLE, allgeo, gcounts, gdispl, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-    ms_err werr = MS_SUCCESS;
-    if (rank == 0 && all && all_len) {
-      /* structure k lives on rank k % size as its (k / size)-th item */
-      long *pos = calloc((size_t)size, sizeof *pos);
-      long *gpos = calloc((size_t)size, sizeof *gpos);
-      int *next = calloc((size_t)size, sizeof *next);
-      ms_cell *cells = outpath ? calloc((size_t)total + 1, sizeof *cells) : NULL;
-      for (int q = 0; q < size && pos && gpos; ++q) {
-        pos[q] = displs[q];
-        gpos[q] = gdispl[q];
-      }
-      long k = 0;
-      for (int f = 0; f < nfiles && pos && gpos && next; ++f)
-        for (int fr = 0; fr < lists[f].n && k < first_fail; ++fr, ++k) {
-          int q = (int)(k % size);
-          long len = all_len[idispl[q] + next[q]++];
-          fwrite(all + pos[q], 1, (size_t)len, stdout);
-          pos[q] += len;
-          ms_cell *c = &lists[f].cells[fr];
-          if (outpath && allgeo) {
-            /* rank 0 relaxed its own in place; the others' geometries come from the gather */
-            memcpy(c->lattice, allgeo + gpos[q], sizeof c->lattice);
-            memcpy(c->frac, allgeo + gpos[q] + 9, sizeof(double[3]) * (size_t)c->natoms);
-            gpos[q] += 9 + 3 * (long)c->natoms;
-            if (cells) cells[k] = *c; /* shallow: the lists keep ownership */
-          }
-        }
-      fflush(stdout);
-      if (outpath && first_fail == total) {
-        if (!cells || !allgeo)
-          werr = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-        else
-          werr = ms_structure_write(outpath, MS_FORMAT_AUTO, cells, (int)total);
-      }
-      free(cells);
-      free(pos);
-      free(gpos);
-      free(next);
-    }
-    free(counts);
-    free(displs);
-    free(nitems);
-    free(idispl);
-    free(gcounts);
-    free(gdispl);
-    free(all);
-    free(all_len);
-    free(allgeo);
-    /* The rank that owns the first failing structure reports it; rank 0 a failed write. */
-    ms_err local = werr;
-    if (first_fail < total && fail_index == first_fail) {
-      local = fail_code;
-      ms__err_set(fail_code, __FILE__, __LINE__, __func__, "%s", fail_msg);
-    }
-    e = ms_err_agree(MPI_COMM_WORLD, local);
-  }
-  ms_jb_free(&out);
-  free(mine_len);
-  free(geo);
+  ms_ordered_free(&ord);
   for (int f = 0; f < nfiles && lists; ++f) ms_cell_list_free(&lists[f]);
   free(lists);
   ms_relax_destroy(&relax);
