@@ -62,7 +62,7 @@ step "build" ninja -C build -j "$jobs"
 if [ $quick = 1 ]; then
   step "unit tests" run_suites build unit
 else
-  step "tests: unit mpi cli regression examples" run_suites build unit mpi cli regression examples
+  step "tests: unit mpi cli regression examples reliability post" run_suites build unit mpi cli regression examples reliability post
 
   # Sanitizers. Open MPI itself leaks by design at MPI_Init/Finalize; those frames are
   # suppressed (tests/util/lsan.supp), our own leaks are not.

@@ -34,6 +34,8 @@ typedef struct {
   const char *output;       /**< HDF5 path; NULL: the campaign's */
   double progress_interval; /**< seconds between progress lines when not on a terminal (10) */
   int dry_count;            /**< 1: only count candidates per generator (matscreen check) */
+  int resume;               /**< 1: continue from the checkpoint OUTPUT.ckpt (--resume) */
+  double max_walltime_s;    /**< stop cleanly before this many seconds (<= 0: no limit) */
 } ms_funnel_options;
 
 /** Per-stage figures (also written to /funnel). */
@@ -49,6 +51,7 @@ typedef struct {
   int nstages;                     /**< stages in stats[] (generation first) */
   ms_funnel_stage_stats stats[20];
   double wall_s;
+  double peak_rss_mib;             /**< largest peak resident memory of any rank (MiB) */
   char output[512];                /**< the file written */
 } ms_funnel_summary;
 

@@ -53,6 +53,23 @@ ms_err ms_h5_write_int32(ms_h5 f, const char *name, int64_t local_rows, int cols
 /** Distributed fixed-width strings (width bytes each, NUL-padded). */
 ms_err ms_h5_write_strings(ms_h5 f, const char *name, int64_t local_rows, int width,
                            const char *data);
+/**
+ * Datasets written in pieces, for tables too large to hold at once (the per-candidate table of
+ * a large campaign): create with the global row count, then write slabs of rows in collective
+ * rounds (every rank calls ms_h5_dset_write the same number of times; a rank with nothing to
+ * write in a round passes nrows = 0). Same storage as the whole-dataset writers above.
+ */
+typedef struct ms_h5_dset_s *ms_h5_dset;
+typedef enum { MS_H5_F64, MS_H5_I64, MS_H5_I32, MS_H5_STR } ms_h5_type;
+/** Collective. @p cols: values per row (F64/I64/I32; 9 with @p dims3 gives [n,3,3]) or the
+ *  string width (STR). */
+ms_err ms_h5_dset_create(ms_h5 f, const char *name, ms_h5_type type, int cols, int dims3,
+                         int64_t total_rows, ms_h5_dset *out);
+/** Collective. Rows [row0, row0 + nrows) from @p data (nrows may be 0). */
+ms_err ms_h5_dset_write(ms_h5_dset d, int64_t row0, int64_t nrows, const void *data);
+/** NULL-safe; sets *d = NULL. */
+void ms_h5_dset_close(ms_h5_dset *d);
+
 /** A scalar string dataset written by rank 0's value (e.g. the campaign YAML text). */
 ms_err ms_h5_write_text(ms_h5 f, const char *name, const char *text);
 

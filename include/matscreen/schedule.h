@@ -43,6 +43,15 @@ int ms_sched_next(ms_sched s, int64_t *first, int64_t *count);
  * counter once. Returns -1 on an MPI error.
  */
 int64_t ms_sched_progress(ms_sched s);
+/**
+ * Not collective. Stop handing out work to every rank: their next ms_sched_next() returns 0
+ * (chunks already handed out are finished by their ranks). Used when one rank fails or is told
+ * to stop, so that the others reach the next collective call soon instead of working on.
+ * Returns -1 on an MPI error.
+ */
+int ms_sched_cancel(ms_sched s);
+/** Not collective. 1 if some rank called ms_sched_cancel(), 0 if not, -1 on an MPI error. */
+int ms_sched_cancelled(ms_sched s);
 /** Collective. NULL-safe; sets *s = NULL. */
 void ms_sched_destroy(ms_sched *s);
 

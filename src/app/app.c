@@ -27,6 +27,8 @@ int ms_app_exit_code(ms_err e) {
     case MS_ERR_UNKNOWN_TYPE:
     case MS_ERR_UNSUPPORTED:
       return 1;
+    case MS_ERR_INTERRUPTED:
+      return 75; /* EX_TEMPFAIL (sysexits.h): stopped early on purpose, resumable */
     default:
       return 2;
   }

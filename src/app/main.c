@@ -71,7 +71,8 @@ static void print_overview(FILE *fp) {
           "  --version    print the version and exit\n"
           "\n"
           "Run 'matscreen help COMMAND' for the options of one command.\n"
-          "Exit codes: 0 success, 1 bad input or usage, 2 runtime failure.\n");
+          "Exit codes: 0 success, 1 bad input or usage, 2 runtime failure, 75 run stopped early\n"
+          "(signal or --max-walltime; resumable with --resume).\n");
 }
 
 static const ms_command *find_command(const char *name) {

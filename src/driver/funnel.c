@@ -25,7 +25,9 @@
 #include <yaml.h>
 
 #include "keep.h"
+#include "spool.h"
 #include "stability.h"
+#include "stop.h"
 #include "matscreen/generator.h"
 #include "matscreen/h5out.h"
 #include "matscreen/log.h"
@@ -34,27 +36,13 @@
 #include "matscreen/prototype.h"
 #include "matscreen/relax.h"
 #include "matscreen/schedule.h"
+#include "matscreen/shortlist.h"
 #include "matscreen/status.h"
 #include "matscreen/symmetry.h"
 #include "ms_config.h"
 #include "record.h"
 
 /* ---- small helpers ------------------------------------------------------------------------ */
-
-ms_err ms_record_push(ms_record_vec *v, const ms_record *r) {
-  if (v->n == v->cap) {
-    int64_t cap = v->cap ? 2 * v->cap : 1024;
-    MS_CALL(MS_REALLOC((size_t)cap, &v->r));
-    v->cap = cap;
-  }
-  v->r[v->n++] = *r;
-  return MS_SUCCESS;
-}
-
-void ms_record_vec_free(ms_record_vec *v) {
-  free(v->r);
-  memset(v, 0, sizeof *v);
-}
 
 void ms_funnel_options_default(ms_funnel_options *o) {
   memset(o, 0, sizeof *o);
@@ -76,8 +64,15 @@ typedef struct {
   int64_t duplicate_of;
   double e_above_hull;
   char formula[MS_KEEP_FORMULA];
+  char prototype[MS_REC_PROTO];
   char decomposition[MS_DECOMP_LEN];
 } relax_out;
+
+/* A shortlist pick with the outcome of its candidate. */
+typedef struct {
+  ms_shortlist_pick pick;
+  relax_out o;
+} sl_row;
 
 /* Serialised relaxed structure: header followed by natoms sites. */
 typedef struct {
@@ -116,6 +111,7 @@ typedef struct {
   const char *stage;
   double t0, last;
   int64_t total;
+  int64_t offset, scale; /* items done before this run; items per handed-out unit (block) */
   int tty;
   double interval;
 } progress;
@@ -124,6 +120,8 @@ static void progress_start(progress *p, const char *stage, int64_t total, double
   p->stage = stage;
   p->t0 = p->last = MPI_Wtime();
   p->total = total;
+  p->offset = 0;
+  p->scale = 1;
   p->tty = isatty(2);
   p->interval = p->tty ? 0.5 : interval;
 }
@@ -133,9 +131,11 @@ static void progress_update(progress *p, ms_sched s, int force) {
   double now = MPI_Wtime();
   if (!force && now - p->last < p->interval) return;
   p->last = now;
-  int64_t done = s ? ms_sched_progress(s) : p->total;
-  if (done < 0) done = 0;
-  double rate = (now - p->t0) > 0 ? (double)done / (now - p->t0) : 0;
+  int64_t handed = s ? ms_sched_progress(s) : p->total;
+  if (handed < 0) handed = 0;
+  int64_t done = p->offset + handed * p->scale;
+  if (done > p->total) done = p->total;
+  double rate = (now - p->t0) > 0 ? (double)(done - p->offset) / (now - p->t0) : 0;
   double eta = rate > 0 ? (double)(p->total - done) / rate : 0;
   if (p->tty)
     fprintf(stderr, "\r[%s] %lld/%lld (%.1f%%)  %.0f/s  ETA %.0f s   ", p->stage, (long long)done,
@@ -153,6 +153,13 @@ static void progress_end(progress *p) {
 }
 
 /* ---- configuration of the stages ------------------------------------------------------------- */
+
+/* A survivor of phase A: what phase B needs to rebuild and relax it. */
+typedef struct {
+  int64_t id;
+  double volume_scale;
+} survivor;
+
 
 typedef struct {
   int present;
@@ -178,6 +185,21 @@ typedef struct {
   double scan_min, scan_max;
   /* stats (local busy time; summed at the end) */
   ms_funnel_summary *sum;
+  /* work blocks and the checkpoint (spool.h) */
+  ms_spool spool;
+  int64_t total;          /* candidates */
+  int64_t ba, nba;        /* phase A: ids per block, blocks */
+  int64_t bb, nbb;        /* phase B: survivors per block, blocks */
+  survivor *sv;           /* survivors of phase A (every rank), sorted by id */
+  int64_t nsv;
+  /* shortlist */
+  int has_shortlist;
+  ms_shortlist_options slopt;
+  ms_known_set *known;
+  sl_row *sl;             /* the picks (every rank), priority order */
+  int64_t nsl;
+  int64_t round;          /* lab round (1 without lab feedback) */
+  const ms_funnel_options *opt;
 } run_ctx;
 
 static ms_err read_stage_options(run_ctx *x) {
@@ -297,6 +319,12 @@ static ms_err read_stage_options(run_ctx *x) {
   return MS_SUCCESS;
 }
 
+static void reduce_stats(MPI_Comm comm, ms_funnel_stage_stats *s, int sum_counts);
+static int cmp_survivor(const void *a, const void *b) {
+  int64_t x = ((const survivor *)a)->id, y = ((const survivor *)b)->id;
+  return (x > y) - (x < y);
+}
+
 /* ---- phase A: generate + single point ------------------------------------------------------- */
 
 static void scale_volume(ms_cell *c, double factor) {
@@ -307,7 +335,7 @@ static void scale_volume(ms_cell *c, double factor) {
 
 /* Evaluate the single point of @p cell (with the volume scan of prototype.h when configured);
  * fills e_single, volume_scale, status of @p r. Per-candidate problems become statuses. */
-static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_record *r) {
+static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_arec *r) {
   MS_CALL(ms_cell_copy(work, cell));
   double energy = NAN, factor = 1.0;
   ms_status status;
@@ -342,198 +370,307 @@ static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_record *
   return MS_SUCCESS;
 }
 
-static void count_status(ms_funnel_stage_stats *s, int status) {
-  if (status >= 0 && status < 16) s->by_status[status]++;
+/* Blocks of work have boundaries fixed by the campaign alone (never by the number of ranks), so
+ * a resumed run on any number of ranks knows which blocks the checkpoint holds. About 8192
+ * blocks of 1 to 1024 ids in phase A: frames of a few hundred kB at most, and enough blocks
+ * that the last ones are small next to the whole (the scheduler hands out several at once). */
+static int64_t block_size_a(int64_t total) {
+  int64_t b = (total + 8191) / 8192;
+  return b < 1 ? 1 : (b > 1024 ? 1024 : b);
+}
+/* Relaxations cost milliseconds to seconds each: one per block up to 16384 survivors. */
+static int64_t block_size_b(int64_t n) {
+  int64_t b = (n + 16383) / 16384;
+  return b < 1 ? 1 : b;
 }
 
-static ms_err phase_a(run_ctx *x, ms_record_vec *recs, const ms_funnel_options *opt) {
-  ms_funnel_summary *sum = x->sum;
-  int64_t total = ms_search_count(x->search);
-  ms_funnel_stage_stats *gen = &sum->stats[0];
-  ms_funnel_stage_stats *sp =
-      x->st[MS_STAGE_SINGLE_POINT].present ? &sum->stats[1 + x->st[MS_STAGE_SINGLE_POINT].index] : NULL;
-  ms_funnel_stage_stats *pfs =
-      x->st[MS_STAGE_PREFILTER].present ? &sum->stats[1 + x->st[MS_STAGE_PREFILTER].index] : NULL;
-  double busy_pf = 0;
-  ms_sched s = NULL;
-  MS_CALL(ms_sched_create(x->comm, 0, total, 1, 4096, &s));
-  ms_cell cell, work;
-  ms_cell_init(&cell);
-  ms_cell_init(&work);
-  progress pg;
-  progress_start(&pg, sp ? "generate + single_point" : "generate", total, opt->progress_interval);
-  double t_wall = MPI_Wtime(), busy_gen = 0, busy_sp = 0;
-  ms_err err = MS_SUCCESS;
-  int64_t first, count;
-  int got;
-  while (!err && (got = ms_sched_next(s, &first, &count)) == 1) {
-    for (int64_t id = first; id < first + count && !err; ++id) {
-      double t0 = MPI_Wtime();
-      ms_candidate_info info;
-      memset(&info, 0, sizeof info);
-      ms_record r;
-      memset(&r, 0, sizeof r);
-      r.id = id;
-      r.duplicate_of = -1;
-      r.e_single = r.e_relaxed = r.e_above_hull = NAN;
-      r.volume_scale = 1.0;
-      r.relax_status = -1;
-      r.reject_stage = -1;
-      int64_t local = 0;
-      r.item = ms_search_locate(x->search, id, &local);
-      err = ms_search_build(x->search, id, &cell, &info);
-      if (err) break;
-      gen->in++;
-      snprintf(r.prototype, sizeof r.prototype, "%s", info.prototype);
-      r.spacegroup = info.spacegroup;
-      r.natoms = cell.natoms;
-      if (info.status != MS_STATUS_OK) {
-        r.status = info.status;
-        r.reject_stage = 0;
-        count_status(gen, info.status);
-        busy_gen += MPI_Wtime() - t0;
-        if (x->camp->keep_rejected_rows) err = ms_record_push(recs, &r);
+/* Rank r owns blocks [lo(r), lo(r+1)) of nb for reading back and writing output. */
+static int64_t own_lo(int64_t nb, int size, int r) { return (int64_t)((__int128)nb * r / size); }
+static int owner_of_block(int64_t b, int64_t nb, int size) {
+  int r = nb > 0 ? (int)((__int128)(b + 1) * size / nb) : 0;
+  if (r >= size) r = size - 1;
+  while (r > 0 && own_lo(nb, size, r) > b) r--;
+  while (r + 1 < size && own_lo(nb, size, r + 1) <= b) r++;
+  return r;
+}
+
+/* Blocks of @p kind (0..nb) without a committed frame. */
+static ms_err todo_blocks(run_ctx *x, int kind, int64_t nb, int64_t **todo, int64_t *ntodo) {
+  *todo = malloc(((size_t)nb + 1) * sizeof **todo);
+  MS_CHECK(*todo, MS_ERR_MEM, "out of memory");
+  int64_t n = 0;
+  for (int64_t b = 0; b < nb; ++b)
+    if (!ms__spool_find(x->spool, kind, b)) (*todo)[n++] = b;
+  *ntodo = n;
+  return MS_SUCCESS;
+}
+
+/* Generate, prefilter and evaluate the ids of block @p b into @p recs (+ counts in @p st). */
+static ms_err run_block_a(run_ctx *x, int64_t b, ms_cell *cell, ms_cell *work, ms_astats *st,
+                          ms_arec *recs, uint32_t *nrec) {
+  memset(st, 0, sizeof *st);
+  *nrec = 0;
+  int has_pf = x->st[MS_STAGE_PREFILTER].present, has_sp = x->st[MS_STAGE_SINGLE_POINT].present;
+  int64_t first = b * x->ba, last = first + x->ba < x->total ? first + x->ba : x->total;
+  for (int64_t id = first; id < last; ++id) {
+    double t0 = MPI_Wtime();
+    ms_candidate_info info;
+    memset(&info, 0, sizeof info);
+    ms_arec r;
+    memset(&r, 0, sizeof r);
+    r.id = id;
+    r.e_single = NAN;
+    r.volume_scale = 1.0;
+    r.reject_stage = -1;
+    int64_t local = 0;
+    r.item = ms_search_locate(x->search, id, &local);
+    MS_CALL(ms_search_build(x->search, id, cell, &info));
+    st->in[0]++;
+    snprintf(r.prototype, sizeof r.prototype, "%s", info.prototype);
+    r.spacegroup = info.spacegroup;
+    r.natoms = cell->natoms;
+    if (info.status != MS_STATUS_OK) {
+      r.status = info.status;
+      r.reject_stage = 0;
+      st->by_status[0][info.status & 15]++;
+      st->busy_s[0] += MPI_Wtime() - t0;
+      recs[(*nrec)++] = r;
+      continue;
+    }
+    st->out[0]++;
+    if (ms_cell_formula(cell, 1, r.formula, sizeof r.formula)) ms_err_clear();
+    double t1 = MPI_Wtime();
+    st->busy_s[0] += t1 - t0;
+    if (has_pf) {
+      st->in[1]++;
+      ms_prefilter_result pr;
+      MS_CALL(ms_prefilter_check(x->pf, cell, &pr));
+      double t2 = MPI_Wtime();
+      st->busy_s[1] += t2 - t1;
+      t1 = t2;
+      if (!pr.pass) {
+        r.status = MS_STATUS_REJECTED;
+        r.reject_stage = x->st[MS_STAGE_PREFILTER].index + 1;
+        snprintf(r.rejected_by, sizeof r.rejected_by, "%s", pr.rules[pr.first_failed].rule);
+        st->by_status[1][MS_STATUS_REJECTED]++;
+        recs[(*nrec)++] = r;
         continue;
       }
-      gen->out++;
-      if (ms_cell_formula(&cell, 1, r.formula, sizeof r.formula)) ms_err_clear();
-      double t1 = MPI_Wtime();
-      busy_gen += t1 - t0;
-      if (pfs) {
-        pfs->in++;
-        ms_prefilter_result pr;
-        err = ms_prefilter_check(x->pf, &cell, &pr);
-        if (err) break;
-        double t2 = MPI_Wtime();
-        busy_pf += t2 - t1;
-        t1 = t2;
-        if (!pr.pass) {
-          r.status = MS_STATUS_REJECTED;
-          r.reject_stage = x->st[MS_STAGE_PREFILTER].index + 1;
-          snprintf(r.rejected_by, sizeof r.rejected_by, "%s", pr.rules[pr.first_failed].rule);
-          count_status(pfs, MS_STATUS_REJECTED);
-          if (x->camp->keep_rejected_rows) err = ms_record_push(recs, &r);
-          continue;
-        }
-        pfs->out++;
+      st->out[1]++;
+    }
+    if (has_sp) {
+      st->in[2]++;
+      MS_CALL(single_point(x, cell, work, &r));
+      if (r.status != MS_STATUS_OK) {
+        st->by_status[2][r.status & 15]++;
+        r.reject_stage = x->st[MS_STAGE_SINGLE_POINT].index + 1;
       }
-      if (sp) {
-        sp->in++;
-        err = single_point(x, &cell, &work, &r);
-        if (err) break;
-        if (r.status != MS_STATUS_OK) {
-          count_status(sp, r.status);
-          r.reject_stage = x->st[MS_STAGE_SINGLE_POINT].index + 1;
+      st->busy_s[2] += MPI_Wtime() - t1;
+      r.sp_time_s = MPI_Wtime() - t0;
+    }
+    recs[(*nrec)++] = r;
+  }
+  return MS_SUCCESS;
+}
+
+/* The loop shared by both phases: take blocks of @p todo from the scheduler, run @p fn on each
+ * and commit its frame, until the work runs out, this rank is told to stop (*stop = reason), or
+ * another rank cancels the hand-out (failure or stop there). */
+typedef ms_err (*block_fn)(run_ctx *x, int64_t b, void *ctx);
+
+static ms_err run_blocks(run_ctx *x, const char *stage, const int64_t *todo, int64_t ntodo,
+                         int64_t max_chunk, int64_t items_per_block, int64_t items_total,
+                         int64_t items_done_before, block_fn fn, void *ctx, int *stop) {
+  ms_sched s = NULL;
+  MS_CALL(ms_sched_create(x->comm, 0, ntodo, 1, max_chunk, &s));
+  progress pg;
+  progress_start(&pg, stage, items_total, x->opt->progress_interval);
+  pg.offset = items_done_before;
+  pg.scale = items_per_block;
+  double max_block = 0, last_poll = MPI_Wtime();
+  ms_err err = MS_SUCCESS;
+  int64_t first, count;
+  int got = 0;
+  *stop = 0;
+  while (!err && !*stop && (got = ms_sched_next(s, &first, &count)) == 1) {
+    for (int64_t t = first; t < first + count && !err; ++t) {
+      if ((*stop = ms__stop_requested(max_block))) break;
+      double t0 = MPI_Wtime();
+      if (t0 - last_poll > 0.5) {
+        last_poll = t0;
+        int c = ms_sched_cancelled(s);
+        if (c != 0) {
+          *stop = c < 0 ? 0 : -1;
+          if (c < 0) err = ms__err_set(MS_ERR_MPI, __FILE__, __LINE__, __func__, "reading the work counter failed");
+          break;
         }
-        busy_sp += MPI_Wtime() - t1;
-        r.sp_time_s = MPI_Wtime() - t0;
-        if (r.status != MS_STATUS_OK && !x->camp->keep_rejected_rows) continue;
       }
-      r.stage_reached = 0;
-      err = ms_record_push(recs, &r);
+      err = fn(x, todo[t], ctx);
+      double dt = MPI_Wtime() - t0;
+      if (dt > max_block) max_block = dt;
     }
     progress_update(&pg, s, 0);
   }
   if (!err && got < 0) err = MS_ERR_MPI;
+  if (err || *stop > 0) ms_sched_cancel(s);
   progress_update(&pg, s, 1);
   progress_end(&pg);
-  ms_cell_free(&cell);
-  ms_cell_free(&work);
   ms_sched_destroy(&s);
-  double wall = MPI_Wtime() - t_wall;
-  gen->cpu_s = busy_gen;
-  gen->wall_s = wall;
-  if (pfs) {
-    pfs->cpu_s = busy_pf;
-    pfs->wall_s = wall;
-  }
-  if (sp) {
-    sp->cpu_s = busy_sp;
-    sp->wall_s = wall;
-  }
   return err;
 }
 
-/* Apply a stage's keep rule to the records whose status is OK and that reached it. */
-static ms_err keep_records(run_ctx *x, ms_record_vec *recs, const ms_stage *st, int stage_number,
-                           int use_relaxed, ms_funnel_stage_stats *stats) {
-  int64_t n = recs->n;
-  double *e = malloc(((size_t)n + 1) * sizeof *e);
-  int64_t *id = malloc(((size_t)n + 1) * sizeof *id);
-  char (*formula)[MS_KEEP_FORMULA] = malloc(((size_t)n + 1) * sizeof *formula);
-  unsigned char *keep = calloc((size_t)n + 1, 1);
-  ms_err err = (e && id && formula && keep) ? MS_SUCCESS
-                                            : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+typedef struct {
+  ms_cell cell, work;
+  char *buf; /* ms_astats followed by up to ba records */
+} a_ctx;
+
+static ms_err block_a(run_ctx *x, int64_t b, void *vctx) {
+  a_ctx *c = vctx;
+  ms_astats *st = (ms_astats *)c->buf;
+  ms_arec *recs = (ms_arec *)(c->buf + sizeof(ms_astats));
+  uint32_t n = 0;
+  MS_CALL(run_block_a(x, b, &c->cell, &c->work, st, recs, &n));
+  return ms__spool_append(x->spool, MS_SPOOL_A, b, n, c->buf, sizeof(ms_astats) + (size_t)n * sizeof(ms_arec));
+}
+
+/* Agree on how a phase ended: failure (returned), a stop somewhere (*stopped = 1), or done. */
+static ms_err agree_end(run_ctx *x, ms_err err, int stop, int *stopped) {
+  MS_CALL(ms_err_agree(x->comm, err));
+  int mine = stop > 0 ? stop : 0, any = 0;
+  MPI_Allreduce(&mine, &any, 1, MPI_INT, MPI_MAX, x->comm);
+  *stopped = any;
+  return ms__spool_exchange(x->spool);
+}
+
+static ms_err phase_a(run_ctx *x, int *stopped) {
+  int64_t *todo = NULL, ntodo = 0;
+  MS_CALL(todo_blocks(x, MS_SPOOL_A, x->nba, &todo, &ntodo));
+  a_ctx c;
+  ms_cell_init(&c.cell);
+  ms_cell_init(&c.work);
+  c.buf = malloc(sizeof(ms_astats) + (size_t)x->ba * sizeof(ms_arec));
+  ms_err err = c.buf ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  err = ms_err_agree(x->comm, err);
+  int stop = 0;
   if (!err) {
-    for (int64_t k = 0; k < n; ++k) {
-      ms_record *r = &recs->r[k];
-      e[k] = use_relaxed ? r->e_relaxed : r->e_single;
-      id[k] = r->id;
-      memcpy(formula[k], r->formula, MS_KEEP_FORMULA);
-      keep[k] = r->reject_stage < 0 && r->status == (use_relaxed ? MS_STATUS_CONVERGED : MS_STATUS_OK);
-    }
-    err = ms__keep_apply(x->comm, &st->keep, n, e, id, (const char (*)[MS_KEEP_FORMULA])formula, keep);
+    int64_t done = (x->nba - ntodo) * x->ba;
+    if (done > 0 && ms_log_is_root())
+      ms_log_info("%lld of %lld candidates were committed before; evaluating the rest", (long long)done,
+                  (long long)x->total);
+    err = run_blocks(x, x->st[MS_STAGE_SINGLE_POINT].present ? "generate + single_point" : "generate", todo,
+                     ntodo, 64, x->ba, x->total, done, block_a, &c, &stop);
   }
+  ms_cell_free(&c.cell);
+  ms_cell_free(&c.work);
+  free(c.buf);
+  free(todo);
+  return agree_end(x, err, stop, stopped);
+}
+
+/* ---- after phase A: counts and the single-point keep, streamed from the checkpoint ---------- */
+
+static void count_status(ms_funnel_stage_stats *s, int status) {
+  if (status >= 0 && status < 16) s->by_status[status]++;
+}
+
+/* Read the phase-A frame of block @p b (payload malloc'ed: ms_astats then records). */
+static ms_err read_block_a(run_ctx *x, int64_t b, char **buf, uint32_t *n) {
+  const ms_spool_entry *en = ms__spool_find(x->spool, MS_SPOOL_A, b);
+  MS_CHECK(en, MS_ERR_INTERNAL, "block %lld of phase A has no committed frame", (long long)b);
+  MS_CHECK(en->len == sizeof(ms_astats) + (uint64_t)en->nitems * sizeof(ms_arec), MS_ERR_FILE,
+           "%s: the frame of block %lld has the wrong size (written by another version?)",
+           ms__spool_dir(x->spool), (long long)b);
+  *n = en->nitems;
+  return ms__spool_read(x->spool, en, (void **)buf);
+}
+
+static int eligible_a(const ms_arec *r) { return r->reject_stage < 0 && r->status == MS_STATUS_OK; }
+
+/* The stage counts of phase A and its survivors (x->sv on every rank, sorted by id). */
+static ms_err after_phase_a(run_ctx *x) {
+  ms_funnel_summary *sum = x->sum;
+  int sp_row = x->st[MS_STAGE_SINGLE_POINT].present ? 1 + x->st[MS_STAGE_SINGLE_POINT].index : -1;
+  int pf_row = x->st[MS_STAGE_PREFILTER].present ? 1 + x->st[MS_STAGE_PREFILTER].index : -1;
+  int rows[3] = {0, pf_row, sp_row};
+  ms_keep_rule none;
+  memset(&none, 0, sizeof none);
+  none.max_energy_per_atom = none.max_above_best = none.max_e_above_hull = NAN;
+  const ms_keep_rule *rule = sp_row > 0 ? &x->camp->stage[sp_row - 1].keep : &none;
+  ms_keep_stream ks;
+  ms__ks_init(&ks, rule);
+  int64_t b0 = own_lo(x->nba, x->size, x->rank), b1 = own_lo(x->nba, x->size, x->rank + 1);
+  ms_err err = MS_SUCCESS;
+  for (int pass = 1; pass <= 2 && !err; ++pass) {
+    for (int64_t b = b0; b < b1 && !err; ++b) {
+      char *buf = NULL;
+      uint32_t n = 0;
+      err = read_block_a(x, b, &buf, &n);
+      if (err) break;
+      const ms_astats *st = (const ms_astats *)buf;
+      const ms_arec *r = (const ms_arec *)(buf + sizeof(ms_astats));
+      if (pass == 1)
+        for (int q = 0; q < 3; ++q) {
+          if (rows[q] < 0) continue;
+          ms_funnel_stage_stats *o = &sum->stats[rows[q]];
+          o->in += st->in[q];
+          o->out += st->out[q];
+          o->cpu_s += st->busy_s[q];
+          for (int z = 0; z < 16; ++z) o->by_status[z] += st->by_status[q][z];
+        }
+      for (uint32_t k = 0; k < n && !err; ++k) {
+        if (!eligible_a(&r[k])) continue;
+        /* without a single-point stage there is no energy and no keep rule: all go on */
+        double e = sp_row > 0 ? r[k].e_single : 0.0;
+        err = pass == 1 ? ms__ks_observe(&ks, e, r[k].formula)
+                        : ms__ks_offer(&ks, e, r[k].id, r[k].formula, r[k].volume_scale);
+      }
+      free(buf);
+    }
+    err = ms_err_agree(x->comm, err);
+    if (!err && pass == 1) err = ms__ks_reduce(&ks, x->comm);
+  }
+  if (!err) err = ms__ks_select(&ks, x->comm);
+  /* gather the survivors everywhere, sorted by id */
   if (!err) {
-    for (int64_t k = 0; k < n; ++k) {
-      ms_record *r = &recs->r[k];
-      if (r->reject_stage >= 0) continue;
-      int eligible = r->status == (use_relaxed ? MS_STATUS_CONVERGED : MS_STATUS_OK);
-      if (eligible && keep[k]) {
-        r->stage_reached = stage_number;
-        stats->out++;
-      } else if (eligible) {
-        r->reject_stage = stage_number;
-        count_status(stats, MS_STATUS_REJECTED);
+    int64_t m = ks.n;
+    survivor *loc = malloc(((size_t)m + 1) * sizeof *loc);
+    int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
+    err = loc && counts && displs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    err = ms_err_agree(x->comm, err);
+    if (!err) {
+      for (int64_t k = 0; k < m; ++k) loc[k] = (survivor){ks.v[k].id, ks.v[k].aux};
+      int mine = (int)(m * (int64_t)sizeof(survivor));
+      MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
+      int64_t total = 0;
+      for (int r = 0; r < x->size; ++r) {
+        displs[r] = (int)total;
+        total += counts[r];
+      }
+      x->sv = malloc((size_t)total + sizeof(survivor));
+      err = ms_err_agree(x->comm, x->sv ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+      if (!err) {
+        MPI_Allgatherv(loc, mine, MPI_BYTE, x->sv, counts, displs, MPI_BYTE, x->comm);
+        x->nsv = total / (int64_t)sizeof(survivor);
+        if (x->nsv > 0) qsort(x->sv, (size_t)x->nsv, sizeof *x->sv, cmp_survivor);
       }
     }
+    free(loc);
+    free(counts);
+    free(displs);
   }
-  free(e);
-  free(id);
-  free(formula);
-  free(keep);
-  return err;
+  long long eligible = ks.eligible;
+  ms__ks_free(&ks);
+  if (err) return err;
+  for (int q = 0; q < 3; ++q)
+    if (rows[q] >= 0) reduce_stats(x->comm, &sum->stats[rows[q]], 1);
+  if (sp_row > 0) {
+    sum->stats[sp_row].out = x->nsv;
+    sum->stats[sp_row].by_status[MS_STATUS_REJECTED] += eligible - x->nsv;
+  }
+  return MS_SUCCESS;
 }
 
 /* ---- phase B: relax the survivors ------------------------------------------------------------ */
-
-typedef struct {
-  int64_t id;
-  double volume_scale;
-} survivor;
-
-static int cmp_survivor(const void *a, const void *b) {
-  int64_t x = ((const survivor *)a)->id, y = ((const survivor *)b)->id;
-  return (x > y) - (x < y);
-}
-
-static ms_err gather_survivors(run_ctx *x, const ms_record_vec *recs, survivor **out, int64_t *nout) {
-  int64_t m = 0;
-  for (int64_t k = 0; k < recs->n; ++k) m += recs->r[k].reject_stage < 0;
-  survivor *loc = malloc(((size_t)m + 1) * sizeof *loc);
-  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
-  m = 0;
-  for (int64_t k = 0; k < recs->n; ++k)
-    if (recs->r[k].reject_stage < 0) loc[m++] = (survivor){recs->r[k].id, recs->r[k].volume_scale};
-  int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
-  int mine = (int)(m * (int64_t)sizeof(survivor));
-  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
-  int64_t total = 0;
-  for (int r = 0; r < x->size; ++r) {
-    displs[r] = (int)total;
-    total += counts[r];
-  }
-  survivor *all = malloc((size_t)total + sizeof(survivor));
-  MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, x->comm);
-  free(loc);
-  free(counts);
-  free(displs);
-  int64_t n = total / (int64_t)sizeof(survivor);
-  qsort(all, (size_t)n, sizeof *all, cmp_survivor);
-  *out = all;
-  *nout = n;
-  return MS_SUCCESS;
-}
 
 static ms_err pack_structure(bytes *b, int64_t id, const ms_cell *c) {
   sheader h;
@@ -556,86 +693,127 @@ static ms_err pack_structure(bytes *b, int64_t id, const ms_cell *c) {
   return MS_SUCCESS;
 }
 
-static ms_err phase_b(run_ctx *x, const ms_record_vec *recs, relax_out **outs, int64_t *nouts,
-                      bytes *structs, const ms_funnel_options *opt, ms_funnel_stage_stats *stats) {
-  survivor *sv = NULL;
-  int64_t ns = 0;
-  MS_CALL(gather_survivors(x, recs, &sv, &ns));
-  stats->in = ns; /* counted once (every rank knows the total) */
-  ms_sched s = NULL;
-  ms_err err = ms_sched_create(x->comm, 0, ns, 1, 64, &s);
-  if (err) {
-    free(sv);
-    return err;
-  }
-  relax_out *out = NULL;
-  int64_t nout = 0, cap = 0;
+typedef struct {
   ms_cell cell;
-  ms_cell_init(&cell);
-  progress pg;
-  progress_start(&pg, "relax", ns, opt->progress_interval);
-  double t_wall = MPI_Wtime(), busy = 0;
-  int64_t first, count;
-  int got;
-  while (!err && (got = ms_sched_next(s, &first, &count)) == 1) {
-    for (int64_t k = first; k < first + count && !err; ++k) {
-      double t0 = MPI_Wtime();
-      ms_candidate_info info;
-      err = ms_search_build(x->search, sv[k].id, &cell, &info);
-      if (err) break;
-      scale_volume(&cell, sv[k].volume_scale);
-      ms_relax_result rr;
-      memset(&rr, 0, sizeof rr);
-      err = ms_relax_run(x->relax, &cell, &rr);
-      if (err == MS_ERR_INPUT) { /* uncovered species: a status, not a stop */
-        ms_err_clear();
-        err = MS_SUCCESS;
-        rr.status = MS_STATUS_UNSUPPORTED;
-        rr.energy = NAN;
-      }
-      if (err) break;
-      if (nout == cap) {
-        cap = cap ? 2 * cap : 256;
-        relax_out *q = realloc(out, (size_t)cap * sizeof *q);
-        if (!q) {
-          err = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-          break;
-        }
-        out = q;
-      }
-      relax_out *o = &out[nout++];
-      memset(o, 0, sizeof *o);
-      o->id = sv[k].id;
-      o->e_relaxed = rr.status == MS_STATUS_CONVERGED ? rr.energy / cell.natoms : NAN;
-      o->status = rr.status;
-      o->iterations = rr.iterations;
-      o->time_s = rr.time_s;
-      o->natoms = cell.natoms;
-      if (ms_cell_formula(&cell, 1, o->formula, sizeof o->formula)) ms_err_clear();
-      if (rr.status == MS_STATUS_CONVERGED) {
-        int sg = 0;
-        if (ms_spacegroup(&cell, MS_SYMPREC_DEFAULT, MS_ANGLE_TOL_DEFAULT, &sg, NULL)) ms_err_clear();
-        o->spacegroup = sg;
-      }
-      if (rr.status == MS_STATUS_CONVERGED) err = pack_structure(structs, o->id, &cell);
-      busy += MPI_Wtime() - t0;
+  bytes frame; /* per survivor: relax_out, then the structure when converged */
+} b_ctx;
+
+static ms_err block_b(run_ctx *x, int64_t b, void *vctx) {
+  b_ctx *c = vctx;
+  c->frame.n = 0;
+  int64_t first = b * x->bb, last = first + x->bb < x->nsv ? first + x->bb : x->nsv;
+  for (int64_t k = first; k < last; ++k) {
+    ms_candidate_info info;
+    MS_CALL(ms_search_build(x->search, x->sv[k].id, &c->cell, &info));
+    scale_volume(&c->cell, x->sv[k].volume_scale);
+    ms_relax_result rr;
+    memset(&rr, 0, sizeof rr);
+    ms_err err = ms_relax_run(x->relax, &c->cell, &rr);
+    if (err == MS_ERR_INPUT) { /* uncovered species: a status, not a stop */
+      ms_err_clear();
+      err = MS_SUCCESS;
+      rr.status = MS_STATUS_UNSUPPORTED;
+      rr.energy = NAN;
     }
-    progress_update(&pg, s, 0);
+    MS_CALL(err);
+    relax_out o;
+    memset(&o, 0, sizeof o);
+    o.id = x->sv[k].id;
+    o.e_relaxed = rr.status == MS_STATUS_CONVERGED ? rr.energy / c->cell.natoms : NAN;
+    o.status = rr.status;
+    o.iterations = rr.iterations;
+    o.time_s = rr.time_s;
+    o.natoms = c->cell.natoms;
+    if (ms_cell_formula(&c->cell, 1, o.formula, sizeof o.formula)) ms_err_clear();
+    snprintf(o.prototype, sizeof o.prototype, "%s", info.prototype);
+    if (rr.status == MS_STATUS_CONVERGED) {
+      int sg = 0;
+      if (ms_spacegroup(&c->cell, MS_SYMPREC_DEFAULT, MS_ANGLE_TOL_DEFAULT, &sg, NULL)) ms_err_clear();
+      o.spacegroup = sg;
+    }
+    MS_CALL(bytes_put(&c->frame, &o, sizeof o));
+    if (rr.status == MS_STATUS_CONVERGED) MS_CALL(pack_structure(&c->frame, o.id, &c->cell));
   }
-  if (!err && got < 0) err = MS_ERR_MPI;
-  progress_update(&pg, s, 1);
-  progress_end(&pg);
-  ms_cell_free(&cell);
-  ms_sched_destroy(&s);
-  free(sv);
-  stats->cpu_s = busy;
-  stats->wall_s = MPI_Wtime() - t_wall;
-  *outs = out;
-  *nouts = nout;
-  return err;
+  return ms__spool_append(x->spool, MS_SPOOL_B, b, (uint32_t)(last - first), c->frame.b, c->frame.n);
 }
 
-static void reduce_stats(MPI_Comm comm, ms_funnel_stage_stats *s, int sum_counts);
+static ms_err phase_b(run_ctx *x, int *stopped) {
+  x->bb = block_size_b(x->nsv);
+  x->nbb = (x->nsv + x->bb - 1) / x->bb;
+  int64_t *todo = NULL, ntodo = 0;
+  MS_CALL(todo_blocks(x, MS_SPOOL_B, x->nbb, &todo, &ntodo));
+  b_ctx c;
+  memset(&c, 0, sizeof c);
+  ms_cell_init(&c.cell);
+  int stop = 0;
+  int64_t done = (x->nbb - ntodo) * x->bb;
+  if (done > 0 && ms_log_is_root())
+    ms_log_info("%lld of %lld relaxations were committed before", (long long)(done < x->nsv ? done : x->nsv),
+                (long long)x->nsv);
+  ms_err err = run_blocks(x, "relax", todo, ntodo, 4, x->bb, x->nsv, done, block_b, &c, &stop);
+  ms_cell_free(&c.cell);
+  free(c.frame.b);
+  free(todo);
+  return agree_end(x, err, stop, stopped);
+}
+
+/* Read back this rank's share of phase B (blocks by range, whoever computed them): outcomes in
+ * survivor order and, for each converged one, its structure in @p structs. */
+static ms_err read_phase_b(run_ctx *x, relax_out **outs, int64_t *nouts, bytes *structs) {
+  int64_t b0 = own_lo(x->nbb, x->size, x->rank), b1 = own_lo(x->nbb, x->size, x->rank + 1);
+  int64_t first = b0 * x->bb, last = b1 * x->bb < x->nsv ? b1 * x->bb : x->nsv;
+  int64_t n = last > first ? last - first : 0, m = 0;
+  relax_out *out = malloc(((size_t)n + 1) * sizeof *out);
+  MS_CHECK(out, MS_ERR_MEM, "out of memory");
+  ms_err err = MS_SUCCESS;
+  for (int64_t b = b0; b < b1 && !err; ++b) {
+    const ms_spool_entry *en = ms__spool_find(x->spool, MS_SPOOL_B, b);
+    if (!en) {
+      err = ms__err_set(MS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "relaxation block %lld has no committed frame", (long long)b);
+      break;
+    }
+    char *buf = NULL;
+    err = ms__spool_read(x->spool, en, (void **)&buf);
+    size_t p = 0;
+    for (uint32_t q = 0; q < en->nitems && !err; ++q) {
+      if (p + sizeof(relax_out) > en->len || m >= n) {
+        err = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__, "%s: damaged relaxation frame (block %lld)",
+                          ms__spool_dir(x->spool), (long long)b);
+        break;
+      }
+      memcpy(&out[m], buf + p, sizeof(relax_out));
+      p += sizeof(relax_out);
+      if (out[m].id != x->sv[first + m].id) {
+        err = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__,
+                          "%s: relaxation block %lld holds candidate %lld where %lld was expected",
+                          ms__spool_dir(x->spool), (long long)b, (long long)out[m].id, (long long)x->sv[first + m].id);
+        break;
+      }
+      if (out[m].status == MS_STATUS_CONVERGED) {
+        sheader h;
+        memcpy(&h, buf + p, sizeof h);
+        size_t len = sizeof(sheader) + (size_t)h.natoms * sizeof(ssite);
+        if (p + len > en->len) {
+          err = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__, "%s: damaged relaxation frame (block %lld)",
+                            ms__spool_dir(x->spool), (long long)b);
+          break;
+        }
+        err = bytes_put(structs, buf + p, len);
+        p += len;
+      }
+      m++;
+    }
+    free(buf);
+  }
+  if (err) {
+    free(out);
+    return err;
+  }
+  *outs = out;
+  *nouts = m;
+  return MS_SUCCESS;
+}
+
 
 /* ---- dedup and hull ------------------------------------------------------------------------- */
 
@@ -783,12 +961,6 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
 
 /* ---- redistribution to owners by id range ----------------------------------------------------- */
 
-static int owner_of(int64_t id, int64_t total, int size) {
-  if (total <= 0) return 0;
-  int r = (int)((__int128)id * size / total);
-  return r < 0 ? 0 : (r >= size ? size - 1 : r);
-}
-
 /* Send variable-size byte items to their owners. @p dest[k] is the owner of item k, whose bytes
  * are @p data + off[k] .. off[k+1]. Returns the received bytes (concatenated, by source rank). */
 static ms_err alltoall_bytes(MPI_Comm comm, int size, int64_t nitems, const int *dest,
@@ -830,10 +1002,6 @@ static ms_err alltoall_bytes(MPI_Comm comm, int size, int64_t nitems, const int 
   return MS_SUCCESS;
 }
 
-static int cmp_record(const void *a, const void *b) {
-  int64_t x = ((const ms_record *)a)->id, y = ((const ms_record *)b)->id;
-  return (x > y) - (x < y);
-}
 static int cmp_relax(const void *a, const void *b) {
   int64_t x = ((const relax_out *)a)->id, y = ((const relax_out *)b)->id;
   return (x > y) - (x < y);
@@ -849,9 +1017,392 @@ static int cmp_sref(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* ---- shortlist -------------------------------------------------------------------------------- */
+
+static void put_str(char *dst, int width, const char *src);
+
+/* The campaign's shortlist section: options, the novelty path relative to the campaign file,
+ * the known-structure set (loaded on every rank: every rank runs the same selection). */
+static ms_err setup_shortlist(run_ctx *x) {
+  ms_campaign *c = x->camp;
+  if (!c->shortlist) return MS_SUCCESS;
+  MS_CALL(ms_shortlist_parse(c->shortlist, "shortlist", &x->slopt));
+  x->slopt.seed = c->seed;
+  x->has_shortlist = 1;
+  if (!x->st[MS_STAGE_HULL].present)
+    return ms_ynode_error(c->shortlist, "shortlist",
+                          "the shortlist ranks candidates by their energy above the hull: add a hull stage to the funnel");
+  if (x->slopt.novelty_set && x->slopt.novelty_set[0] != '/' && c->file && strchr(c->file, '/')) {
+    const char *slash = strrchr(c->file, '/');
+    size_t nd = (size_t)(slash - c->file) + 1, np = strlen(x->slopt.novelty_set);
+    char *p = malloc(nd + np + 1);
+    MS_CHECK(p, MS_ERR_MEM, "out of memory");
+    memcpy(p, c->file, nd);
+    memcpy(p + nd, x->slopt.novelty_set, np + 1);
+    free((char *)x->slopt.novelty_set);
+    x->slopt.novelty_set = p;
+  }
+  if (x->slopt.novelty_set) {
+    ms_err e = ms_known_set_load(x->slopt.novelty_set, &x->known);
+    if (e) {
+      char msg[900];
+      snprintf(msg, sizeof msg, "%s", ms_err_message());
+      ms_ynode *nv = ms_ynode_get(c->shortlist, "novelty");
+      return ms_ynode_error(nv ? nv : c->shortlist, "shortlist.novelty", "%s", msg);
+    }
+    x->slopt.known = x->known;
+  }
+  return MS_SUCCESS;
+}
+
+/* Gather the hull survivors (rout[k].kept) with their structures on every rank and choose the
+ * shortlist; every rank gets the same picks, rank 0 keeps the rows for the output. */
+static ms_err shortlist_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const bytes *structs) {
+  ms_funnel_stage_stats *ss = &x->sum->stats[x->sum->nstages - 1];
+  double t0 = MPI_Wtime();
+  bytes mine = {0};
+  size_t p = 0;
+  ms_err e = MS_SUCCESS;
+  for (int64_t k = 0; k < nrout && !e; ++k) {
+    if (rout[k].status != MS_STATUS_CONVERGED) continue;
+    const sheader *h = (const sheader *)(structs->b + p);
+    size_t len = sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+    if (rout[k].kept) {
+      e = bytes_put(&mine, &rout[k], sizeof(relax_out));
+      if (!e) e = bytes_put(&mine, structs->b + p, len);
+    }
+    p += len;
+  }
+  e = ms_err_agree(x->comm, e);
+  int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
+  if (!e && (!counts || !displs)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  char *all = NULL;
+  int64_t total = 0;
+  if (!e) {
+    int n = (int)mine.n;
+    MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
+    for (int r = 0; r < x->size; ++r) {
+      displs[r] = (int)total;
+      total += counts[r];
+    }
+    all = malloc((size_t)total + 1);
+    e = ms_err_agree(x->comm, all ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    if (!e) MPI_Allgatherv(mine.b ? mine.b : "", n, MPI_BYTE, all, counts, displs, MPI_BYTE, x->comm);
+  }
+  free(mine.b);
+  free(counts);
+  free(displs);
+  int64_t m = 0;
+  for (size_t q = 0; !e && q < (size_t)total; ++m) {
+    const sheader *h = (const sheader *)(all + q + sizeof(relax_out));
+    q += sizeof(relax_out) + sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+  }
+  ms_shortlist_entry *en = calloc((size_t)m + 1, sizeof *en);
+  ms_cell *cells = calloc((size_t)m + 1, sizeof *cells);
+  const relax_out **ro = calloc((size_t)m + 1, sizeof *ro);
+  if (!e && (!en || !cells || !ro)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  size_t q = 0;
+  for (int64_t k = 0; k < m && !e; ++k) {
+    ro[k] = (const relax_out *)(all + q);
+    const sheader *h = (const sheader *)(all + q + sizeof(relax_out));
+    q += sizeof(relax_out) + sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+    ms_cell_init(&cells[k]);
+    e = unpack_cell(h, &cells[k]);
+    en[k] = (ms_shortlist_entry){ro[k]->id, ro[k]->e_above_hull, 0.0, ro[k]->formula, ro[k]->prototype,
+                                 &cells[k], ro[k]->spacegroup};
+  }
+  ms_shortlist_pick *picks = NULL;
+  size_t np = 0;
+  if (!e) e = ms_shortlist_select(&x->slopt, en, (size_t)m, NULL, 0, &picks, &np);
+  e = ms_err_agree(x->comm, e);
+  if (!e) {
+    x->sl = calloc(np + 1, sizeof *x->sl);
+    e = ms_err_agree(x->comm, x->sl ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  }
+  for (size_t k = 0; k < np && !e; ++k) {
+    const relax_out *o = NULL;
+    for (int64_t j = 0; j < m; ++j)
+      if (ro[j]->id == picks[k].id) o = ro[j];
+    x->sl[k].pick = picks[k];
+    if (o) x->sl[k].o = *o;
+  }
+  if (!e) x->nsl = (int64_t)np;
+  for (int64_t k = 0; k < m; ++k) ms_cell_free(&cells[k]);
+  free(cells);
+  free(en);
+  free(ro);
+  free(all);
+  free(picks);
+  ss->in = m;
+  ss->out = x->nsl;
+  ss->cpu_s = ss->wall_s = MPI_Wtime() - t0;
+  return e;
+}
+
+/* /shortlist: one row per pick in priority order (rows from rank 0). */
+static ms_err write_shortlist(run_ctx *x, ms_h5 f) {
+  int64_t n = x->rank == 0 ? x->nsl : 0;
+  int64_t *id = calloc((size_t)x->nsl + 1, sizeof *id);
+  int32_t *prio = calloc((size_t)x->nsl + 1, sizeof *prio), *sg = calloc((size_t)x->nsl + 1, sizeof *sg);
+  double *score = calloc((size_t)x->nsl + 1, sizeof *score), *eh = calloc((size_t)x->nsl + 1, sizeof *eh);
+  double *sig = calloc((size_t)x->nsl + 1, sizeof *sig);
+  char *fo = calloc((size_t)x->nsl + 1, 32), *pr = calloc((size_t)x->nsl + 1, 48);
+  char *dec = calloc((size_t)x->nsl + 1, MS_DECOMP_LEN), *nov = calloc((size_t)x->nsl + 1, 16);
+  char *km = calloc((size_t)x->nsl + 1, 64);
+  ms_err e = MS_SUCCESS;
+  if (!id || !prio || !sg || !score || !eh || !sig || !fo || !pr || !dec || !nov || !km)
+    e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  for (int64_t k = 0; k < x->nsl && !e; ++k) {
+    const sl_row *r = &x->sl[k];
+    id[k] = r->pick.id;
+    prio[k] = r->pick.priority;
+    score[k] = r->pick.score;
+    eh[k] = r->o.e_above_hull;
+    sig[k] = 0.0;
+    sg[k] = r->o.spacegroup;
+    put_str(fo + 32 * k, 32, r->o.formula);
+    put_str(pr + 48 * k, 48, r->o.prototype);
+    put_str(dec + MS_DECOMP_LEN * k, MS_DECOMP_LEN, r->o.decomposition);
+    put_str(nov + 16 * k, 16, r->pick.novelty);
+    put_str(km + 64 * k, 64, r->pick.known_match);
+  }
+#define W(call)         \
+  do {                  \
+    if (!e) e = (call); \
+  } while (0)
+  W(ms_h5_write_int64(f, "/shortlist/candidate_id", n, 1, id));
+  W(ms_h5_write_int32(f, "/shortlist/priority", n, 1, prio));
+  W(ms_h5_write_double(f, "/shortlist/score", n, 1, score, 0));
+  W(ms_h5_write_double(f, "/shortlist/e_above_hull_eV_per_atom", n, 1, eh, 0));
+  W(ms_h5_write_double(f, "/shortlist/uncertainty_eV_per_atom", n, 1, sig, 0));
+  W(ms_h5_write_strings(f, "/shortlist/formula", n, 32, fo));
+  W(ms_h5_write_strings(f, "/shortlist/prototype", n, 48, pr));
+  W(ms_h5_write_int32(f, "/shortlist/spacegroup", n, 1, sg));
+  W(ms_h5_write_strings(f, "/shortlist/decomposition", n, MS_DECOMP_LEN, dec));
+  W(ms_h5_write_strings(f, "/shortlist/novelty", n, 16, nov));
+  W(ms_h5_write_strings(f, "/shortlist/known_match", n, 64, km));
+  W(ms_h5_attr_int(f, "/shortlist", "round", x->round));
+  W(ms_h5_attr_str(f, "/shortlist", "acquisition", ms_acquisition_name(x->slopt.kind)));
+  W(ms_h5_attr_str(f, "/shortlist", "description",
+                   "candidates for the lab in priority order (1 = first); score: acquisition score "
+                   "(higher is better, docs/shortlist.md); uncertainty 0 until a surrogate provides one"));
+#undef W
+  free(id);
+  free(prio);
+  free(sg);
+  free(score);
+  free(eh);
+  free(sig);
+  free(fo);
+  free(pr);
+  free(dec);
+  free(nov);
+  free(km);
+  return e;
+}
+
 /* ---- output ----------------------------------------------------------------------------------- */
 
-static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t nrec,
+/* ---- the /candidates table, streamed from the checkpoint ------------------------------------- */
+
+enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STATUS, C_STAGE, C_REJ,
+       C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
+       C_DUP, C_NCOLS };
+
+static const struct {
+  const char *name;
+  ms_h5_type type;
+  int width;
+} columns[C_NCOLS] = {
+    [C_ID] = {"id", MS_H5_I64, 1},
+    [C_ITEM] = {"search_item", MS_H5_I32, 1},
+    [C_GEN] = {"generator", MS_H5_STR, 32},
+    [C_PROTO] = {"prototype", MS_H5_STR, 32},
+    [C_FORMULA] = {"formula", MS_H5_STR, 32},
+    [C_NATOMS] = {"natoms", MS_H5_I32, 1},
+    [C_SG_GEN] = {"spacegroup_generated", MS_H5_I32, 1},
+    [C_SG] = {"spacegroup", MS_H5_I32, 1},
+    [C_STATUS] = {"status", MS_H5_STR, 32},
+    [C_STAGE] = {"stage_reached", MS_H5_I32, 1},
+    [C_REJ] = {"rejected_at_stage", MS_H5_I32, 1},
+    [C_ESP] = {"e_single_point_eV_per_atom", MS_H5_F64, 1},
+    [C_VSCALE] = {"volume_scale", MS_H5_F64, 1},
+    [C_ERELAX] = {"e_relaxed_eV_per_atom", MS_H5_F64, 1},
+    [C_RSTATUS] = {"relax_status", MS_H5_STR, 32},
+    [C_RITER] = {"relax_iterations", MS_H5_I32, 1},
+    [C_RTIME] = {"relax_time_s", MS_H5_F64, 1},
+    [C_SPTIME] = {"single_point_time_s", MS_H5_F64, 1},
+    [C_RULE] = {"rejected_by_rule", MS_H5_STR, 32},
+    [C_DECOMP] = {"decomposition", MS_H5_STR, MS_DECOMP_LEN},
+    [C_EHULL] = {"e_above_hull_eV_per_atom", MS_H5_F64, 1},
+    [C_DUP] = {"duplicate_of", MS_H5_I64, 1},
+};
+
+static void put_str(char *dst, int width, const char *src) {
+  memset(dst, 0, (size_t)width);
+  memcpy(dst, src, strnlen(src, (size_t)width));
+}
+
+/* Fill column @p c of rows @p rec[0..n) into @p buf. */
+static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char *buf) {
+  int64_t *i64 = (int64_t *)buf;
+  int32_t *i32 = (int32_t *)buf;
+  double *d = (double *)buf;
+  int w = columns[c].width;
+  for (int64_t k = 0; k < n; ++k) {
+    const ms_record *r = &rec[k];
+    switch (c) {
+      case C_ID: i64[k] = r->id; break;
+      case C_ITEM: i32[k] = r->item; break;
+      case C_GEN: put_str(buf + w * k, w, ms_generator_type(ms_search_generator(x->search, r->item))->name); break;
+      case C_PROTO: put_str(buf + w * k, w, r->prototype); break;
+      case C_FORMULA: put_str(buf + w * k, w, r->formula); break;
+      case C_NATOMS: i32[k] = r->natoms; break;
+      case C_SG_GEN: i32[k] = r->spacegroup; break;
+      case C_SG: i32[k] = r->spacegroup_relaxed; break;
+      case C_STATUS: put_str(buf + w * k, w, ms_status_name((ms_status)r->status)); break;
+      case C_STAGE: i32[k] = r->stage_reached; break;
+      case C_REJ: i32[k] = r->reject_stage; break;
+      case C_ESP: d[k] = r->e_single; break;
+      case C_VSCALE: d[k] = r->volume_scale; break;
+      case C_ERELAX: d[k] = r->e_relaxed; break;
+      case C_RSTATUS: put_str(buf + w * k, w, r->relax_status >= 0 ? ms_status_name((ms_status)r->relax_status) : ""); break;
+      case C_RITER: i32[k] = r->relax_iterations; break;
+      case C_RTIME: d[k] = r->relax_time_s; break;
+      case C_SPTIME: d[k] = r->sp_time_s; break;
+      case C_RULE: put_str(buf + w * k, w, r->rejected_by); break;
+      case C_DECOMP: put_str(buf + w * k, w, r->decomposition); break;
+      case C_EHULL: d[k] = r->e_above_hull; break;
+      case C_DUP: i64[k] = r->duplicate_of; break;
+      default: break;
+    }
+  }
+}
+
+static int64_t lower_bound_sv(const survivor *sv, int64_t n, int64_t id) {
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    int64_t mid = (lo + hi) / 2;
+    if (sv[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* One finished row from a phase-A record, the single-point keep decision and, for a survivor,
+ * its relaxation outcome (@p rel, or NULL). */
+static void finish_row(run_ctx *x, const ms_arec *a, int survived, const relax_out *rel, ms_record *r) {
+  memset(r, 0, sizeof *r);
+  r->id = a->id;
+  r->duplicate_of = -1;
+  r->e_single = a->e_single;
+  r->volume_scale = a->volume_scale;
+  r->e_relaxed = r->e_above_hull = NAN;
+  r->sp_time_s = a->sp_time_s;
+  r->item = a->item;
+  r->status = a->status;
+  r->natoms = a->natoms;
+  r->spacegroup = a->spacegroup;
+  r->relax_status = -1;
+  r->reject_stage = a->reject_stage;
+  memcpy(r->formula, a->formula, sizeof r->formula);
+  memcpy(r->prototype, a->prototype, sizeof r->prototype);
+  memcpy(r->rejected_by, a->rejected_by, sizeof r->rejected_by);
+  if (eligible_a(a) && x->st[MS_STAGE_SINGLE_POINT].present) {
+    int row = 1 + x->st[MS_STAGE_SINGLE_POINT].index;
+    if (survived) r->stage_reached = row;
+    else r->reject_stage = row;
+  }
+  if (rel) {
+    r->relax_status = rel->status;
+    r->relax_iterations = rel->iterations;
+    r->relax_time_s = rel->time_s;
+    r->e_relaxed = rel->e_relaxed;
+    r->status = rel->status;
+    r->stage_reached = rel->stage_reached;
+    r->reject_stage = rel->reject_stage;
+    r->duplicate_of = rel->duplicate_of;
+    r->spacegroup_relaxed = rel->spacegroup;
+    r->e_above_hull = rel->e_above_hull;
+    memcpy(r->decomposition, rel->decomposition, sizeof r->decomposition);
+  }
+}
+
+#define ROUND_ROWS 16384
+
+/* Collective. Rank r writes the rows of its own phase-A blocks (sorted by id: a row per
+ * candidate with keep_rejected: all, a row per survivor of phase A with counts), in rounds of
+ * ROUND_ROWS so that memory does not depend on the size of the campaign. @p rel: this rank's
+ * relaxation outcomes (of survivors in its blocks), sorted by id. */
+static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_t nrel) {
+  int all = x->camp->keep_rejected_rows;
+  int64_t b0 = own_lo(x->nba, x->size, x->rank), b1 = own_lo(x->nba, x->size, x->rank + 1);
+  int64_t id0 = b0 * x->ba, id1 = b1 * x->ba < x->total ? b1 * x->ba : x->total;
+  int64_t total_rows = all ? x->total : x->nsv;
+  int64_t row0 = all ? id0 : lower_bound_sv(x->sv, x->nsv, id0);
+  int64_t myrows = all ? id1 - id0 : lower_bound_sv(x->sv, x->nsv, id1) - row0;
+  long long mine = (myrows + ROUND_ROWS - 1) / ROUND_ROWS, rounds = 0;
+  MPI_Allreduce(&mine, &rounds, 1, MPI_LONG_LONG, MPI_MAX, x->comm);
+  ms_h5_dset d[C_NCOLS] = {0};
+  ms_err e = MS_SUCCESS;
+  for (int c = 0; c < C_NCOLS && !e; ++c) {
+    char name[96];
+    snprintf(name, sizeof name, "/candidates/%s", columns[c].name);
+    e = ms_h5_dset_create(f, name, columns[c].type, columns[c].width, 0, total_rows, &d[c]);
+  }
+  ms_record *rows = malloc(ROUND_ROWS * sizeof *rows);
+  char *buf = malloc((size_t)ROUND_ROWS * MS_DECOMP_LEN);
+  if (!e && (!rows || !buf)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  int64_t written = 0, nrows = 0, q = 0;
+  long long round = 0;
+  ms_err local = MS_SUCCESS; /* a read failure: stop filling, keep taking part in the rounds */
+  for (int64_t b = b0; b < b1 && !e; ++b) {
+    char *fb = NULL;
+    uint32_t n = 0;
+    if (!local) local = read_block_a(x, b, &fb, &n);
+    const ms_arec *a = fb ? (const ms_arec *)(fb + sizeof(ms_astats)) : NULL;
+    for (uint32_t k = 0; k < n && !local; ++k) {
+      int64_t pos = lower_bound_sv(x->sv, x->nsv, a[k].id);
+      int survived = pos < x->nsv && x->sv[pos].id == a[k].id;
+      if (!all && !survived) continue;
+      while (q < nrel && rel[q].id < a[k].id) q++;
+      const relax_out *ro = q < nrel && rel[q].id == a[k].id ? &rel[q] : NULL;
+      finish_row(x, &a[k], survived, ro, &rows[nrows++]);
+      if (nrows == ROUND_ROWS) {
+        for (int c = 0; c < C_NCOLS && !e; ++c) {
+          fill_column(x, c, rows, nrows, buf);
+          e = ms_h5_dset_write(d[c], row0 + written, nrows, buf);
+        }
+        written += nrows;
+        nrows = 0;
+        round++;
+      }
+    }
+    free(fb);
+  }
+  if (!e && !local && written + nrows != myrows)
+    local = ms__err_set(MS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "candidate rows: wrote %lld, expected %lld",
+                        (long long)(written + nrows), (long long)myrows);
+  if (local) nrows = 0;
+  while (!e && round < rounds) {
+    for (int c = 0; c < C_NCOLS && !e; ++c) {
+      fill_column(x, c, rows, nrows, buf);
+      e = ms_h5_dset_write(d[c], row0 + written, nrows, buf);
+    }
+    written += nrows;
+    nrows = 0;
+    round++;
+  }
+  for (int c = 0; c < C_NCOLS; ++c) ms_h5_dset_close(&d[c]);
+  free(rows);
+  free(buf);
+  return ms_err_agree(x->comm, e ? e : local);
+}
+
+static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, int64_t nrel,
                            sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start) {
   ms_h5 f = NULL;
   MS_CALL(ms_err_agree(x->comm, ms_h5_create(x->comm, path, &f)));
@@ -922,74 +1473,12 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
     free(names);
   }
   /* candidates */
-  int64_t n = nrec;
-  int64_t *i64 = malloc(((size_t)n + 1) * sizeof *i64);
-  int32_t *i32 = malloc(((size_t)n + 1) * sizeof *i32);
-  double *d = malloc(((size_t)n + 1) * sizeof *d);
-  char *str = malloc(((size_t)n + 1) * 32);
-  char *dstr = malloc(((size_t)n + 1) * MS_DECOMP_LEN);
-  if (!i64 || !i32 || !d || !str || !dstr) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   e = ms_err_agree(x->comm, e);
-#define COL64(expr, name)                                   \
-  do {                                                      \
-    for (int64_t k = 0; k < n; ++k) i64[k] = (expr);        \
-    W(ms_h5_write_int64(f, "/candidates/" name, n, 1, i64)); \
-  } while (0)
-#define COL32(expr, name)                                   \
-  do {                                                      \
-    for (int64_t k = 0; k < n; ++k) i32[k] = (expr);        \
-    W(ms_h5_write_int32(f, "/candidates/" name, n, 1, i32)); \
-  } while (0)
-#define COLD(expr, name)                                    \
-  do {                                                      \
-    for (int64_t k = 0; k < n; ++k) d[k] = (expr);          \
-    W(ms_h5_write_double(f, "/candidates/" name, n, 1, d, 0)); \
-  } while (0)
-#define COLS(src, name)                                                            \
-  do {                                                                             \
-    for (int64_t k = 0; k < n; ++k) {                                              \
-      memset(str + 32 * k, 0, 32);                                                 \
-      memcpy(str + 32 * k, (src), strnlen((src), 32));                             \
-    }                                                                              \
-    W(ms_h5_write_strings(f, "/candidates/" name, n, 32, str));                    \
-  } while (0)
-  if (!e) {
-    COL64(rec[k].id, "id");
-    COL32(rec[k].item, "search_item");
-    COLS(ms_generator_type(ms_search_generator(x->search, rec[k].item))->name, "generator");
-    COLS(rec[k].prototype, "prototype");
-    COLS(rec[k].formula, "formula");
-    COL32(rec[k].natoms, "natoms");
-    COL32(rec[k].spacegroup, "spacegroup_generated");
-    COL32(rec[k].spacegroup_relaxed, "spacegroup");
-    COLS(ms_status_name((ms_status)rec[k].status), "status");
-    COL32(rec[k].stage_reached, "stage_reached");
-    COL32(rec[k].reject_stage, "rejected_at_stage");
-    COLD(rec[k].e_single, "e_single_point_eV_per_atom");
-    COLD(rec[k].volume_scale, "volume_scale");
-    COLD(rec[k].e_relaxed, "e_relaxed_eV_per_atom");
-    COLS(rec[k].relax_status >= 0 ? ms_status_name((ms_status)rec[k].relax_status) : "", "relax_status");
-    COL32(rec[k].relax_iterations, "relax_iterations");
-    COLD(rec[k].relax_time_s, "relax_time_s");
-    COLD(rec[k].sp_time_s, "single_point_time_s");
-    COLS(rec[k].rejected_by, "rejected_by_rule");
-    for (int64_t k = 0; k < n; ++k) {
-      memset(dstr + MS_DECOMP_LEN * k, 0, MS_DECOMP_LEN);
-      memcpy(dstr + MS_DECOMP_LEN * k, rec[k].decomposition, strnlen(rec[k].decomposition, MS_DECOMP_LEN));
-    }
-    W(ms_h5_write_strings(f, "/candidates/decomposition", n, MS_DECOMP_LEN, dstr));
-    COLD(rec[k].e_above_hull, "e_above_hull_eV_per_atom");
-    COL64(rec[k].duplicate_of, "duplicate_of");
-  }
+  if (!e) e = write_candidates(x, f, rel, nrel);
   W(ms_h5_attr_str(f, "/candidates", "description",
-                   "one row per candidate (rows of candidates rejected before the single point are "
-                   "omitted when keep_rejected is 'counts'); sorted by id"));
+                   "one row per candidate (with keep_rejected: counts, one row per candidate that "
+                   "survived the single-point stage); sorted by id"));
   W(ms_h5_attr_str(f, "/candidates", "stage_names", "0 = generate, k = funnel[k-1]"));
-  free(i64);
-  free(i32);
-  free(d);
-  free(str);
-  free(dstr);
   /* structures (relaxed survivors), compressed rows */
   int64_t tot_atoms = 0;
   for (int64_t k = 0; k < nst; ++k) tot_atoms += st[k].h->natoms;
@@ -1057,6 +1546,7 @@ static ms_err write_output(run_ctx *x, const char *path, ms_record *rec, int64_t
     free(rp);
     free(re);
   }
+  if (!e && x->has_shortlist) e = write_shortlist(x, f);
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
   char *names = calloc((size_t)ns + 1, 32);
@@ -1170,11 +1660,16 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
   if (!e && ms_search_count(x->search) == 0)
     e = ms_ynode_error(search, "search", "empty search space: no generator produces a candidate "
                        "(for substitutions: no charge-neutral assignment of the ions)");
+  if (!e) e = setup_shortlist(x);
   if (!e) e = ms_campaign_check_unused(c);
+  x->round = 1;
   return ms_err_agree(x->comm, e);
 }
 
 static void teardown(run_ctx *x) {
+  ms_shortlist_options_free(&x->slopt);
+  ms_known_set_free(&x->known);
+  free(x->sl);
   ms_relax_destroy(&x->relax);
   ms_prefilter_free(&x->pf);
   free(x->refs);
@@ -1182,6 +1677,154 @@ static void teardown(run_ctx *x) {
   ms_model_destroy(&x->model);
   ms_search_destroy(&x->search);
   ms_potential_free(&x->pot);
+}
+
+/* The checkpoint's fingerprint: what must not change between a run and its --resume. */
+static char *fingerprint(run_ctx *x) {
+  char *resolved = ms_campaign_resolved_yaml(x->camp);
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char *p = resolved ? resolved : ""; *p; ++p) {
+    h ^= (unsigned char)*p;
+    h *= 0x100000001b3ULL;
+  }
+  free(resolved);
+  char *fp = malloc(512);
+  if (fp)
+    snprintf(fp, 512,
+             "matscreen checkpoint 1\nprogram matscreen %s\ncampaign_hash %016llx\ncandidates %lld\n"
+             "block_a %lld\n",
+             MS_VERSION, (unsigned long long)h, (long long)x->total, (long long)x->ba);
+  return fp;
+}
+
+static ms_err interrupted(run_ctx *x, const char *output) {
+  return ms__err_set(MS_ERR_INTERRUPTED, __FILE__, __LINE__, __func__,
+                     "stopped by %s before the end; the finished work is committed in %s. Continue "
+                     "with: mpirun -n N matscreen run %s -o %s --resume  (any N)",
+                     ms__stop_reason(), ms__spool_dir(x->spool), x->camp->file, output);
+}
+
+/* Relax keep rule on the outcomes read back (wherever they are), with the relax stage's counts. */
+static ms_err relax_keep(run_ctx *x, relax_out *rout, int64_t nrout, ms_funnel_stage_stats *rs) {
+  for (int64_t k = 0; k < nrout; ++k) {
+    if (rout[k].status != MS_STATUS_CONVERGED) count_status(rs, rout[k].status);
+    rs->cpu_s += rout[k].time_s;
+  }
+  const ms_stage *st = &x->camp->stage[x->st[MS_STAGE_RELAX].index];
+  double *en = malloc(((size_t)nrout + 1) * sizeof *en);
+  int64_t *ids = malloc(((size_t)nrout + 1) * sizeof *ids);
+  char (*fo)[MS_KEEP_FORMULA] = calloc((size_t)nrout + 1, sizeof *fo);
+  unsigned char *kp = calloc((size_t)nrout + 1, 1);
+  ms_err e = en && ids && fo && kp ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  for (int64_t k = 0; k < nrout && !e; ++k) {
+    en[k] = rout[k].e_relaxed;
+    ids[k] = rout[k].id;
+    kp[k] = rout[k].status == MS_STATUS_CONVERGED;
+    memcpy(fo[k], rout[k].formula, MS_KEEP_FORMULA);
+  }
+  if (!e) e = ms_err_agree(x->comm, ms__keep_apply(x->comm, &st->keep, nrout, en, ids,
+                                                  (const char (*)[MS_KEEP_FORMULA])fo, kp));
+  int relax_no = x->st[MS_STAGE_RELAX].index + 1;
+  for (int64_t k = 0; k < nrout && !e; ++k) {
+    rout[k].kept = kp[k];
+    rout[k].duplicate_of = -1;
+    rout[k].e_above_hull = NAN;
+    rout[k].stage_reached = kp[k] ? relax_no : relax_no - 1;
+    rout[k].reject_stage = kp[k] ? -1 : relax_no;
+    if (kp[k]) rs->out++;
+    else if (rout[k].status == MS_STATUS_CONVERGED) count_status(rs, MS_STATUS_REJECTED);
+  }
+  free(en);
+  free(ids);
+  free(fo);
+  free(kp);
+  if (e) return e;
+  long long out = rs->out, gout = 0;
+  MPI_Allreduce(&out, &gout, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
+  long long in = rs->in;
+  reduce_stats(x->comm, rs, 0);
+  rs->in = in;
+  rs->out = gout;
+  return MS_SUCCESS;
+}
+
+/* Send the relaxation outcomes and the kept structures to the ranks that write their rows
+ * (the owners of their phase-A blocks); both come back sorted by id. */
+static ms_err merge_to_writers(run_ctx *x, const relax_out *rout, int64_t nrout, const bytes *structs,
+                               relax_out **mrel, int64_t *nmrel, char **mst, size_t *nmst, sref **refs,
+                               int64_t *nrefs) {
+  int *dest = calloc((size_t)nrout + 1, sizeof *dest);
+  size_t *off = calloc((size_t)nrout + 2, sizeof *off);
+  ms_err e = dest && off ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  char *rb = NULL;
+  size_t nb = 0;
+  if (!e) {
+    for (int64_t k = 0; k < nrout; ++k) {
+      dest[k] = owner_of_block(rout[k].id / x->ba, x->nba, x->size);
+      off[k] = (size_t)k * sizeof(relax_out);
+    }
+    off[nrout] = (size_t)nrout * sizeof(relax_out);
+    e = ms_err_agree(x->comm, alltoall_bytes(x->comm, x->size, nrout, dest, off, (const char *)rout, &rb, &nb));
+  }
+  *mrel = (relax_out *)rb;
+  *nmrel = (int64_t)(nb / sizeof(relax_out));
+  if (!e) {
+    /* structures of kept relaxations: packed in the order of rout, one per converged one */
+    bytes kept = {0};
+    int64_t m = 0;
+    size_t p = 0;
+    off[0] = 0;
+    for (int64_t q = 0; q < nrout && !e; ++q) {
+      if (rout[q].status != MS_STATUS_CONVERGED) continue;
+      const sheader *h = (const sheader *)(structs->b + p);
+      size_t len = sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+      if (rout[q].kept) {
+        e = bytes_put(&kept, structs->b + p, len);
+        dest[m] = owner_of_block(h->id / x->ba, x->nba, x->size);
+        off[m + 1] = kept.n;
+        m++;
+      }
+      p += len;
+    }
+    e = ms_err_agree(x->comm, e);
+    if (!e) e = ms_err_agree(x->comm, alltoall_bytes(x->comm, x->size, m, dest, off, kept.b ? kept.b : "", mst, nmst));
+    free(kept.b);
+  }
+  free(dest);
+  free(off);
+  if (e) return e;
+  if (*nmrel > 0) qsort(*mrel, (size_t)*nmrel, sizeof **mrel, cmp_relax);
+  int64_t n = 0;
+  for (size_t p = 0; p < *nmst; ++n) {
+    const sheader *h = (const sheader *)(*mst + p);
+    p += sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+  }
+  *refs = malloc(((size_t)n + 1) * sizeof **refs);
+  e = ms_err_agree(x->comm, *refs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  if (e) return e;
+  int64_t k = 0;
+  for (size_t p = 0; p < *nmst; ++k) {
+    const sheader *h = (const sheader *)(*mst + p);
+    (*refs)[k] = (sref){h->id, h, (const ssite *)(*mst + p + sizeof(sheader))};
+    p += sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+  }
+  *nrefs = n;
+  if (n > 0) qsort(*refs, (size_t)n, sizeof **refs, cmp_sref);
+  return MS_SUCCESS;
+}
+
+/* Peak resident memory of this process (VmHWM), MiB; 0 if unknown. */
+static double peak_rss_mib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kb = 0;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "VmHWM:", 6) == 0) kb = atof(line + 6);
+  fclose(f);
+  return kb / 1024.0;
 }
 
 ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *optin,
@@ -1194,6 +1837,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   x.comm = comm;
   x.camp = c;
   x.sum = sum;
+  x.opt = &opt;
   MPI_Comm_rank(comm, &x.rank);
   MPI_Comm_size(comm, &x.size);
   double t_start = (double)time(NULL), w0 = MPI_Wtime();
@@ -1201,204 +1845,80 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
 
   ms_err e = setup(&x, c);
   sum->candidates = e ? 0 : ms_search_count(x.search);
-
-  ms_record_vec recs = {0};
+  if (e || opt.dry_count) {
+    teardown(&x);
+    return e;
+  }
+  snprintf(sum->stats[0].name, 32, "generate");
+  for (int k = 0; k < c->nstages; ++k) snprintf(sum->stats[1 + k].name, 32, "%s", c->stage[k].name);
+  sum->nstages = 1 + c->nstages;
+  if (x.has_shortlist) snprintf(sum->stats[sum->nstages++].name, 32, "shortlist");
+  int relax_row = x.st[MS_STAGE_RELAX].present ? 1 + x.st[MS_STAGE_RELAX].index : -1;
+  x.total = sum->candidates;
+  x.ba = block_size_a(x.total);
+  x.nba = (x.total + x.ba - 1) / x.ba;
+  if (ms_log_is_root())
+    ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s", c->name,
+                sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_potential_name(x.pot),
+                x.size, x.size == 1 ? "" : "s");
+  char *fp = fingerprint(&x);
+  e = ms_err_agree(comm, fp ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  if (!e) e = ms__spool_open(comm, sum->output, fp, opt.resume, &x.spool);
+  free(fp);
+  ms__stop_install(opt.max_walltime_s);
+  int stopped = 0;
+  double wa = MPI_Wtime();
+  if (!e) e = phase_a(&x, &stopped);
+  wa = MPI_Wtime() - wa;
+  if (!e && !stopped) e = after_phase_a(&x);
+  if (!e && !stopped)
+    for (int k = 0; k < 3 && k < sum->nstages; ++k)
+      if (k == 0 || c->stage[k - 1].kind == MS_STAGE_PREFILTER || c->stage[k - 1].kind == MS_STAGE_SINGLE_POINT)
+        sum->stats[k].wall_s = wa;
   relax_out *rout = NULL;
   int64_t nrout = 0;
   bytes structs = {0};
-  if (!e && !opt.dry_count) {
-    /* stats rows: 0 generate, 1 single_point (if any), then relax */
-    /* stats rows: 0 generate, then one per funnel stage in campaign order */
-    snprintf(sum->stats[0].name, 32, "generate");
-    for (int k = 0; k < c->nstages; ++k) snprintf(sum->stats[1 + k].name, 32, "%s", c->stage[k].name);
-    sum->nstages = 1 + c->nstages;
-    int sp_row = x.st[MS_STAGE_SINGLE_POINT].present ? 1 + x.st[MS_STAGE_SINGLE_POINT].index : -1;
-    int pf_row = x.st[MS_STAGE_PREFILTER].present ? 1 + x.st[MS_STAGE_PREFILTER].index : -1;
-    int relax_row = x.st[MS_STAGE_RELAX].present ? 1 + x.st[MS_STAGE_RELAX].index : -1;
-    if (ms_log_is_root())
-      ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s", c->name,
-                  sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_potential_name(x.pot),
-                  x.size, x.size == 1 ? "" : "s");
-    e = ms_err_agree(comm, phase_a(&x, &recs, &opt));
-    if (!e && x.st[MS_STAGE_SINGLE_POINT].present) {
-      const ms_stage *st = &c->stage[x.st[MS_STAGE_SINGLE_POINT].index];
-      e = ms_err_agree(comm, keep_records(&x, &recs, st, sp_row, 0, &sum->stats[sp_row]));
-      if (!st->has_keep && !e) {
-        /* no keep rule: everything evaluated OK goes on */
-      }
-    }
-    if (!e) {
-      reduce_stats(comm, &sum->stats[0], 1);
-      if (pf_row > 0) reduce_stats(comm, &sum->stats[pf_row], 1);
-      if (sp_row > 0) reduce_stats(comm, &sum->stats[sp_row], 1);
-    }
-    if (!e && relax_row > 0) {
-      ms_funnel_stage_stats *rs = &sum->stats[relax_row];
-      e = ms_err_agree(comm, phase_b(&x, &recs, &rout, &nrout, &structs, &opt, rs));
-      if (!e) {
-        for (int64_t k = 0; k < nrout; ++k)
-          if (rout[k].status != MS_STATUS_CONVERGED) count_status(rs, rout[k].status);
-        /* keep rule on the relaxed energies, wherever they were computed */
-        const ms_stage *st = &c->stage[x.st[MS_STAGE_RELAX].index];
-        double *en = malloc(((size_t)nrout + 1) * sizeof *en);
-        int64_t *ids = malloc(((size_t)nrout + 1) * sizeof *ids);
-        char (*fo)[MS_KEEP_FORMULA] = calloc((size_t)nrout + 1, sizeof *fo);
-        unsigned char *kp = calloc((size_t)nrout + 1, 1);
-        if (!en || !ids || !fo || !kp) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-        for (int64_t k = 0; k < nrout && !e; ++k) {
-          en[k] = rout[k].e_relaxed;
-          ids[k] = rout[k].id;
-          kp[k] = rout[k].status == MS_STATUS_CONVERGED;
-          memcpy(fo[k], rout[k].formula, MS_KEEP_FORMULA);
-        }
-        e = ms_err_agree(comm, e);
-        if (!e) e = ms_err_agree(comm, ms__keep_apply(comm, &st->keep, nrout, en, ids,
-                                                      (const char (*)[MS_KEEP_FORMULA])fo, kp));
-        int relax_no = x.st[MS_STAGE_RELAX].index + 1;
-        for (int64_t k = 0; k < nrout && !e; ++k) {
-          rout[k].kept = kp[k];
-          rout[k].duplicate_of = -1;
-          rout[k].e_above_hull = NAN;
-          rout[k].stage_reached = kp[k] ? relax_no : relax_no - 1;
-          rout[k].reject_stage = kp[k] ? -1 : relax_no;
-          if (kp[k]) rs->out++;
-          else if (rout[k].status == MS_STATUS_CONVERGED) count_status(rs, MS_STATUS_REJECTED);
-        }
-        free(en);
-        free(ids);
-        free(fo);
-        free(kp);
-        if (!e) {
-          long long in = rs->in;
-          reduce_stats(comm, rs, 0);
-          rs->in = in;
-          long long o = rs->out, go = 0;
-          MPI_Allreduce(&o, &go, 1, MPI_LONG_LONG, MPI_SUM, comm);
-          rs->out = go;
-        }
-      }
-    }
-    if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present))
-      e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));
-    /* Merge everything on the owners (by id range) and write. */
-    ms_record *mrec = NULL;
-    int64_t nmrec = 0;
-    relax_out *mrel = NULL;
-    int64_t nmrel = 0;
-    char *mst = NULL;
-    size_t nmst = 0;
-    sref *refs = NULL;
-    int64_t nrefs = 0;
-    if (!e) {
-      int64_t total = sum->candidates;
-      int *dest = malloc(((size_t)recs.n + 1) * sizeof *dest);
-      size_t *off = malloc(((size_t)recs.n + 2) * sizeof *off);
-      for (int64_t k = 0; k < recs.n; ++k) {
-        dest[k] = owner_of(recs.r[k].id, total, x.size);
-        off[k] = (size_t)k * sizeof(ms_record);
-      }
-      off[recs.n] = (size_t)recs.n * sizeof(ms_record);
-      char *rb = NULL;
-      size_t nb = 0;
-      e = alltoall_bytes(comm, x.size, recs.n, dest, off, (const char *)recs.r, &rb, &nb);
-      free(dest);
-      free(off);
-      mrec = (ms_record *)rb;
-      nmrec = (int64_t)(nb / sizeof(ms_record));
-      if (!e) {
-        dest = malloc(((size_t)nrout + 1) * sizeof *dest);
-        off = malloc(((size_t)nrout + 2) * sizeof *off);
-        for (int64_t k = 0; k < nrout; ++k) {
-          dest[k] = owner_of(rout[k].id, total, x.size);
-          off[k] = (size_t)k * sizeof(relax_out);
-        }
-        off[nrout] = (size_t)nrout * sizeof(relax_out);
-        e = alltoall_bytes(comm, x.size, nrout, dest, off, (const char *)rout, &rb, &nb);
-        free(dest);
-        free(off);
-        mrel = (relax_out *)rb;
-        nmrel = (int64_t)(nb / sizeof(relax_out));
-      }
-      if (!e) {
-        /* structures: only those of kept relaxations travel. They were packed in the order
-         * of rout, one per converged relaxation. */
-        bytes kept = {0};
-        int64_t m = 0, nconv = 0;
-        for (int64_t q = 0; q < nrout; ++q) nconv += rout[q].status == MS_STATUS_CONVERGED;
-        dest = malloc(((size_t)nconv + 1) * sizeof *dest);
-        off = malloc(((size_t)nconv + 2) * sizeof *off);
-        size_t p = 0;
-        off[0] = 0;
-        for (int64_t q = 0; q < nrout && !e; ++q) {
-          if (rout[q].status != MS_STATUS_CONVERGED) continue;
-          const sheader *h = (const sheader *)(structs.b + p);
-          size_t len = sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
-          if (rout[q].kept) {
-            e = bytes_put(&kept, structs.b + p, len);
-            dest[m] = owner_of(h->id, total, x.size);
-            off[m + 1] = kept.n;
-            m++;
-          }
-          p += len;
-        }
-        if (!e) e = alltoall_bytes(comm, x.size, m, dest, off, kept.b ? kept.b : "", &mst, &nmst);
-        free(kept.b);
-        free(dest);
-        free(off);
-      }
-      e = ms_err_agree(comm, e);
-    }
-    if (!e) {
-      qsort(mrec, (size_t)nmrec, sizeof *mrec, cmp_record);
-      qsort(mrel, (size_t)nmrel, sizeof *mrel, cmp_relax);
-      int64_t q = 0;
-      int relax_stage_no = x.st[MS_STAGE_RELAX].present ? x.st[MS_STAGE_RELAX].index + 1 : 0;
-      for (int64_t k = 0; k < nmrec; ++k) {
-        ms_record *r = &mrec[k];
-        while (q < nmrel && mrel[q].id < r->id) q++;
-        if (q < nmrel && mrel[q].id == r->id) {
-          const relax_out *o = &mrel[q];
-          r->relax_status = o->status;
-          r->relax_iterations = o->iterations;
-          r->relax_time_s = o->time_s;
-          r->e_relaxed = o->e_relaxed;
-          r->status = o->status;
-          r->stage_reached = o->stage_reached;
-          r->reject_stage = o->reject_stage;
-          r->duplicate_of = o->duplicate_of;
-          r->spacegroup_relaxed = o->spacegroup;
-          r->e_above_hull = o->e_above_hull;
-          memcpy(r->decomposition, o->decomposition, sizeof r->decomposition);
-          (void)relax_stage_no;
-        }
-      }
-      /* structure index, sorted by id */
-      for (size_t p = 0; p < nmst;) {
-        const sheader *h = (const sheader *)(mst + p);
-        p += sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
-        nrefs++;
-      }
-      refs = malloc(((size_t)nrefs + 1) * sizeof *refs);
-      int64_t k = 0;
-      for (size_t p = 0; p < nmst; ++k) {
-        const sheader *h = (const sheader *)(mst + p);
-        refs[k] = (sref){h->id, h, (const ssite *)(mst + p + sizeof(sheader))};
-        p += sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
-      }
-      qsort(refs, (size_t)nrefs, sizeof *refs, cmp_sref);
-      sum->wall_s = MPI_Wtime() - w0;
-      e = write_output(&x, sum->output, mrec, nmrec, refs, nrefs, sum, t_start);
-    }
-    free(mrec);
-    free(mrel);
-    free(mst);
-    free(refs);
-    sum->wall_s = MPI_Wtime() - w0;
-    if (!e) print_summary(sum, x.size);
+  if (!e && !stopped && relax_row > 0) {
+    ms_funnel_stage_stats *rs = &sum->stats[relax_row];
+    double wb = MPI_Wtime();
+    e = phase_b(&x, &stopped);
+    rs->wall_s = MPI_Wtime() - wb;
+    rs->in = x.nsv;
+    if (!e && !stopped) e = ms_err_agree(comm, read_phase_b(&x, &rout, &nrout, &structs));
+    if (!e && !stopped) e = relax_keep(&x, rout, nrout, rs);
   }
-  ms_record_vec_free(&recs);
+  if (!e && stopped) e = ms_err_agree(comm, x.rank == 0 ? interrupted(&x, sum->output) : MS_ERR_INTERRUPTED);
+  ms__stop_restore();
+  if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present))
+    e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));
+  if (!e && x.has_shortlist) e = ms_err_agree(comm, shortlist_stage(&x, rout, nrout, &structs));
+  /* rows are written by the owners of the phase-A blocks */
+  relax_out *mrel = NULL;
+  int64_t nmrel = 0, nrefs = 0;
+  char *mst = NULL;
+  size_t nmst = 0;
+  sref *refs = NULL;
+  if (!e) e = merge_to_writers(&x, rout, nrout, &structs, &mrel, &nmrel, &mst, &nmst, &refs, &nrefs);
+  if (!e) {
+    double rss = peak_rss_mib(), grss = 0;
+    MPI_Allreduce(&rss, &grss, 1, MPI_DOUBLE, MPI_MAX, comm);
+    sum->peak_rss_mib = grss;
+    sum->wall_s = MPI_Wtime() - w0;
+    e = write_output(&x, sum->output, mrel, nmrel, refs, nrefs, sum, t_start);
+  }
+  free(mrel);
+  free(mst);
+  free(refs);
   free(rout);
   free(structs.b);
+  sum->wall_s = MPI_Wtime() - w0;
+  if (!e) {
+    e = ms__spool_finish(&x.spool, 1);
+    print_summary(sum, x.size);
+  } else {
+    ms__spool_close(&x.spool); /* committed work stays for --resume */
+  }
+  free(x.sv);
   teardown(&x);
   return e;
 }
@@ -1436,7 +1956,7 @@ ms_err ms_funnel_check(MPI_Comm comm, ms_campaign *c, int calibrate, FILE *fp) {
         n_fail += !e;
         continue;
       }
-      ms_record r;
+      ms_arec r;
       memset(&r, 0, sizeof r);
       double t0 = MPI_Wtime();
       if (x.st[MS_STAGE_SINGLE_POINT].present) {

@@ -200,3 +200,189 @@ ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const 
   }
   return MS_SUCCESS;
 }
+
+/* ---- streaming form -------------------------------------------------------------------------- */
+
+/* Sort the (formula, best) pairs and merge repeats, keeping the lowest energy. */
+static int64_t compact_best(fbest *b, int64_t n) {
+  if (n == 0) return 0;
+  qsort(b, (size_t)n, sizeof *b, cmp_fbest);
+  int64_t u = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    if (u > 0 && strcmp(b[u - 1].formula, b[k].formula) == 0) {
+      if (b[k].best < b[u - 1].best) b[u - 1].best = b[k].best;
+    } else {
+      b[u++] = b[k];
+    }
+  }
+  return u;
+}
+
+ms_err ms__ks_init(ms_keep_stream *s, const ms_keep_rule *rule) {
+  memset(s, 0, sizeof *s);
+  s->rule = rule;
+  return MS_SUCCESS;
+}
+
+static int passes_absolute(const ms_keep_rule *rule, double e) {
+  if (!isfinite(e)) return 0;
+  return isnan(rule->max_energy_per_atom) || e <= rule->max_energy_per_atom;
+}
+
+ms_err ms__ks_observe(ms_keep_stream *s, double e, const char *formula) {
+  s->eligible++;
+  if (isnan(s->rule->max_above_best) || !passes_absolute(s->rule, e)) return MS_SUCCESS;
+  if (s->nbest == s->capbest) {
+    /* compact before growing: the number of formulas is small next to the entries */
+    if (s->nbest > 2 * s->nbest_compact + 1024) {
+      s->nbest = s->nbest_compact = compact_best(s->best, s->nbest);
+    }
+    if (s->nbest == s->capbest) {
+      int64_t c = s->capbest ? 2 * s->capbest : 4096;
+      fbest *q = realloc(s->best, (size_t)c * sizeof *q);
+      MS_CHECK(q, MS_ERR_MEM, "out of memory (keep rule)");
+      s->best = q;
+      s->capbest = c;
+    }
+  }
+  fbest *b = (fbest *)s->best + s->nbest++;
+  memset(b->formula, 0, MS_KEEP_FORMULA);
+  strncpy(b->formula, formula, MS_KEEP_FORMULA - 1);
+  b->best = e;
+  return MS_SUCCESS;
+}
+
+ms_err ms__ks_reduce(ms_keep_stream *s, MPI_Comm comm) {
+  long long loc = s->eligible;
+  MPI_Allreduce(&loc, &s->eligible, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  const ms_keep_rule *r = s->rule;
+  s->bound = s->eligible;
+  if (r->top_k > 0 && r->top_k < s->bound) s->bound = r->top_k;
+  if (r->top_fraction > 0) {
+    long long f = (long long)ceil(r->top_fraction * (double)s->eligible - 1e-9);
+    if (f < s->bound) s->bound = f;
+  }
+  if (isnan(r->max_above_best)) return MS_SUCCESS;
+  int64_t n = s->nbest ? compact_best(s->best, s->nbest) : 0;
+  unsigned char *all_keep = malloc((size_t)n + 1);
+  double *e = malloc(((size_t)n + 1) * sizeof *e);
+  char (*f)[MS_KEEP_FORMULA] = malloc(((size_t)n + 1) * sizeof *f);
+  ms_err err = all_keep && e && f ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  err = ms_err_agree(comm, err);
+  fbest *tab = NULL;
+  int64_t nt = 0;
+  if (!err) {
+    for (int64_t k = 0; k < n; ++k) {
+      all_keep[k] = 1;
+      e[k] = ((fbest *)s->best)[k].best;
+      memcpy(f[k], ((fbest *)s->best)[k].formula, MS_KEEP_FORMULA);
+    }
+    err = ms_err_agree(comm, best_per_formula(comm, n, e, (const char (*)[MS_KEEP_FORMULA])f, all_keep, &tab, &nt));
+  }
+  free(all_keep);
+  free(e);
+  free(f);
+  if (err) return err;
+  free(s->best);
+  s->best = tab;
+  s->nbest = s->capbest = nt;
+  return MS_SUCCESS;
+}
+
+static int cmp_item_key(const void *a, const void *b) {
+  const ms_keep_item *x = a, *y = b;
+  uint64_t kx = okey(x->e), ky = okey(y->e);
+  if (kx != ky) return kx < ky ? -1 : 1;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_item_id(const void *a, const void *b) {
+  int64_t x = ((const ms_keep_item *)a)->id, y = ((const ms_keep_item *)b)->id;
+  return (x > y) - (x < y);
+}
+
+ms_err ms__ks_offer(ms_keep_stream *s, double e, int64_t id, const char *formula, double aux) {
+  const ms_keep_rule *r = s->rule;
+  if (!passes_absolute(r, e)) return MS_SUCCESS;
+  if (!isnan(r->max_above_best)) {
+    fbest key;
+    memset(key.formula, 0, MS_KEEP_FORMULA);
+    strncpy(key.formula, formula, MS_KEEP_FORMULA - 1);
+    fbest *hit = bsearch(&key, s->best, (size_t)s->nbest, sizeof(fbest), cmp_fbest);
+    if (hit && e > hit->best + r->max_above_best) return MS_SUCCESS;
+  }
+  if (s->n == s->cap) {
+    /* Only the bound best of this rank can be among the global survivors: drop the rest
+     * before growing, so memory follows the survivors, not the entries. */
+    if (s->bound < s->n / 2) {
+      qsort(s->v, (size_t)s->n, sizeof *s->v, cmp_item_key);
+      s->n = s->bound;
+    }
+    if (s->n == s->cap) {
+      int64_t c = s->cap ? 2 * s->cap : 4096;
+      ms_keep_item *q = realloc(s->v, (size_t)c * sizeof *q);
+      MS_CHECK(q, MS_ERR_MEM, "out of memory (keep rule)");
+      s->v = q;
+      s->cap = c;
+    }
+  }
+  s->v[s->n++] = (ms_keep_item){e, id, aux};
+  s->passing++;
+  return MS_SUCCESS;
+}
+
+ms_err ms__ks_select(ms_keep_stream *s, MPI_Comm comm) {
+  if (s->n > s->bound && s->n > 0) {
+    qsort(s->v, (size_t)s->n, sizeof *s->v, cmp_item_key);
+    s->n = s->bound;
+  }
+  /* What is left passed the absolute rules; apply the count rule among all of it. */
+  ms_keep_rule count_rule;
+  memset(&count_rule, 0, sizeof count_rule);
+  count_rule.max_energy_per_atom = NAN;
+  count_rule.max_above_best = NAN;
+  count_rule.max_e_above_hull = NAN;
+  long long loc = s->passing, passing = 0; /* before any truncation */
+  MPI_Allreduce(&loc, &passing, 1, MPI_LONG_LONG, MPI_SUM, comm);
+  const ms_keep_rule *r = s->rule;
+  long long want = passing;
+  if (r->top_k > 0 && r->top_k < want) want = r->top_k;
+  if (r->top_fraction > 0) {
+    /* the fraction is of the entries left after the absolute rules, as in ms__keep_apply */
+    long long f = (long long)ceil(r->top_fraction * (double)passing - 1e-9);
+    if (f < want) want = f;
+  }
+  count_rule.top_k = want;
+  double *e = malloc(((size_t)s->n + 1) * sizeof *e);
+  int64_t *id = malloc(((size_t)s->n + 1) * sizeof *id);
+  unsigned char *keep = malloc((size_t)s->n + 1);
+  char dummy[1][MS_KEEP_FORMULA] = {{0}};
+  ms_err err = e && id && keep ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  err = ms_err_agree(comm, err);
+  if (!err) {
+    for (int64_t k = 0; k < s->n; ++k) {
+      e[k] = s->v[k].e;
+      id[k] = s->v[k].id;
+      keep[k] = 1;
+    }
+    err = ms_err_agree(comm, ms__keep_apply(comm, &count_rule, s->n, e, id,
+                                            (const char (*)[MS_KEEP_FORMULA])dummy, keep));
+  }
+  if (!err) {
+    int64_t u = 0;
+    for (int64_t k = 0; k < s->n; ++k)
+      if (keep[k]) s->v[u++] = s->v[k];
+    s->n = u;
+    if (s->n > 0) qsort(s->v, (size_t)s->n, sizeof *s->v, cmp_item_id);
+  }
+  free(e);
+  free(id);
+  free(keep);
+  return err;
+}
+
+void ms__ks_free(ms_keep_stream *s) {
+  free(s->best);
+  free(s->v);
+  memset(s, 0, sizeof *s);
+}

@@ -18,4 +18,36 @@ ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const 
                       const int64_t *id, const char (*formula)[MS_KEEP_FORMULA],
                       unsigned char *keep);
 
+/**
+ * The same decisions for entries that are read in passes instead of held in memory (the
+ * records of phase A live in the checkpoint log): pass 1 ms__ks_observe() every eligible entry,
+ * ms__ks_reduce(); pass 2 ms__ks_offer() every eligible entry again; ms__ks_select(). Memory is
+ * bounded by the number of survivors the rule can keep (top_k, or top_fraction of the
+ * eligible count), not by the number of entries. Collective: reduce and select.
+ */
+typedef struct {
+  double e;
+  int64_t id;
+  double aux; /* carried through to the survivors (the volume scale) */
+} ms_keep_item;
+
+typedef struct {
+  const ms_keep_rule *rule;
+  void *best;                 /* best energy per formula (local, then global) */
+  int64_t nbest, capbest, nbest_compact;
+  long long eligible;         /* global count after ms__ks_reduce */
+  long long bound;            /* most survivors the rule can keep */
+  long long passing;          /* local entries offered that passed the absolute rules */
+  ms_keep_item *v;
+  int64_t n, cap;
+} ms_keep_stream;
+
+ms_err ms__ks_init(ms_keep_stream *s, const ms_keep_rule *rule);
+ms_err ms__ks_observe(ms_keep_stream *s, double e, const char *formula);
+ms_err ms__ks_reduce(ms_keep_stream *s, MPI_Comm comm);
+ms_err ms__ks_offer(ms_keep_stream *s, double e, int64_t id, const char *formula, double aux);
+/** Collective. On return s->v[0..s->n) are this rank's survivors, sorted by id. */
+ms_err ms__ks_select(ms_keep_stream *s, MPI_Comm comm);
+void ms__ks_free(ms_keep_stream *s);
+
 #endif

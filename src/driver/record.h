@@ -1,8 +1,10 @@
 /* Per-candidate records of a campaign run (internal to src/driver).
  *
- * A record is small and fixed-size so that millions of them fit in memory and move between
- * ranks as plain bytes (MPI_BYTE). Structures are never stored for rejected candidates: any
- * rank can rebuild candidate i from its id (generators are pure functions of (seed, i)). */
+ * ms_arec is what phase A (generate, prefilter, single point) commits to the checkpoint log for
+ * every candidate it keeps a row for; ms_astats are the per-block counts that rebuild the
+ * /funnel table on any number of ranks. ms_record is one finished row of /candidates, built
+ * while the table is written. Structures are never stored for rejected candidates: any rank can
+ * rebuild candidate i from its id (generators are pure functions of (seed, i)). */
 #ifndef MS_DRIVER_RECORD_H
 #define MS_DRIVER_RECORD_H
 
@@ -12,6 +14,29 @@
 
 #define MS_REC_FORMULA 32
 #define MS_REC_PROTO 48
+
+typedef struct {
+  int64_t id;               /* global candidate id */
+  double e_single;          /* single-point energy per atom (eV/atom), NaN if not computed */
+  double volume_scale;      /* volume factor chosen by the volume scan (1 if none) */
+  double sp_time_s;         /* wall time of building + single point (with the volume scan) */
+  int32_t item;             /* index in search: */
+  int32_t status;           /* ms_status of the last stage it went through */
+  int32_t natoms;
+  int32_t spacegroup;       /* declared / drawn space group (generator), 0 if unknown */
+  int32_t reject_stage;     /* index of the stage that removed it, -1 if still in */
+  int32_t pad_;
+  char formula[MS_REC_FORMULA];   /* reduced formula, e.g. "SrTiO3" */
+  char prototype[MS_REC_PROTO];   /* prototype name ("" for random search) */
+  char rejected_by[32];           /* prefilter rule that rejected it ("" otherwise) */
+} ms_arec;
+
+/* Counts of one phase-A block: generation, prefilter, single point (in, out, by status, busy). */
+typedef struct {
+  int64_t in[3], out[3];
+  int64_t by_status[3][16];
+  double busy_s[3];
+} ms_astats;
 
 typedef struct {
   int64_t id;               /* global candidate id */
@@ -36,13 +61,5 @@ typedef struct {
   char rejected_by[32];           /* prefilter rule that rejected it ("" otherwise) */
   char decomposition[96];         /* hull decomposition products ("" on the hull / no hull) */
 } ms_record;
-
-typedef struct {
-  ms_record *r;
-  int64_t n, cap;
-} ms_record_vec;
-
-ms_err ms_record_push(ms_record_vec *v, const ms_record *r);
-void ms_record_vec_free(ms_record_vec *v);
 
 #endif

@@ -102,6 +102,26 @@ int64_t ms_sched_progress(ms_sched s) {
   return s->cur_pos < s->total ? s->cur_pos : s->total;
 }
 
+/* Cancelling adds a huge number of tickets: every later claim lands beyond the end of the
+ * chunk sequence, and the walk to it stops at the end (cur_pos reaches total). */
+#define CANCEL_TICKETS ((int64_t)1 << 52)
+
+int ms_sched_cancel(ms_sched s) {
+  int64_t add = CANCEL_TICKETS, old = 0;
+  if (MPI_Fetch_and_op(&add, &old, MPI_INT64_T, 0, 0, MPI_SUM, s->win) != MPI_SUCCESS ||
+      MPI_Win_flush(0, s->win) != MPI_SUCCESS)
+    return -1;
+  return 0;
+}
+
+int ms_sched_cancelled(ms_sched s) {
+  int64_t dummy = 0, ticket = 0;
+  if (MPI_Fetch_and_op(&dummy, &ticket, MPI_INT64_T, 0, 0, MPI_NO_OP, s->win) != MPI_SUCCESS ||
+      MPI_Win_flush(0, s->win) != MPI_SUCCESS)
+    return -1;
+  return ticket >= CANCEL_TICKETS;
+}
+
 void ms_sched_destroy(ms_sched *sp) {
   if (!sp || !*sp) return;
   ms_sched s = *sp;

@@ -1,6 +1,6 @@
-/* Parallel HDF5 output (see h5out.h). Every dataset is written with one collective
- * H5Dwrite in which rank r writes the hyperslab [offset_r, offset_r + n_r) of rows, with
- * offsets from an exclusive prefix sum of the row counts. */
+/* Parallel HDF5 output (see h5out.h). A dataset is written with collective H5Dwrite calls in
+ * which each rank writes one hyperslab of rows: whole datasets in one call, with offsets from
+ * an exclusive prefix sum of the row counts; large tables in rounds of slabs (ms_h5_dset_*). */
 #include "matscreen/h5out.h"
 
 #include <errno.h>
@@ -43,8 +43,8 @@ ms_err ms_h5_create(MPI_Comm comm, const char *path, ms_h5 *out) {
   f->file = H5Fcreate(f->partial, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
   if (f->file < 0) {
-    ms_err e = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__,
-                           "%s: cannot create the output file (directory missing or not writable?)",
+    ms_err e = ms__err_set(MS_ERR_IO, __FILE__, __LINE__, __func__,
+                           "%s: cannot create the output file (directory missing, not writable, or full?)",
                            f->partial);
     free(f->path);
     free(f->partial);
@@ -156,87 +156,132 @@ ms_err ms_h5_attr_double(ms_h5 f, const char *obj, const char *name, double valu
   return write_attr(f, obj, name, H5T_NATIVE_DOUBLE, &value);
 }
 
-/* The common path of every row dataset. memtype/filetype describe one element. */
-static ms_err write_rows(ms_h5 f, const char *name, int64_t local_rows, int rank_dims,
-                         const hsize_t *inner, hid_t memtype, hid_t filetype, const void *data) {
+struct ms_h5_dset_s {
+  ms_h5 f;
+  hid_t d, memtype, filetype;
+  int nd;
+  hsize_t inner[3];
+  char name[256];
+};
+
+ms_err ms_h5_dset_create(ms_h5 f, const char *name, ms_h5_type type, int cols, int dims3,
+                         int64_t total, ms_h5_dset *out) {
+  *out = NULL;
+  ms_h5_dset ds = calloc(1, sizeof *ds);
+  MS_CHECK(ds, MS_ERR_MEM, "out of memory");
+  ds->f = f;
+  snprintf(ds->name, sizeof ds->name, "%s", name);
+  int rank_dims = 0;
+  if (type == MS_H5_STR) {
+    ds->memtype = H5Tcopy(H5T_C_S1);
+    H5Tset_size(ds->memtype, (size_t)cols);
+    H5Tset_strpad(ds->memtype, H5T_STR_NULLPAD);
+    ds->filetype = H5Tcopy(ds->memtype);
+  } else {
+    hid_t mt = type == MS_H5_F64 ? H5T_NATIVE_DOUBLE : type == MS_H5_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_INT32;
+    hid_t ft = type == MS_H5_F64 ? H5T_IEEE_F64LE : type == MS_H5_I64 ? H5T_STD_I64LE : H5T_STD_I32LE;
+    ds->memtype = H5Tcopy(mt);
+    ds->filetype = H5Tcopy(ft);
+    if (dims3 && cols == 9) {
+      rank_dims = 2;
+      ds->inner[0] = ds->inner[1] = 3;
+    } else if (cols > 1) {
+      rank_dims = 1;
+      ds->inner[0] = (hsize_t)cols;
+    }
+  }
+  ds->nd = 1 + rank_dims;
+  hsize_t dims[4] = {(hsize_t)total, 1, 1, 1}, chunk[4] = {0, 1, 1, 1};
+  for (int k = 0; k < rank_dims; ++k) dims[1 + k] = chunk[1 + k] = ds->inner[k];
+  const char *leaf = NULL;
+  hid_t g = parent_group(f, name, &leaf);
+  if (g < 0) {
+    ms_h5_dset_close(&ds);
+    MS_FAIL(MS_ERR_HDF5, "%s: cannot create its group", name);
+  }
+  hid_t space = H5Screate_simple(ds->nd, dims, NULL);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (total > 0) {
+    chunk[0] = (hsize_t)total < 65536 ? (hsize_t)total : 65536;
+    H5Pset_chunk(dcpl, ds->nd, chunk);
+    H5Pset_deflate(dcpl, 4);
+  }
+  ds->d = H5Dcreate2(g, leaf, ds->filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  H5Gclose(g);
+  if (ds->d < 0) {
+    ms_h5_dset_close(&ds);
+    MS_FAIL(MS_ERR_HDF5, "%s: cannot create the dataset", name);
+  }
+  *out = ds;
+  return MS_SUCCESS;
+}
+
+ms_err ms_h5_dset_write(ms_h5_dset ds, int64_t row0, int64_t nrows, const void *data) {
+  hsize_t start[4] = {(hsize_t)row0, 0, 0, 0}, count[4] = {(hsize_t)nrows, 1, 1, 1};
+  for (int k = 0; k + 1 < ds->nd; ++k) count[1 + k] = ds->inner[k];
+  hid_t fspace = H5Dget_space(ds->d);
+  hsize_t one[4] = {1, 1, 1, 1};
+  hid_t mspace = H5Screate_simple(ds->nd, nrows > 0 ? count : one, NULL);
+  if (nrows > 0) {
+    H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
+  } else {
+    H5Sselect_none(fspace);
+    H5Sselect_none(mspace);
+  }
+  hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+  H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+  hsize_t total = (hsize_t)H5Sget_simple_extent_npoints(fspace);
+  herr_t rc = total > 0 ? H5Dwrite(ds->d, ds->memtype, mspace, fspace, dxpl, data) : 0;
+  H5Pclose(dxpl);
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  MS_H5_CHECK(rc, "%s: writing rows %lld..%lld failed", ds->name, (long long)row0, (long long)(row0 + nrows));
+  return MS_SUCCESS;
+}
+
+void ms_h5_dset_close(ms_h5_dset *dp) {
+  if (!dp || !*dp) return;
+  ms_h5_dset ds = *dp;
+  if (ds->d > 0) H5Dclose(ds->d);
+  if (ds->memtype > 0) H5Tclose(ds->memtype);
+  if (ds->filetype > 0) H5Tclose(ds->filetype);
+  free(ds);
+  *dp = NULL;
+}
+
+/* The common path of every whole-dataset writer: rank r's rows go after those of ranks < r. */
+static ms_err write_rows(ms_h5 f, const char *name, int64_t local_rows, ms_h5_type type, int cols,
+                         int dims3, const void *data) {
   long long mine = local_rows, before = 0, total = 0;
   MS_CALL_MPI(MPI_Exscan(&mine, &before, 1, MPI_LONG_LONG, MPI_SUM, f->comm));
   int rank = 0;
   MPI_Comm_rank(f->comm, &rank);
   if (rank == 0) before = 0; /* MPI_Exscan leaves rank 0's result undefined */
   MS_CALL_MPI(MPI_Allreduce(&mine, &total, 1, MPI_LONG_LONG, MPI_SUM, f->comm));
-
-  hsize_t dims[4] = {(hsize_t)total, 1, 1, 1}, chunk[4] = {0, 1, 1, 1};
-  int nd = 1 + rank_dims;
-  for (int k = 0; k < rank_dims; ++k) dims[1 + k] = chunk[1 + k] = inner[k];
-  const char *leaf = NULL;
-  hid_t g = parent_group(f, name, &leaf);
-  MS_H5_CHECK(g, "%s: cannot create its group", name);
-  hid_t space = H5Screate_simple(nd, dims, NULL);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-  if (total > 0) {
-    hsize_t rows = (hsize_t)total < 65536 ? (hsize_t)total : 65536;
-    chunk[0] = rows;
-    H5Pset_chunk(dcpl, nd, chunk);
-    H5Pset_deflate(dcpl, 4);
-  }
-  hid_t d = H5Dcreate2(g, leaf, filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  H5Pclose(dcpl);
-  herr_t rc = d;
-  if (d >= 0) {
-    hsize_t start[4] = {(hsize_t)before, 0, 0, 0}, count[4] = {(hsize_t)mine, 1, 1, 1};
-    for (int k = 0; k < rank_dims; ++k) count[1 + k] = inner[k];
-    hid_t fspace = H5Dget_space(d);
-    hid_t mspace = H5Screate_simple(nd, count, NULL);
-    if (mine > 0)
-      H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL);
-    else {
-      H5Sselect_none(fspace);
-      H5Sselect_none(mspace);
-    }
-    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
-    rc = total > 0 ? H5Dwrite(d, memtype, mspace, fspace, dxpl, data) : 0;
-    H5Pclose(dxpl);
-    H5Sclose(mspace);
-    H5Sclose(fspace);
-    H5Dclose(d);
-  }
-  H5Sclose(space);
-  H5Gclose(g);
-  MS_H5_CHECK(rc, "%s: writing the dataset failed", name);
-  return MS_SUCCESS;
+  ms_h5_dset d = NULL;
+  MS_CALL(ms_h5_dset_create(f, name, type, cols, dims3, total, &d));
+  ms_err e = ms_h5_dset_write(d, before, mine, data);
+  ms_h5_dset_close(&d);
+  return e;
 }
 
 ms_err ms_h5_write_double(ms_h5 f, const char *name, int64_t n, int cols, const double *data,
                           int dims3) {
-  hsize_t inner[2] = {(hsize_t)cols, 0};
-  int rd = cols > 1 ? 1 : 0;
-  if (dims3 && cols == 9) {
-    inner[0] = 3;
-    inner[1] = 3;
-    rd = 2;
-  }
-  return write_rows(f, name, n, rd, inner, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, data);
+  return write_rows(f, name, n, MS_H5_F64, cols, dims3, data);
 }
 
 ms_err ms_h5_write_int64(ms_h5 f, const char *name, int64_t n, int cols, const int64_t *data) {
-  hsize_t inner[1] = {(hsize_t)cols};
-  return write_rows(f, name, n, cols > 1, inner, H5T_NATIVE_INT64, H5T_STD_I64LE, data);
+  return write_rows(f, name, n, MS_H5_I64, cols, 0, data);
 }
 
 ms_err ms_h5_write_int32(ms_h5 f, const char *name, int64_t n, int cols, const int32_t *data) {
-  hsize_t inner[1] = {(hsize_t)cols};
-  return write_rows(f, name, n, cols > 1, inner, H5T_NATIVE_INT32, H5T_STD_I32LE, data);
+  return write_rows(f, name, n, MS_H5_I32, cols, 0, data);
 }
 
 ms_err ms_h5_write_strings(ms_h5 f, const char *name, int64_t n, int width, const char *data) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, (size_t)width);
-  H5Tset_strpad(t, H5T_STR_NULLPAD);
-  ms_err e = write_rows(f, name, n, 0, NULL, t, t, data);
-  H5Tclose(t);
-  return e;
+  return write_rows(f, name, n, MS_H5_STR, width, 0, data);
 }
 
 ms_err ms_h5_write_text(ms_h5 f, const char *name, const char *text) {
@@ -246,10 +291,5 @@ ms_err ms_h5_write_text(ms_h5 f, const char *name, const char *text) {
   size_t len = strlen(text);
   unsigned long long l = len;
   MS_CALL_MPI(MPI_Bcast(&l, 1, MPI_UNSIGNED_LONG_LONG, 0, f->comm));
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, (size_t)l + 1);
-  H5Tset_strpad(t, H5T_STR_NULLTERM);
-  ms_err e = write_rows(f, name, rank == 0 ? 1 : 0, 0, NULL, t, t, text);
-  H5Tclose(t);
-  return e;
+  return write_rows(f, name, rank == 0 ? 1 : 0, MS_H5_STR, (int)l + 1, 0, text);
 }
