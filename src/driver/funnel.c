@@ -1438,6 +1438,8 @@ static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, i
   W(ms_h5_attr_str(f, "/", "libyaml_version", yaml_get_version_string()));
   snprintf(buf, sizeof buf, "%d.%d.%d", spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version());
   W(ms_h5_attr_str(f, "/", "spglib_version", buf));
+  W(ms_h5_attr_double(f, "/", "peak_rss_MiB", x->sum->peak_rss_mib));
+  W(ms_h5_attr_double(f, "/", "wall_s", x->sum->wall_s));
   W(ms_h5_attr_str(f, "/", "start_time", t0buf));
   W(ms_h5_attr_str(f, "/", "end_time", tbuf));
   /* config */

@@ -325,7 +325,7 @@ ms_err ms__spool_append(ms_spool s, int kind, int64_t block, uint32_t nitems, co
   char path[4200];
   log_path(s, s->gen, s->rank, path, sizeof path);
   if (s->fault_frames == 0)
-    MS_FAIL(MS_ERR_IO, "%s: writing the checkpoint failed: %s (injected by MATSCREEN_FAULT_CHECKPOINT_FRAMES)",
+    MS_FAIL(MS_ERR_IO, "%s: writing the checkpoint failed: %s (injected by MATSCREEN_FAULT_CHECKPOINT_FRAMES; committed results are kept, then --resume)",
             path, strerror(ENOSPC));
   if (s->fault_frames > 0) s->fault_frames--;
   off_t off = lseek(s->fd, 0, SEEK_END);
