@@ -81,6 +81,8 @@ int ms_info_generators(int argc, char **argv, int json);
 int ms_cmd_generate(int argc, char **argv);
 extern const char ms_usage_generate[];
 extern const char ms_usage_convert[];
+int ms_cmd_queue(int argc, char **argv);
+extern const char ms_usage_queue[];
 int ms_cmd_export(int argc, char **argv);
 extern const char ms_usage_export[];
 

@@ -38,6 +38,8 @@ static const ms_command commands[] = {
     {"hull", ms_cmd_hull, "energies above the convex hull, formation energies, decompositions", ms_usage_hull},
     {"generate", ms_cmd_generate, "write candidates of a campaign's search space to structure files",
      ms_usage_generate},
+    {"queue", ms_cmd_queue, "the lab queue: push a shortlist, claim and report tickets, export for labs",
+     ms_usage_queue},
     {"export", ms_cmd_export, "write structures stored in a run's HDF5 output to CIF, POSCAR or extxyz",
      ms_usage_export},
 };

@@ -1,0 +1,114 @@
+/* Lab queue: suggested precursors from a hull decomposition.
+ *
+ * The phases a candidate would decompose into are, read backwards, the natural solid-state
+ * precursors: "0.4 SrO + 0.6 TiO2" for SrTiO3 says that SrO and TiO2 in those atom fractions
+ * have the target's composition. A lab doses moles, not atom fractions, so each precursor also
+ * gets mol_per_mol_target = x_i * N(target) / N(precursor), with N the atoms per formula unit
+ * (0.4 * 5 / 2 = 1 mol SrO per mol SrTiO3). The run writes fractions with 4 significant digits,
+ * so the molar amounts are rounded to 4 significant digits as well. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labq_impl.h"
+#include "matscreen/hull.h"
+
+typedef struct {
+  double fraction;
+  long long candidate_id; /* -1 for a reference compound */
+  char formula[64];
+} term;
+
+static double round4(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.4g", v);
+  return strtod(buf, NULL);
+}
+
+/* One "FRACTION NAME" or "FRACTION id:N FORMULA" term of @p len bytes at @p s. */
+static ms_err parse_term(const char *text, const char *s, size_t len, term *t) {
+  char buf[128];
+  while (len && isspace((unsigned char)*s)) ++s, --len;
+  while (len && isspace((unsigned char)s[len - 1])) --len;
+  MS_CHECK(len > 0 && len < sizeof buf, MS_ERR_INPUT, "decomposition '%s': empty or overlong term", text);
+  memcpy(buf, s, len);
+  buf[len] = '\0';
+  char *end = NULL;
+  errno = 0;
+  t->fraction = strtod(buf, &end);
+  MS_CHECK(end != buf && errno == 0 && isfinite(t->fraction) && t->fraction > 0 && t->fraction <= 1 + 1e-6 &&
+               isspace((unsigned char)*end),
+           MS_ERR_INPUT, "decomposition '%s': '%s' does not start with an atom fraction in (0, 1]", text, buf);
+  char *name = end;
+  while (isspace((unsigned char)*name)) ++name;
+  t->candidate_id = -1;
+  if (strncmp(name, "id:", 3) == 0) {
+    errno = 0;
+    t->candidate_id = strtoll(name + 3, &end, 10);
+    MS_CHECK(end != name + 3 && errno == 0 && t->candidate_id >= 0 && isspace((unsigned char)*end),
+             MS_ERR_INPUT, "decomposition '%s': bad candidate reference in '%s'", text, buf);
+    name = end;
+    while (isspace((unsigned char)*name)) ++name;
+  }
+  MS_CHECK(*name && strlen(name) < sizeof t->formula && !strpbrk(name, " \t"), MS_ERR_INPUT,
+           "decomposition '%s': '%s' does not end with one formula", text, buf);
+  snprintf(t->formula, sizeof t->formula, "%s", name);
+  return MS_SUCCESS;
+}
+
+static ms_err write_terms(FILE *fp, const term *t, int n, double target_atoms) {
+  fputc('[', fp);
+  for (int k = 0; k < n; ++k) {
+    ms_composition c;
+    MS_CALL(ms_composition_parse(t[k].formula, &c));
+    double atoms = ms_composition_natoms(&c);
+    fputs(k ? ", {\"formula\": " : "{\"formula\": ", fp);
+    ms__labq_json_str(fp, t[k].formula);
+    fputs(", \"fraction\": ", fp);
+    ms__labq_json_num(fp, t[k].fraction);
+    fputs(", \"mol_per_mol_target\": ", fp);
+    ms__labq_json_num(fp, target_atoms > 0 && atoms > 0 ? round4(t[k].fraction * target_atoms / atoms) : NAN);
+    if (t[k].candidate_id >= 0) fprintf(fp, ", \"candidate_id\": %lld", t[k].candidate_id);
+    fputc('}', fp);
+  }
+  fputc(']', fp);
+  return MS_SUCCESS;
+}
+
+ms_err ms_labq_precursors_json(const char *decomposition, const char *formula, char **json) {
+  MS_CHECK(json, MS_ERR_ARG, "ms_labq_precursors_json: NULL output");
+  *json = NULL;
+  const char *text = decomposition ? decomposition : "";
+  term t[MS_HULL_MAX_COMPONENTS + 1];
+  int n = 0;
+  const char *p = text;
+  while (isspace((unsigned char)*p)) ++p;
+  while (*p) {
+    const char *plus = strstr(p, " + ");
+    size_t len = plus ? (size_t)(plus - p) : strlen(p);
+    MS_CHECK(n < (int)(sizeof t / sizeof t[0]), MS_ERR_INPUT, "decomposition '%s': too many phases", text);
+    MS_CALL(parse_term(text, p, len, &t[n]));
+    ++n;
+    p = plus ? plus + 3 : p + len;
+  }
+  double target_atoms = NAN;
+  if (formula && *formula) {
+    ms_composition c;
+    MS_CALL(ms_composition_parse(formula, &c));
+    target_atoms = ms_composition_natoms(&c);
+  }
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *fp = open_memstream(&buf, &size);
+  MS_CHECK(fp, MS_ERR_MEM, "out of memory");
+  ms_err e = write_terms(fp, t, n, target_atoms);
+  if (fclose(fp) != 0 && !e) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  if (e) {
+    free(buf);
+    return e;
+  }
+  *json = buf;
+  return MS_SUCCESS;
+}
