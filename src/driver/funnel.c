@@ -154,6 +154,19 @@ static void progress_end(progress *p) {
 
 /* ---- configuration of the stages ------------------------------------------------------------- */
 
+/* /hull per chemical system: the systems of the hull entries and their stable phases. */
+typedef struct {
+  char name[64];           /* elements sorted alphabetically, joined by '-': "O-Sr-Ti" */
+  int64_t entries, stable; /* candidates of the system at the hull stage, and on the hull */
+} hull_system;
+typedef struct {
+  char system[64];
+  char formula[32];
+  char source[48];         /* "candidate", or the reference's prototype / file / "csv entry" */
+  int64_t id;              /* candidate id, -1 for a reference phase */
+  double energy;           /* eV/atom */
+} hull_row;
+
 /* A survivor of phase A: what phase B needs to rebuild and relax it. */
 typedef struct {
   int64_t id;
@@ -177,7 +190,15 @@ typedef struct {
   ms_prefilter *pf;
   ms_match_options mopt;
   ms_hull_ref *refs;
-  int nrefs;
+  int nrefs, nends;        /* reference phases; the first nends are the end members */
+  char **ref_paths;        /* hull.references.structures (resolved paths) */
+  int nref_paths;
+  char *ref_csv;           /* hull.references.entries */
+  unsigned char *ref_stable; /* per reference: on the hull */
+  hull_system *hsys;       /* chemical systems of the hull entries, sorted by name */
+  int64_t nhsys;
+  hull_row *hrows;         /* stable phases per system */
+  int64_t nhrows;
   int64_t *stable_ids, nstable;
   stage_ref st[MS_STAGE_COUNT_];
   /* single point */
@@ -201,6 +222,68 @@ typedef struct {
   int64_t round;          /* lab round (1 without lab feedback) */
   const ms_funnel_options *opt;
 } run_ctx;
+
+/* A path from the campaign file, relative to the campaign file's directory (malloc'd). */
+static char *campaign_relative(const ms_campaign *c, const char *p) {
+  size_t np = strlen(p), nd = 0;
+  if (p[0] != '/' && c->file && strrchr(c->file, '/')) nd = (size_t)(strrchr(c->file, '/') - c->file) + 1;
+  char *out = malloc(nd + np + 1);
+  if (!out) return NULL;
+  memcpy(out, c->file, nd);
+  memcpy(out + nd, p, np + 1);
+  return out;
+}
+
+/* hull.references: "auto", or {auto: true, structures: [FILE, ...], entries: FILE.csv}. */
+static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
+  char p3[160];
+  if (v->type != MS_YMAP) {
+    const char *ref;
+    MS_CALL(ms_ynode_string(v, path, &ref));
+    if (strcmp(ref, "auto") != 0)
+      return ms_ynode_error(v, path, "must be 'auto' or a mapping {auto: true, structures: [FILES], entries: FILE.csv}, got '%s'", ref);
+    return MS_SUCCESS;
+  }
+  ms_ynode *q;
+  if ((q = ms_ynode_get(v, "auto"))) {
+    int a = 1;
+    snprintf(p3, sizeof p3, "%s.auto", path);
+    MS_CALL(ms_ynode_bool(q, p3, &a));
+    if (!a)
+      return ms_ynode_error(q, p3, "the end members (binary compounds of each cation with the anion) are always "
+                                   "built and relaxed by the campaign; user references add competing phases");
+  }
+  if ((q = ms_ynode_get(v, "structures"))) {
+    snprintf(p3, sizeof p3, "%s.structures", path);
+    MS_CALL(ms_ynode_expect(q, MS_YSEQ, p3));
+    x->ref_paths = calloc((size_t)q->n + 1, sizeof *x->ref_paths);
+    MS_CHECK(x->ref_paths, MS_ERR_MEM, "out of memory");
+    for (int k = 0; k < q->n; ++k) {
+      const char *f;
+      char p4[200];
+      snprintf(p4, sizeof p4, "%s[%d]", p3, k);
+      MS_CALL(ms_ynode_string(q->items[k], p4, &f));
+      x->ref_paths[k] = campaign_relative(x->camp, f);
+      MS_CHECK(x->ref_paths[k], MS_ERR_MEM, "out of memory");
+      x->nref_paths = k + 1;
+      FILE *t = fopen(x->ref_paths[k], "r");
+      if (!t) return ms_ynode_error(q->items[k], p4, "cannot read '%s'", x->ref_paths[k]);
+      fclose(t);
+    }
+  }
+  if ((q = ms_ynode_get(v, "entries"))) {
+    const char *f;
+    snprintf(p3, sizeof p3, "%s.entries", path);
+    MS_CALL(ms_ynode_string(q, p3, &f));
+    x->ref_csv = campaign_relative(x->camp, f);
+    MS_CHECK(x->ref_csv, MS_ERR_MEM, "out of memory");
+    FILE *t = fopen(x->ref_csv, "r");
+    if (!t) return ms_ynode_error(q, p3, "cannot read '%s'", x->ref_csv);
+    fclose(t);
+  }
+  static const char *const keys[] = {"auto", "structures", "entries", NULL};
+  return ms_ynode_check_unused(v, path, keys);
+}
 
 static ms_err read_stage_options(run_ctx *x) {
   ms_campaign *c = x->camp;
@@ -306,11 +389,8 @@ static ms_err read_stage_options(run_ctx *x) {
           else return ms_ynode_error(v, p2, "must be species or elements, got '%s'", cmp);
         }
       } else if ((v = ms_ynode_get(n, "references"))) {
-        const char *ref;
         snprintf(p2, sizeof p2, "%s.references", path);
-        MS_CALL(ms_ynode_string(v, p2, &ref));
-        if (strcmp(ref, "auto") != 0)
-          return ms_ynode_error(v, p2, "only 'auto' (binary compounds of the ions, relaxed with the same model) is available, got '%s'", ref);
+        MS_CALL(read_references(x, v, p2));
       }
     }
     ms_ynode_get(n, "stage");
@@ -817,6 +897,10 @@ static ms_err read_phase_b(run_ctx *x, relax_out **outs, int64_t *nouts, bytes *
 
 /* ---- dedup and hull ------------------------------------------------------------------------- */
 
+static ms_err hull_systems(run_ctx *x, const ms_composition *allc, int64_t n);
+static ms_err hull_phase_rows(run_ctx *x, int64_t m, const int64_t *ids, const ms_composition *comps,
+                              const double *en);
+
 static ms_err unpack_cell(const sheader *h, ms_cell *c) {
   ms_cell_free(c);
   double L[3][3];
@@ -919,12 +1003,29 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
       MPI_Allgatherv(comps, mine, MPI_BYTE, allc, counts, displs, MPI_BYTE, x->comm);
       e = ms__hull_references_auto(x->comm, x->relax, allc, tot / (long long)sizeof(ms_composition),
                                    &x->refs, &x->nrefs);
+      x->nends = x->nrefs;
+      if (!e && (x->nref_paths || x->ref_csv)) {
+        ms_hull_ref *ends = malloc(((size_t)x->nends + 1) * sizeof *ends);
+        e = ends ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+        if (ends) memcpy(ends, x->refs, (size_t)x->nends * sizeof *ends);
+        e = ms_err_agree(x->comm, e);
+        if (!e) e = ms__hull_references_user(x->comm, x->relax, (const char *const *)x->ref_paths, x->nref_paths,
+                                             x->ref_csv, ends, x->nends, &x->refs, &x->nrefs);
+        free(ends);
+      }
+      if (!e) e = hull_systems(x, allc, (int64_t)(tot / (long long)sizeof(ms_composition)));
       free(allc);
       free(counts);
       free(displs);
     }
-    if (!e) e = ms__hull_stage(x->comm, x->refs, x->nrefs, m, ids, comps, en, eh, dec, &x->stable_ids, &x->nstable);
+    if (!e) {
+      x->ref_stable = calloc((size_t)x->nrefs + 1, 1);
+      e = x->ref_stable ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    }
+    if (!e) e = ms__hull_stage(x->comm, x->refs, x->nrefs, x->nends, m, ids, comps, en, eh, dec, &x->stable_ids,
+                               &x->nstable, x->ref_stable);
     e = ms_err_agree(x->comm, e);
+    if (!e) e = ms_err_agree(x->comm, hull_phase_rows(x, m, ids, comps, en));
     long long lm = m, gin = 0;
     MPI_Allreduce(&lm, &gin, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
     hs->in = gin;
@@ -1015,6 +1116,149 @@ typedef struct {
 static int cmp_sref(const void *a, const void *b) {
   int64_t x = ((const sref *)a)->id, y = ((const sref *)b)->id;
   return (x > y) - (x < y);
+}
+
+/* ---- /hull per chemical system ---------------------------------------------------------------- */
+
+static void system_name(const ms_composition *c, char *buf, size_t len) {
+  const char *sym[MS_COMPOSITION_MAX];
+  int n = 0;
+  for (int s = 0; s < c->n; ++s) {
+    const ms_element *el = ms_element_by_z(c->sp[s].Z);
+    const char *y = el ? el->symbol : "?";
+    int dup = 0;
+    for (int q = 0; q < n; ++q) dup |= strcmp(sym[q], y) == 0;
+    if (!dup) sym[n++] = y;
+  }
+  for (int a = 1; a < n; ++a)
+    for (int b = a; b > 0 && strcmp(sym[b], sym[b - 1]) < 0; --b) {
+      const char *t = sym[b];
+      sym[b] = sym[b - 1];
+      sym[b - 1] = t;
+    }
+  buf[0] = 0;
+  for (int q = 0; q < n; ++q) {
+    strncat(buf, sym[q], len - strlen(buf) - 1);
+    if (q + 1 < n) strncat(buf, "-", len - strlen(buf) - 1);
+  }
+}
+
+/* 1 if every element of @p c is in the system named @p sys. */
+static int within(const ms_composition *c, const char *sys) {
+  char one[64];
+  system_name(c, one, sizeof one);
+  for (char *tok = one; tok && *tok;) {
+    char *dash = strchr(tok, '-');
+    if (dash) *dash = 0;
+    char pat[64];
+    int found = 0;
+    for (const char *p = sys; *p;) {
+      const char *d = strchr(p, '-');
+      size_t l = d ? (size_t)(d - p) : strlen(p);
+      snprintf(pat, sizeof pat, "%.*s", (int)l, p);
+      found |= strcmp(pat, tok) == 0;
+      p = d ? d + 1 : p + l;
+    }
+    if (!found) return 0;
+    tok = dash ? dash + 1 : NULL;
+  }
+  return 1;
+}
+
+static int cmp_hsys(const void *a, const void *b) {
+  return strcmp(((const hull_system *)a)->name, ((const hull_system *)b)->name);
+}
+
+/* The distinct chemical systems of all hull entries (every rank has them all). */
+static ms_err hull_systems(run_ctx *x, const ms_composition *allc, int64_t n) {
+  x->hsys = calloc((size_t)n + 1, sizeof *x->hsys);
+  MS_CHECK(x->hsys, MS_ERR_MEM, "out of memory");
+  for (int64_t k = 0; k < n; ++k) system_name(&allc[k], x->hsys[k].name, sizeof x->hsys[k].name);
+  if (n > 0) qsort(x->hsys, (size_t)n, sizeof *x->hsys, cmp_hsys);
+  int64_t u = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    if (u > 0 && strcmp(x->hsys[u - 1].name, x->hsys[k].name) == 0) {
+      x->hsys[u - 1].entries++;
+    } else {
+      x->hsys[u] = x->hsys[k];
+      x->hsys[u].entries = 1;
+      x->hsys[u].stable = 0;
+      u++;
+    }
+  }
+  x->nhsys = u;
+  return MS_SUCCESS;
+}
+
+typedef struct {
+  int64_t id;
+  double e;
+  ms_composition comp;
+} stable_entry;
+
+static int cmp_stable_entry(const void *a, const void *b) {
+  int64_t x = ((const stable_entry *)a)->id, y = ((const stable_entry *)b)->id;
+  return (x > y) - (x < y);
+}
+
+/* Rows of /hull/phases: for every system, its stable reference phases and candidates. */
+static ms_err hull_phase_rows(run_ctx *x, int64_t m, const int64_t *ids, const ms_composition *comps,
+                              const double *en) {
+  stable_entry *loc = calloc((size_t)m + 1, sizeof *loc);
+  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  int64_t nl = 0;
+  for (int64_t k = 0; k < m; ++k)
+    for (int64_t q = 0; q < x->nstable; ++q)
+      if (x->stable_ids[q] == ids[k]) loc[nl++] = (stable_entry){ids[k], en[k], comps[k]};
+  int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
+  int mine = (int)(nl * (int64_t)sizeof(stable_entry));
+  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
+  int64_t tot = 0;
+  for (int r = 0; r < x->size; ++r) {
+    displs[r] = (int)tot;
+    tot += counts[r];
+  }
+  stable_entry *all = malloc((size_t)tot + sizeof(stable_entry));
+  MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, x->comm);
+  free(loc);
+  free(counts);
+  free(displs);
+  int64_t na = tot / (int64_t)sizeof(stable_entry);
+  if (na > 0) qsort(all, (size_t)na, sizeof *all, cmp_stable_entry);
+  int64_t cap = (x->nhsys + 1) * (x->nrefs + na + 1);
+  x->hrows = calloc((size_t)cap, sizeof *x->hrows);
+  if (!x->hrows) {
+    free(all);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
+  int64_t r = 0;
+  for (int64_t s = 0; s < x->nhsys; ++s) {
+    hull_system *sys = &x->hsys[s];
+    for (int k = 0; k < x->nrefs; ++k)
+      if (x->ref_stable[k] && within(&x->refs[k].comp, sys->name)) {
+        hull_row *h = &x->hrows[r++];
+        snprintf(h->system, sizeof h->system, "%s", sys->name);
+        snprintf(h->formula, sizeof h->formula, "%s", x->refs[k].formula);
+        snprintf(h->source, sizeof h->source, "%s", x->refs[k].prototype);
+        h->id = -1;
+        h->energy = x->refs[k].energy;
+      }
+    for (int64_t k = 0; k < na; ++k)
+      if (within(&all[k].comp, sys->name)) {
+        char one[64];
+        system_name(&all[k].comp, one, sizeof one);
+        if (strcmp(one, sys->name) == 0) sys->stable++;
+        hull_row *h = &x->hrows[r++];
+        snprintf(h->system, sizeof h->system, "%s", sys->name);
+        if (ms_composition_formula(&all[k].comp, h->formula, sizeof h->formula)) ms_err_clear();
+        snprintf(h->source, sizeof h->source, "candidate");
+        h->id = all[k].id;
+        h->energy = all[k].e;
+      }
+  }
+  x->nhrows = r;
+  free(all);
+  return MS_SUCCESS;
 }
 
 /* ---- shortlist -------------------------------------------------------------------------------- */
@@ -1541,6 +1785,57 @@ static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, i
     W(ms_h5_write_strings(f, "/hull/reference_prototype", nr, 48, rp));
     W(ms_h5_write_double(f, "/hull/reference_energy_eV_per_atom", nr, 1, re, 0));
     W(ms_h5_write_int64(f, "/hull/stable_candidate_id", x->rank == 0 ? x->nstable : 0, 1, x->stable_ids));
+    {
+      int32_t *isend = calloc((size_t)x->nrefs + 1, sizeof *isend), *onh = calloc((size_t)x->nrefs + 1, sizeof *onh);
+      int64_t ns = x->rank == 0 ? x->nhsys : 0, nr2 = x->rank == 0 ? x->nhrows : 0;
+      char *sn = calloc((size_t)x->nhsys + 1, 64), *rs = calloc((size_t)x->nhrows + 1, 64);
+      char *rfo = calloc((size_t)x->nhrows + 1, 32), *rsrc = calloc((size_t)x->nhrows + 1, 48);
+      int64_t *sc = calloc((size_t)x->nhsys + 1, sizeof *sc), *ss = calloc((size_t)x->nhsys + 1, sizeof *ss);
+      int64_t *rid = calloc((size_t)x->nhrows + 1, sizeof *rid);
+      double *ren = calloc((size_t)x->nhrows + 1, sizeof *ren);
+      if (!isend || !onh || !sn || !rs || !rfo || !rsrc || !sc || !ss || !rid || !ren)
+        e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+      e = ms_err_agree(x->comm, e);
+      for (int k = 0; k < x->nrefs && !e; ++k) {
+        isend[k] = k < x->nends;
+        onh[k] = x->ref_stable ? x->ref_stable[k] : 0;
+      }
+      for (int64_t k = 0; k < x->nhsys && !e; ++k) {
+        put_str(sn + 64 * k, 64, x->hsys[k].name);
+        sc[k] = x->hsys[k].entries;
+        ss[k] = x->hsys[k].stable;
+      }
+      for (int64_t k = 0; k < x->nhrows && !e; ++k) {
+        put_str(rs + 64 * k, 64, x->hrows[k].system);
+        put_str(rfo + 32 * k, 32, x->hrows[k].formula);
+        put_str(rsrc + 48 * k, 48, x->hrows[k].source);
+        rid[k] = x->hrows[k].id;
+        ren[k] = x->hrows[k].energy;
+      }
+      W(ms_h5_write_int32(f, "/hull/reference_is_end_member", nr, 1, isend));
+      W(ms_h5_write_int32(f, "/hull/reference_on_hull", nr, 1, onh));
+      W(ms_h5_write_strings(f, "/hull/systems/name", ns, 64, sn));
+      W(ms_h5_write_int64(f, "/hull/systems/entries", ns, 1, sc));
+      W(ms_h5_write_int64(f, "/hull/systems/stable_candidates", ns, 1, ss));
+      W(ms_h5_write_strings(f, "/hull/phases/system", nr2, 64, rs));
+      W(ms_h5_write_strings(f, "/hull/phases/formula", nr2, 32, rfo));
+      W(ms_h5_write_strings(f, "/hull/phases/source", nr2, 48, rsrc));
+      W(ms_h5_write_int64(f, "/hull/phases/candidate_id", nr2, 1, rid));
+      W(ms_h5_write_double(f, "/hull/phases/energy_per_atom_eV", nr2, 1, ren, 0));
+      W(ms_h5_attr_str(f, "/hull/phases", "description",
+                       "for every chemical system of the hull entries (/hull/systems), the phases on the hull "
+                       "whose elements are in it: reference phases (candidate_id -1) and candidates"));
+      free(isend);
+      free(onh);
+      free(sn);
+      free(rs);
+      free(rfo);
+      free(rsrc);
+      free(sc);
+      free(ss);
+      free(rid);
+      free(ren);
+    }
     W(ms_h5_attr_str(f, "/hull", "description",
                      "components are the binary compounds of each cation with the anion, relaxed with the "
                      "campaign's model in the library prototypes of their stoichiometry (lowest kept)"));
@@ -1669,6 +1964,12 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
 }
 
 static void teardown(run_ctx *x) {
+  free(x->ref_stable);
+  free(x->hsys);
+  free(x->hrows);
+  for (int k = 0; k < x->nref_paths; ++k) free(x->ref_paths[k]);
+  free(x->ref_paths);
+  free(x->ref_csv);
   ms_shortlist_options_free(&x->slopt);
   ms_known_set_free(&x->known);
   free(x->sl);

@@ -12,11 +12,13 @@
  * depend on the number of ranks. */
 #include "stability.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/io.h"
 #include "matscreen/prototype.h"
 
 ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int64_t *ids,
@@ -177,10 +179,10 @@ static int cmp_hentry(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t n,
+ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
                       const int64_t *ids, const ms_composition *comps, const double *energy,
                       double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
-                      int64_t *nstable) {
+                      int64_t *nstable, unsigned char *ref_stable) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   hentry *loc = calloc((size_t)n + 1, sizeof *loc);
@@ -205,8 +207,8 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t
   ms_hull h = NULL;
   ms_err e = ms_hull_create(&h);
   ms_composition members[MS_HULL_MAX_COMPONENTS];
-  for (int k = 0; k < nrefs; ++k) members[k] = refs[k].comp;
-  if (!e) e = ms_hull_set_end_members(h, nrefs, members);
+  for (int k = 0; k < nends; ++k) members[k] = refs[k].comp;
+  if (!e) e = ms_hull_set_end_members(h, nends, members);
   for (int k = 0; k < nrefs && !e; ++k) e = ms_hull_add(h, &refs[k].comp, refs[k].energy, NULL);
   for (int64_t k = 0; k < nall && !e; ++k) e = ms_hull_add(h, &all[k].comp, all[k].e, NULL);
   if (!e) e = ms_hull_compute(h);
@@ -250,12 +252,152 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t
     const size_t *st = ms_hull_stable(h, &ns);
     int64_t *out = malloc((ns + 1) * sizeof *out);
     int64_t m = 0;
-    for (size_t q = 0; q < ns && out; ++q)
+    memset(ref_stable, 0, (size_t)nrefs);
+    for (size_t q = 0; q < ns && out; ++q) {
       if (st[q] >= (size_t)nrefs) out[m++] = all[st[q] - (size_t)nrefs].id;
+      else ref_stable[st[q]] = 1;
+    }
     *stable_ids = out;
     *nstable = m;
   }
   ms_hull_destroy(&h);
   free(all);
   return e;
+}
+
+/* Give the species of an uncharged composition (a CSV formula) the oxidation states the end
+ * members have for their elements. */
+static ms_err charge_like(ms_composition *c, const ms_hull_ref *ends, int nends, const char *what) {
+  for (int s = 0; s < c->n; ++s) {
+    int found = 0;
+    for (int k = 0; k < nends && !found; ++k)
+      for (int q = 0; q < ends[k].comp.n && !found; ++q)
+        if (ends[k].comp.sp[q].Z == c->sp[s].Z) {
+          c->sp[s] = ends[k].comp.sp[q];
+          found = 1;
+        }
+    const ms_element *el = ms_element_by_z(c->sp[s].Z);
+    MS_CHECK(found, MS_ERR_INPUT,
+             "%s: element %s is not among the campaign's ions, so its oxidation state in the model is unknown",
+             what, el ? el->symbol : "?");
+  }
+  return MS_SUCCESS;
+}
+
+static ms_err push_ref(ms_hull_ref **refs, int *nrefs, const ms_hull_ref *r) {
+  MS_CHECK(*nrefs < 4096, MS_ERR_INPUT, "hull references: more than 4096 user phases");
+  ms_hull_ref *q = realloc(*refs, (size_t)(*nrefs + 1) * sizeof *q);
+  MS_CHECK(q, MS_ERR_MEM, "out of memory");
+  q[(*nrefs)++] = *r;
+  *refs = q;
+  return MS_SUCCESS;
+}
+
+static ms_err read_csv_refs(const char *csv, const ms_hull_ref *ends, int nends, ms_hull_ref **refs, int *nrefs) {
+  FILE *f = fopen(csv, "r");
+  MS_CHECK(f, MS_ERR_FILE, "%s: cannot read the hull reference entries: %s", csv, strerror(errno));
+  char line[1024];
+  int lineno = 0, header = 0;
+  ms_err e = MS_SUCCESS;
+  while (!e && fgets(line, sizeof line, f)) {
+    lineno++;
+    line[strcspn(line, "\r\n")] = 0;
+    if (!line[0] || line[0] == '#') continue;
+    char *fields[3] = {line, NULL, NULL};
+    int nf = 1;
+    for (char *p = line; *p && nf < 3; ++p)
+      if (*p == ',') {
+        *p = 0;
+        fields[nf++] = p + 1;
+      }
+    if (!header) {
+      header = 1;
+      if (strcmp(fields[0], "formula") != 0 || nf < 2 || strncmp(fields[1], "energy_per_atom_eV", 18) != 0) {
+        e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__,
+                        "%s:%d: the header must be formula,energy_per_atom_eV[,name]", csv, lineno);
+      }
+      continue;
+    }
+    char what[1200];
+    snprintf(what, sizeof what, "%s:%d", csv, lineno);
+    char *end = NULL;
+    double en = nf >= 2 ? strtod(fields[1], &end) : NAN;
+    if (nf < 2 || end == fields[1] || *end || !isfinite(en)) {
+      e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "%s: energy_per_atom_eV must be a number, got '%s'",
+                      what, nf >= 2 ? fields[1] : "");
+      break;
+    }
+    ms_hull_ref r;
+    memset(&r, 0, sizeof r);
+    e = ms_composition_parse(fields[0], &r.comp);
+    if (e) {
+      char msg[600];
+      snprintf(msg, sizeof msg, "%s", ms_err_message());
+      e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "%s: %s", what, msg);
+      break;
+    }
+    e = charge_like(&r.comp, ends, nends, what);
+    if (e) break;
+    r.energy = en;
+    if (ms_composition_formula(&r.comp, r.formula, sizeof r.formula)) ms_err_clear();
+    snprintf(r.prototype, sizeof r.prototype, "%s", nf >= 3 && fields[2][0] ? fields[2] : "csv entry");
+    e = push_ref(refs, nrefs, &r);
+  }
+  fclose(f);
+  if (!e && !header) e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "%s: empty file (expected a header formula,energy_per_atom_eV)", csv);
+  return e;
+}
+
+static ms_err relax_structure_refs(ms_relax relax, const char *path, ms_hull_ref **refs, int *nrefs) {
+  ms_cell_list list;
+  ms_cell_list_init(&list);
+  ms_err e = ms_structure_read(path, MS_FORMAT_AUTO, &list);
+  const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+  for (int k = 0; !e && k < list.n; ++k) {
+    ms_cell *c = &list.cells[k];
+    ms_relax_result rr;
+    memset(&rr, 0, sizeof rr);
+    e = ms_relax_run(relax, c, &rr);
+    if (e) break;
+    if (rr.status != MS_STATUS_CONVERGED) {
+      e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__,
+                      "%s: hull reference structure %d did not relax with the campaign's model (%s)", path, k + 1,
+                      ms_status_name(rr.status));
+      break;
+    }
+    ms_hull_ref r;
+    memset(&r, 0, sizeof r);
+    r.energy = rr.energy / c->natoms;
+    e = ms_composition_from_cell(c, &r.comp);
+    if (!e) e = ms_cell_formula(c, 1, r.formula, sizeof r.formula);
+    snprintf(r.prototype, sizeof r.prototype, "%s", base);
+    if (!e) e = push_ref(refs, nrefs, &r);
+  }
+  ms_cell_list_free(&list);
+  return e;
+}
+
+ms_err ms__hull_references_user(MPI_Comm comm, ms_relax relax, const char *const *paths, int npaths,
+                                const char *csv, const ms_hull_ref *ends, int nends,
+                                ms_hull_ref **refs, int *nrefs) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  int n0 = *nrefs;
+  ms_err e = MS_SUCCESS;
+  if (rank == 0) {
+    for (int k = 0; k < npaths && !e; ++k) e = relax_structure_refs(relax, paths[k], refs, nrefs);
+    if (!e && csv) e = read_csv_refs(csv, ends, nends, refs, nrefs);
+  }
+  MS_CALL(ms_err_agree(comm, e));
+  int n = *nrefs;
+  MPI_Bcast(&n, 1, MPI_INT, 0, comm);
+  if (rank != 0) {
+    ms_hull_ref *q = realloc(*refs, (size_t)(n + 1) * sizeof *q);
+    e = q ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (q) *refs = q;
+  }
+  MS_CALL(ms_err_agree(comm, e));
+  MPI_Bcast(*refs + n0, (int)((size_t)(n - n0) * sizeof **refs), MPI_BYTE, 0, comm);
+  *nrefs = n;
+  return MS_SUCCESS;
 }

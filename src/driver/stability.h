@@ -37,15 +37,29 @@ ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int6
 ms_err ms__hull_references_auto(MPI_Comm comm, ms_relax relax, const ms_composition *comps,
                                 int64_t n, ms_hull_ref **refs, int *nrefs);
 
+/**
+ * Collective. User-supplied competing phases for the hull: @p paths structure files (each
+ * structure relaxed with @p relax on rank 0; a relaxation that does not converge is an error
+ * naming the file) and a CSV of entries (formula,energy_per_atom_eV[,name]; energies from the
+ * same model, e.g. a previous campaign's e_relaxed_eV_per_atom). Species of CSV formulas get
+ * the oxidation states that the end members @p ends give their elements (an element the
+ * campaign does not have is an error). Appended to *refs / *nrefs (realloc'd).
+ */
+ms_err ms__hull_references_user(MPI_Comm comm, ms_relax relax, const char *const *paths, int npaths,
+                                const char *csv, const ms_hull_ref *ends, int nends,
+                                ms_hull_ref **refs, int *nrefs);
+
 #define MS_DECOMP_LEN 96
 
 /**
- * Collective. e_above_hull (eV/atom) and decomposition text of the local entries against the end members @p refs and
- * all entries of all ranks. *stable_ids (malloc'd, every rank) lists the candidate ids on the hull.
+ * Collective. e_above_hull (eV/atom) and decomposition text of the local entries against the
+ * reference phases @p refs (the first @p nends are the end members, the rest competing phases)
+ * and all entries of all ranks. *stable_ids (malloc'd, every rank) lists the candidate ids on
+ * the hull.
  */
-ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int64_t n,
+ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
                       const int64_t *ids, const ms_composition *comps, const double *energy,
                       double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
-                      int64_t *nstable);
+                      int64_t *nstable, unsigned char *ref_stable);
 
 #endif

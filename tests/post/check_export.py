@@ -23,7 +23,7 @@ import tempfile
 import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from post_common import (add_shortlist, check, compare_structure, finish, mpi, run,  # noqa: E402
+from post_common import (add_shortlist, strip_shortlist, check, compare_structure, finish, mpi, run,  # noqa: E402
                          run_campaign, run_no_relax, structures_h5)
 
 exe, mpiexec, root = (os.path.abspath(x) if os.sep in x else x for x in sys.argv[1:4])
@@ -181,8 +181,9 @@ with tempfile.TemporaryDirectory() as tmp:
     with open(notes, "w") as fh:
         fh.write("not hdf5\n")
     bad([notes, "-d", nd], ["notes.txt", "not an HDF5 file"], "text file", d=nd)
-    bad([perov, "--what", "shortlist", "-d", nd], ["perov.h5", "no /shortlist"], "no shortlist", d=nd)
-    bad([perov, "--what", "shortlist", "-d", nd], ["no /shortlist"], "no shortlist at 2 ranks", n=2, d=nd)
+    nosl = strip_shortlist(perov, os.path.join(tmp, "perov-nosl.h5"))
+    bad([nosl, "--what", "shortlist", "-d", nd], ["perov-nosl.h5", "no /shortlist"], "no shortlist", d=nd)
+    bad([nosl, "--what", "shortlist", "-d", nd], ["no /shortlist"], "no shortlist at 2 ranks", n=2, d=nd)
     first = sorted(stored)[0]
     bad([perov, "--what", f"ids:{first},99999", "-d", nd], ["candidate 99999", "no such candidate"],
         "unknown id", d=nd)
@@ -200,7 +201,7 @@ with tempfile.TemporaryDirectory() as tmp:
     except mp.MissingStructure as exc:
         check("99999" in str(exc), f"MissingStructure names the id: {exc}")
     try:
-        mp.structure_rows(perov, "shortlist")
+        mp.structure_rows(nosl, "shortlist")
         check(False, "structure_rows: shortlist without /shortlist raises")
     except mp.MissingGroup as exc:
         check("/shortlist" in str(exc), f"MissingGroup names the group: {exc}")

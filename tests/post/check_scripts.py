@@ -185,7 +185,11 @@ with tempfile.TemporaryDirectory() as tmp:
         check(names and all(n.endswith(ext) for n in names), f"docs: {d}/ holds {ext} files: {names[:3]}")
     check(sorted(os.listdir(os.path.join(docs_dir, "picked"))) == ["000003_LaAlO3.vasp", "000015_CaTiO3.vasp"],
           "docs: picked/ holds ids 3 and 15")
-    check(not os.path.exists(os.path.join(docs_dir, "lab")), "docs: failed shortlist export wrote nothing")
+    lab = os.path.join(docs_dir, "lab")
+    with h5py.File(perov, "r") as fh:
+        want = [int(i) for i in fh["shortlist/candidate_id"][()]]
+    got = sorted(int(n.split("_")[0]) for n in os.listdir(lab)) if os.path.isdir(lab) else []
+    check(got == sorted(want) and len(want) == 8, f"docs: lab/ holds the 8 shortlisted candidates {got}")
 
     # 3. summary numbers, in every format
     data = compare_summary(perov)

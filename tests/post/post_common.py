@@ -72,6 +72,8 @@ def add_shortlist(src, dst, ids):
     known_match (64); attribute round. Rows are stored out of priority order on purpose."""
     shutil.copyfile(src, dst)
     with h5py.File(dst, "r+") as f:
+        if "shortlist" in f:  # a real one from the shortlist stage: replaced by the synthetic rows
+            del f["shortlist"]
         c = f["candidates"]
         row = {int(i): k for k, i in enumerate(c["id"][:])}
         rows = [row[i] for i in ids]
@@ -89,6 +91,15 @@ def add_shortlist(src, dst, ids):
         g["decomposition"] = np.array([c["decomposition"][k] for k in rows][::-1], dtype="S96")
         g["novelty"] = np.array([b"new"] * n, dtype="S16")
         g["known_match"] = np.array([b""] * n, dtype="S64")
+    return dst
+
+
+def strip_shortlist(src, dst):
+    """Copy of @src without its /shortlist group (an output of a campaign without a shortlist)."""
+    shutil.copyfile(src, dst)
+    with h5py.File(dst, "r+") as f:
+        if "shortlist" in f:
+            del f["shortlist"]
     return dst
 
 
