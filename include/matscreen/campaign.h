@@ -11,7 +11,8 @@
  *       search:    [ {generator: NAME, ...generator options...}, ... ]
  *       funnel:    [ {stage: NAME, ...stage options..., keep: {RULE: VALUE}}, ... ]
  *       shortlist: {size: INT, acquisition: {kind: ucb|ei|greedy, kappa: X, diversity: X}}
- *       lab_queue: {database: PATH, export: [nimo_csv, alabos_json]}
+ *       lab_queue: {database: PATH, export: [nimo, alabos, csv, json]}
+ *       lab_feedback: {database: PATH}
  *
  *   Stages run in the order given; the known stages are prefilter, single_point, relax, dedup,
  *   hull (dedup and hull need a relax stage before them). Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
@@ -90,6 +91,7 @@ typedef struct {
   /* shortlist and lab queue (validated shape only for now) */
   ms_ynode *shortlist;
   ms_ynode *lab_queue;
+  ms_ynode *lab_feedback;
   int64_t shortlist_size;
 } ms_campaign;
 

@@ -9,8 +9,9 @@ usage: load_balance.py --bin build/matscreen [--workdir DIR] [--draws N]
    busy / (ranks x wall) per stage and overall from the /funnel table of the output.
 2. Feeds the measured per-candidate costs (single_point_time_s, relax_time_s of the 1-rank run)
    to an event simulation of the same hand-out rule (guided self-scheduling over an atomic
-   ticket counter, src/driver/schedule.c: chunk = remaining / (2 P), at least 1 and at most
-   4096 items in generation + single point, 64 in relaxation), resampled to a search space of
+   ticket counter, src/driver/schedule.c: chunk = remaining / (2 P) blocks, at least 1 and at
+   most 64 blocks of clamp(N / 65536, 1, 1024) ids in generation + single point, 4 blocks in
+   relaxation, as src/driver/funnel.c cuts them), resampled to a search space of
    10^7 candidates, and estimates the efficiency at 64 .. 16,384 ranks.
 
 Model assumptions (stated in docs/performance.md): ranks are identical; a claim costs a fixed
@@ -73,8 +74,14 @@ def chunks(total, P, cmin, cmax):
         pos += c
 
 
-def simulate(costs, P, cmin, cmax, latency=5e-6, service=1e-6):
-    """Makespan of guided self-scheduling of @p costs on P ranks with a shared counter."""
+def simulate(costs, P, cmin, cmax, block=1, latency=5e-6, service=1e-6):
+    """Makespan of guided self-scheduling of @p costs, cut into blocks of @p block items (the
+    commit unit of the checkpoint), on P ranks with a shared counter."""
+    if block > 1:
+        nb = (len(costs) + block - 1) // block
+        padded = np.zeros(nb * block)
+        padded[:len(costs)] = costs
+        costs = padded.reshape(nb, block).sum(axis=1)
     prefix = np.concatenate([[0.0], np.cumsum(costs)])
     plan = list(chunks(len(costs), P, cmin, cmax))
     ready = [(0.0, r) for r in range(P)]  # (time the rank asks for work, rank)
@@ -130,7 +137,11 @@ def main():
           f"({work/3600:.1f} core-hours), 20 % relaxed")
     print(f"  {'ranks':>6s} {'efficiency':>10s} {'wall':>10s}")
     for P in (64, 256, 1024, 4096, 16384):
-        t = simulate(sp_costs, P, 1, 4096) + simulate(rl_costs, P, 1, 64)
+        # as src/driver/funnel.c: phase A in blocks of clamp(ceil(N / 65536), 1, 1024) ids, up
+        # to 64 blocks per claim; relaxations in blocks of ceil(n / 262144), up to 4 per claim
+        ba = min(1024, max(1, -(-len(sp_costs) // 65536)))
+        bb = max(1, -(-len(rl_costs) // 262144))
+        t = simulate(sp_costs, P, 1, 64, ba) + simulate(rl_costs, P, 1, 4, bb)
         t += 2 * 64 * np.log2(P) * 5e-6  # keep decision
         print(f"  {P:6d} {work/(P*t)*100:9.1f}% {t:9.1f} s")
     return 0

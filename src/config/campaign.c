@@ -13,7 +13,7 @@
 #include "matscreen/data.h"
 
 static const char *const top_keys[] = {"campaign", "potential", "search", "funnel",
-                                       "shortlist", "lab_queue", NULL};
+                                       "shortlist", "lab_queue", "lab_feedback", NULL};
 static const char *const campaign_keys[] = {"name", "seed", "output", "keep_rejected", NULL};
 static const char *const potential_keys[] = {"name", "accuracy", "method", NULL};
 static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "relax",
@@ -125,7 +125,7 @@ static ms_err parse(ms_campaign *c) {
     const char *hint = ms_suggest(key, top_keys);
     if (hint) return ms_ynode_error(root->keys[k], key, "unknown key (did you mean '%s'?)", hint);
     return ms_ynode_error(root->keys[k], key,
-                          "unknown key (sections: campaign, potential, search, funnel, shortlist, lab_queue)");
+                          "unknown key (sections: campaign, potential, search, funnel, shortlist, lab_queue, lab_feedback)");
   }
 
   /* campaign: */
@@ -268,6 +268,7 @@ static ms_err parse(ms_campaign *c) {
     c->shortlist_size = v;
   }
   MS_CALL(get_map(root, "lab_queue", "lab_queue", 0, &c->lab_queue));
+  MS_CALL(get_map(root, "lab_feedback", "lab_feedback", 0, &c->lab_feedback));
   MS_CALL(ms_ynode_check_unused(root, "", top_keys));
   return MS_SUCCESS;
 }
@@ -430,6 +431,11 @@ char *ms_campaign_resolved_yaml(const ms_campaign *c) {
   if (c->shortlist) {
     put(&b, "shortlist: ");
     put_flow(&b, c->shortlist);
+    put(&b, "\n");
+  }
+  if (c->lab_feedback) {
+    put(&b, "lab_feedback: ");
+    put_flow(&b, c->lab_feedback);
     put(&b, "\n");
   }
   if (c->lab_queue) {

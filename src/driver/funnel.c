@@ -25,6 +25,7 @@
 #include <yaml.h>
 
 #include "keep.h"
+#include "labfeed.h"
 #include "spool.h"
 #include "stability.h"
 #include "stop.h"
@@ -53,7 +54,8 @@ void ms_funnel_options_default(ms_funnel_options *o) {
 typedef struct {
   int64_t id;
   double e_relaxed;   /* eV/atom */
-  double time_s;
+  double time_s;      /* the relaxation itself */
+  double busy_s;      /* everything done for this survivor: rebuild, relax, symmetry, commit share */
   int32_t status;
   int32_t iterations;
   int32_t kept;       /* survived every stage so far (relax keep, dedup, hull) */
@@ -220,6 +222,7 @@ typedef struct {
   sl_row *sl;             /* the picks (every rank), priority order */
   int64_t nsl;
   int64_t round;          /* lab round (1 without lab feedback) */
+  ms_labfeed lab;         /* lab_queue / lab_feedback (labfeed.h) */
   const ms_funnel_options *opt;
 } run_ctx;
 
@@ -451,16 +454,19 @@ static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_arec *r)
 }
 
 /* Blocks of work have boundaries fixed by the campaign alone (never by the number of ranks), so
- * a resumed run on any number of ranks knows which blocks the checkpoint holds. About 8192
- * blocks of 1 to 1024 ids in phase A: frames of a few hundred kB at most, and enough blocks
- * that the last ones are small next to the whole (the scheduler hands out several at once). */
+ * a resumed run on any number of ranks knows which blocks the checkpoint holds. About 65536
+ * blocks of 1 to 1024 ids in phase A: frames of at most a few hundred kB, and enough blocks
+ * for thousands of ranks to finish together (the scheduler hands out up to 64 at once; see
+ * docs/performance.md for the simulated efficiency). The checkpoint index costs 48 bytes per
+ * block on every rank. */
 static int64_t block_size_a(int64_t total) {
-  int64_t b = (total + 8191) / 8192;
+  int64_t b = (total + 65535) / 65536;
   return b < 1 ? 1 : (b > 1024 ? 1024 : b);
 }
-/* Relaxations cost milliseconds to seconds each: one per block up to 16384 survivors. */
+/* Relaxations cost milliseconds to seconds each: one per block up to 262144 survivors, so that
+ * even 10^6 relaxations on thousands of ranks end together. */
 static int64_t block_size_b(int64_t n) {
-  int64_t b = (n + 16383) / 16384;
+  int64_t b = (n + 262143) / 262144;
   return b < 1 ? 1 : b;
 }
 
@@ -783,6 +789,7 @@ static ms_err block_b(run_ctx *x, int64_t b, void *vctx) {
   c->frame.n = 0;
   int64_t first = b * x->bb, last = first + x->bb < x->nsv ? first + x->bb : x->nsv;
   for (int64_t k = first; k < last; ++k) {
+    double t0 = MPI_Wtime();
     ms_candidate_info info;
     MS_CALL(ms_search_build(x->search, x->sv[k].id, &c->cell, &info));
     scale_volume(&c->cell, x->sv[k].volume_scale);
@@ -811,6 +818,7 @@ static ms_err block_b(run_ctx *x, int64_t b, void *vctx) {
       if (ms_spacegroup(&c->cell, MS_SYMPREC_DEFAULT, MS_ANGLE_TOL_DEFAULT, &sg, NULL)) ms_err_clear();
       o.spacegroup = sg;
     }
+    o.busy_s = MPI_Wtime() - t0;
     MS_CALL(bytes_put(&c->frame, &o, sizeof o));
     if (rr.status == MS_STATUS_CONVERGED) MS_CALL(pack_structure(&c->frame, o.id, &c->cell));
   }
@@ -1358,7 +1366,9 @@ static ms_err shortlist_stage(run_ctx *x, const relax_out *rout, int64_t nrout, 
   }
   ms_shortlist_pick *picks = NULL;
   size_t np = 0;
-  if (!e) e = ms_shortlist_select(&x->slopt, en, (size_t)m, NULL, 0, &picks, &np);
+  const int64_t *excl = x->slopt.exclude_tried ? x->lab.tried : NULL;
+  size_t nexcl = x->slopt.exclude_tried ? (size_t)x->lab.ntried : 0;
+  if (!e) e = ms_shortlist_select(&x->slopt, en, (size_t)m, excl, nexcl, &picks, &np);
   e = ms_err_agree(x->comm, e);
   if (!e) {
     x->sl = calloc(np + 1, sizeof *x->sl);
@@ -1844,6 +1854,7 @@ static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, i
     free(re);
   }
   if (!e && x->has_shortlist) e = write_shortlist(x, f);
+  if (!e) e = ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank));
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
   char *names = calloc((size_t)ns + 1, 32);
@@ -1958,12 +1969,18 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
     e = ms_ynode_error(search, "search", "empty search space: no generator produces a candidate "
                        "(for substitutions: no charge-neutral assignment of the ions)");
   if (!e) e = setup_shortlist(x);
+  e = ms_err_agree(x->comm, e);
+  if (!e) e = ms__labfeed_setup(x->comm, c, &x->lab);
+  x->round = x->lab.round > 0 ? x->lab.round : 1;
   if (!e) e = ms_campaign_check_unused(c);
-  x->round = 1;
+  if (!e && (x->lab.queue_db || x->lab.feedback_db) && !x->has_shortlist)
+    e = ms_ynode_error(c->lab_queue ? c->lab_queue : c->lab_feedback, c->lab_queue ? "lab_queue" : "lab_feedback",
+                       "the lab queue takes the shortlist: add a shortlist section");
   return ms_err_agree(x->comm, e);
 }
 
 static void teardown(run_ctx *x) {
+  ms__labfeed_free(&x->lab);
   free(x->ref_stable);
   free(x->hsys);
   free(x->hrows);
@@ -2011,7 +2028,7 @@ static ms_err interrupted(run_ctx *x, const char *output) {
 static ms_err relax_keep(run_ctx *x, relax_out *rout, int64_t nrout, ms_funnel_stage_stats *rs) {
   for (int64_t k = 0; k < nrout; ++k) {
     if (rout[k].status != MS_STATUS_CONVERGED) count_status(rs, rout[k].status);
-    rs->cpu_s += rout[k].time_s;
+    rs->cpu_s += rout[k].busy_s;
   }
   const ms_stage *st = &x->camp->stage[x->st[MS_STAGE_RELAX].index];
   double *en = malloc(((size_t)nrout + 1) * sizeof *en);
@@ -2215,9 +2232,10 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   free(rout);
   free(structs.b);
   sum->wall_s = MPI_Wtime() - w0;
+  if (!e) e = ms__spool_finish(&x.spool, 1);
   if (!e) {
-    e = ms__spool_finish(&x.spool, 1);
     print_summary(sum, x.size);
+    e = ms__labfeed_push(comm, &x.lab, sum->output);
   } else {
     ms__spool_close(&x.spool); /* committed work stays for --resume */
   }

@@ -1,6 +1,6 @@
 /* Parallel HDF5 output: distributed rows land in rank order with the right global shape, the
  * file appears under its final name only on a successful close, an aborted file leaves nothing,
- * and an unwritable location is an agreed MS_ERR_FILE. Read back serially on rank 0. */
+ * and an unwritable location is an agreed MS_ERR_IO. Read back serially on rank 0. */
 #include <hdf5.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
 
   /* An unwritable location: every rank gets the same error. */
   ms_err err = ms_err_agree(MPI_COMM_WORLD, ms_h5_create(MPI_COMM_WORLD, "/nonexistent-dir/x.h5", &f));
-  MS_TEST_EQ_INT(err, MS_ERR_FILE);
+  MS_TEST_EQ_INT(err, MS_ERR_IO);
   MS_TEST_TRUE(strstr(ms_err_message(), "nonexistent-dir") != NULL);
 
   free(e);

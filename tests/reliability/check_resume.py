@@ -26,8 +26,10 @@ import tempfile
 import threading
 import time
 
-import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from h5tables import same, tables  # noqa: E402
 
 MS, MPIEXEC, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAMPAIGN = os.path.join(ROOT, "tests", "reliability", "resume.yaml")
@@ -88,32 +90,6 @@ def run_and_kill(np_, out, resume, target, delay):
     kill_all(p, out)
     t.join(timeout=5)
     return "killed", seen["last"] if target != "after" else "after relax"
-
-
-def tables(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        for g in ("candidates", "structures", "hull", "funnel"):
-            if g not in f:
-                continue
-            for k, d in f[g].items():
-                if k.endswith("time_s") or k in ("cpu_s", "wall_s"):
-                    continue
-                out[g + "/" + k] = d[()]
-    return out
-
-
-def same(a, b):
-    if a.keys() != b.keys():
-        return False, "datasets differ: %s" % sorted(set(a) ^ set(b))
-    for k in a:
-        x, y = a[k], b[k]
-        if x.shape != y.shape:
-            return False, "%s shape %s vs %s" % (k, x.shape, y.shape)
-        eq = np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else np.array_equal(x, y)
-        if not eq:
-            return False, k
-    return True, ""
 
 
 def main():

@@ -14,8 +14,8 @@ import subprocess
 import sys
 import tempfile
 
-import h5py
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from h5tables import same, tables  # noqa: E402
 
 MS, MPIEXEC, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
 CAMPAIGN = os.path.join(ROOT, "tests", "reliability", "resume.yaml")
@@ -34,29 +34,6 @@ def run(out, *extra, env=None, np_=2):
         e.update(env)
     return subprocess.run([MPIEXEC, "-n", str(np_), MS, "--quiet", "run", CAMPAIGN, "-o", out, *extra],
                           capture_output=True, text=True, env=e)
-
-
-def tables(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        for g in ("candidates", "structures", "hull", "funnel", "shortlist"):
-            if g in f:
-                for k, d in f[g].items():
-                    if not (k.endswith("time_s") or k in ("cpu_s", "wall_s")):
-                        out[g + "/" + k] = d[()]
-    return out
-
-
-def same(a, b):
-    if a.keys() != b.keys():
-        return False
-    for k in a:
-        x, y = a[k], b[k]
-        if x.shape != y.shape:
-            return False
-        if not (np.array_equal(x, y, equal_nan=True) if x.dtype.kind == "f" else np.array_equal(x, y)):
-            return False
-    return True
 
 
 def mount_tmpfs(path, size):
@@ -102,7 +79,7 @@ def main():
             r = run(out, "--resume", np_=3)
             check(r.returncode == 0, "full tmpfs: after freeing space, --resume completes: " + r.stderr.strip()[-200:])
             if r.returncode == 0:
-                check(same(R, tables(out)), "full tmpfs: resumed output identical to the uninterrupted run")
+                check(same(R, tables(out))[0], "full tmpfs: resumed output identical to the uninterrupted run")
         else:
             print("note: cannot mount a tmpfs here; the full-disk case is covered by the injected failure")
 
@@ -116,7 +93,7 @@ def main():
         r = run(out, "--resume", np_=1)
         check(r.returncode == 0, "injected ENOSPC: --resume completes")
         if r.returncode == 0:
-            check(same(R, tables(out)), "injected ENOSPC: resumed output identical")
+            check(same(R, tables(out))[0], "injected ENOSPC: resumed output identical")
     finally:
         for m in mounts:
             subprocess.run(["umount", "-l", m], check=False)
