@@ -1,0 +1,52 @@
+/* Internals of the surrogate shared by its training/prediction and its HDF5 files
+ * (not installed). */
+#ifndef MS_SURROGATE_IMPL_H
+#define MS_SURROGATE_IMPL_H
+
+#include <stdint.h>
+
+#include "matscreen/surrogate.h"
+
+/* Width of a stored column name (the HDF5 string width), NUL included. */
+#define MS__SURR_NAME_LEN 48
+
+struct ms_surrogate_s {
+  ms_surrogate_options opt;
+  int d;            /* columns of X */
+  int p;            /* random features per member (= opt.features) */
+  int nlin;         /* linear features per member (d with opt.linear, else 0) */
+  int nw;           /* weights per member: p + nlin */
+  int baseline;     /* resolved baseline column, -1 without target_delta */
+  int64_t ntrain;
+  double length_scale;
+  double noise_var; /* (eV/atom)^2, added to the ensemble variance */
+  double oob_rmse;
+  int64_t oob_rows;
+  int descriptor_names;
+  char (*names)[MS__SURR_NAME_LEN]; /* d column names */
+  double *mu, *scale;   /* d: standardisation z = (x - mu) / scale */
+  double *freq;         /* members x p x d: frequencies (1/length scale included) */
+  double *phase;        /* members x p */
+  double *weight;       /* members x nw */
+  double *intercept;    /* members */
+  double *lambda_abs;   /* members: absolute ridge penalty used */
+};
+
+/* Allocate the arrays of a model whose sizes (opt, d, p, nlin, nw) are set. */
+ms_err ms__surrogate_alloc(ms_surrogate s);
+
+/* Standardised row z (d values) of raw row x; returns 0 if some value is not finite. */
+int ms__surrogate_standardize(const ms_surrogate s, const double *x, double *z);
+
+/* Feature vector phi (nw values) of member m at standardised row z. */
+void ms__surrogate_features(const ms_surrogate s, int m, const double *z, double *phi);
+
+/* Prediction of member m (in target units, without the baseline) at standardised row z;
+ * @p phi is scratch of nw values. */
+double ms__surrogate_member(const ms_surrogate s, int m, const double *z, double *phi);
+
+/* Solve (G + lambda I) w = b for the P x P symmetric G (row-major; only the upper triangle is
+ * read) with PETSc's Cholesky on PETSC_COMM_SELF (ridge.c). Not collective. */
+ms_err ms__ridge_solve(int P, const double *G, double lambda, const double *b, double *w);
+
+#endif
