@@ -16,7 +16,7 @@ static const char *const top_keys[] = {"campaign", "potential", "search", "funne
                                        "shortlist", "lab_queue", "lab_feedback", NULL};
 static const char *const campaign_keys[] = {"name", "seed", "output", "keep_rejected", NULL};
 static const char *const potential_keys[] = {"name", "accuracy", "method", NULL};
-static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "relax",
+static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "surrogate", "relax",
                                                              "dedup", "hull", NULL};
 static const char *const keep_keys[] = {"top_k", "top_fraction", "max_energy_per_atom_eV",
                                         "max_energy_above_best_eV_per_atom",
@@ -237,11 +237,11 @@ static ms_err parse(ms_campaign *c) {
     if (kind < 0) {
       const char *hint = ms_suggest(name, stage_names);
       if (hint) return ms_ynode_error(sn, sp, "unknown stage '%s' (did you mean '%s'?)", name, hint);
-      return ms_ynode_error(sn, sp, "unknown stage '%s' (stages: prefilter, single_point, relax, dedup, hull)", name);
+      return ms_ynode_error(sn, sp, "unknown stage '%s' (stages: prefilter, single_point, surrogate, relax, dedup, hull)", name);
     }
     if (seen[kind]) return ms_ynode_error(sn, sp, "stage '%s' appears twice", name);
     if (kind < last)
-      return ms_ynode_error(sn, sp, "stage '%s' must come before '%s' (order: prefilter, single_point, relax, dedup, hull)",
+      return ms_ynode_error(sn, sp, "stage '%s' must come before '%s' (order: prefilter, single_point, surrogate, relax, dedup, hull)",
                             name, stage_names[last]);
     seen[kind] = 1;
     last = kind;
@@ -353,31 +353,85 @@ static void put(sbuf *b, const char *t) {
   b->n += l;
 }
 
+/* Whether @p v, written plain inside a flow collection, reads back as the same scalar. Plain
+ * text that fails this is written double-quoted, which only changes how it reads when it is a
+ * number or a boolean, and those always pass (digits, letters, '.', '+', '-'). */
+static int plain_ok(const char *v) {
+  size_t len = strlen(v);
+  if (len == 0 || v[0] == ' ' || v[len - 1] == ' ') return 0;
+  /* These read as null (yaml.c). */
+  if (strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+      strcmp(v, "NULL") == 0)
+    return 0;
+  /* '?' starts a key in a flow collection; "- " a block sequence entry. A leading '-' before
+   * anything else is plain text, and must stay plain: "-1.5" is a number. */
+  if (v[0] == '?' || (v[0] == '-' && (v[1] == ' ' || v[1] == '\0'))) return 0;
+  for (const unsigned char *p = (const unsigned char *)v; *p; ++p)
+    if (*p < 0x20 || *p >= 0x7f || strchr(":#{}[],&*!|>'\"%@`\\", *p)) return 0;
+  return 1;
+}
+
+/* Length of the UTF-8 sequence starting at @p s and its code point; 1 and the byte itself
+ * when it is not a well-formed sequence (the text came through libyaml, so it is). */
+static int utf8_next(const unsigned char *s, unsigned *cp) {
+  int n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 1;
+  unsigned c = n == 1 ? s[0] : s[0] & (0x3f >> (n - 1));
+  for (int k = 1; k < n; ++k) {
+    if ((s[k] & 0xc0) != 0x80) {
+      *cp = s[0];
+      return 1;
+    }
+    c = (c << 6) | (s[k] & 0x3f);
+  }
+  *cp = c;
+  return n;
+}
+
+/* Double-quoted scalar. Escapes what YAML would not read back verbatim inside double quotes:
+ * the quote and backslash, control characters (libyaml refuses them raw), and the Unicode
+ * line breaks and non-characters (a raw line break would be folded into a space). */
+static void put_quoted(sbuf *b, const char *v) {
+  put(b, "\"");
+  for (const unsigned char *p = (const unsigned char *)v; *p;) {
+    unsigned cp;
+    int n = utf8_next(p, &cp);
+    char one[16];
+    if (cp == '"' || cp == '\\') {
+      snprintf(one, sizeof one, "\\%c", (char)cp);
+    } else if (cp == '\n') {
+      snprintf(one, sizeof one, "\\n");
+    } else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+      snprintf(one, sizeof one, "\\x%02x", cp);
+    } else if (cp == 0x2028 || cp == 0x2029 || cp == 0xfeff || cp == 0xfffe || cp == 0xffff) {
+      snprintf(one, sizeof one, "\\u%04x", cp);
+    } else {
+      memcpy(one, p, (size_t)n);
+      one[n] = '\0';
+    }
+    put(b, one);
+    p += n;
+  }
+  put(b, "\"");
+}
+
+/* A string value: plain when that reads back the same, else quoted. */
+static void put_text(sbuf *b, const char *v) {
+  if (plain_ok(v))
+    put(b, v);
+  else
+    put_quoted(b, v);
+}
+
 static void put_scalar(sbuf *b, const ms_ynode *n) {
   if (!n || n->type == MS_YNULL) {
     put(b, "null");
     return;
   }
-  /* Quote when the text would not read back as the same plain scalar. */
-  int plain = !n->quoted && n->value[0] && !strpbrk(n->value, ":#{}[],&*!|>'\"%@`\n") &&
-              n->value[0] != ' ' && n->value[0] != '-';
-  if (plain) {
+  /* A quoted scalar stays quoted: it is never a number or a boolean. */
+  if (!n->quoted && plain_ok(n->value))
     put(b, n->value);
-    return;
-  }
-  put(b, "\"");
-  for (const char *p = n->value; *p; ++p) {
-    char one[3] = {*p, 0, 0};
-    if (*p == '"' || *p == '\\') {
-      one[0] = '\\';
-      one[1] = *p;
-    } else if (*p == '\n') {
-      one[0] = '\\';
-      one[1] = 'n';
-    }
-    put(b, one);
-  }
-  put(b, "\"");
+  else
+    put_quoted(b, n->value);
 }
 
 static void put_flow(sbuf *b, const ms_ynode *n) {
@@ -402,20 +456,37 @@ static void put_flow(sbuf *b, const ms_ynode *n) {
   }
 }
 
+/* Shortest "%g" form that reads back as the same double. */
+static void put_double(sbuf *b, double v) {
+  char t[32];
+  for (int prec = 15; prec <= 17; ++prec) {
+    snprintf(t, sizeof t, "%.*g", prec, v);
+    if (strtod(t, NULL) == v) break;
+  }
+  put(b, t);
+}
+
 char *ms_campaign_resolved_yaml(const ms_campaign *c) {
   sbuf b = {0};
-  char line[512];
+  char line[64];
   put(&b, "# resolved by matscreen: defaults filled in\n");
-  snprintf(line, sizeof line, "campaign: {name: %s, seed: %llu, output: \"%s\", keep_rejected: %s}\n",
-           c->name, (unsigned long long)c->seed, c->output, c->keep_rejected_rows ? "all" : "counts");
+  /* Values are written with put_text/put_quoted: the text must parse back to this campaign
+   * (it is stored in the output as the record of what ran). */
+  put(&b, "campaign: {name: ");
+  put_text(&b, c->name);
+  snprintf(line, sizeof line, ", seed: %llu, output: ", (unsigned long long)c->seed);
   put(&b, line);
-  if (c->accuracy > 0)
-    snprintf(line, sizeof line, "potential: {name: %s, accuracy: %g, method: %s}\n", c->potential,
-             c->accuracy, c->coulomb_method);
-  else
-    snprintf(line, sizeof line, "potential: {name: %s, method: %s}  # accuracy: the potential's\n",
-             c->potential, c->coulomb_method);
-  put(&b, line);
+  put_quoted(&b, c->output);
+  put(&b, c->keep_rejected_rows ? ", keep_rejected: all}\n" : ", keep_rejected: counts}\n");
+  put(&b, "potential: {name: ");
+  put_text(&b, c->potential);
+  if (c->accuracy > 0) {
+    put(&b, ", accuracy: ");
+    put_double(&b, c->accuracy);
+  }
+  put(&b, ", method: ");
+  put_text(&b, c->coulomb_method);
+  put(&b, c->accuracy > 0 ? "}\n" : "}  # accuracy: the potential's\n");
   put(&b, "search:\n");
   for (int k = 0; k < c->nsearch; ++k) {
     put(&b, "  - ");

@@ -39,6 +39,9 @@
 #include "matscreen/schedule.h"
 #include "matscreen/shortlist.h"
 #include "matscreen/status.h"
+#include "matscreen/surrogate.h"
+#include "matscreen/descriptors.h"
+#include "matscreen/metrics.h"
 #include "matscreen/symmetry.h"
 #include "ms_config.h"
 #include "record.h"
@@ -173,7 +176,28 @@ typedef struct {
 typedef struct {
   int64_t id;
   double volume_scale;
+  double pred, sigma;     /* surrogate stage: predicted relaxed energy and uncertainty, eV/atom */
+  int32_t relaxed;        /* surrogate stage: 0 skipped, 1 relaxed in a learning round, 2 relaxed
+                             because the filter kept it */
+  int32_t pad_;
 } survivor;
+
+/* The surrogate stage (docs/surrogate.md): active-learning rounds, then a filter. */
+typedef struct {
+  int rounds;             /* learning rounds (3) */
+  int64_t batch;          /* relaxations per round (100) */
+  double kappa;           /* optimism: mean - kappa sigma is compared with the keep rule (2) */
+  double margin;          /* keep.max_energy_above_best_eV_per_atom (0.1) */
+  int ground_truth;       /* relax everything anyway and score the filter */
+  char *load;             /* use this saved model (path to an output file) instead of learning */
+  ms_surrogate_options mo;
+  /* results */
+  ms_surrogate model;
+  int64_t relaxed_rounds, relaxed_filter, skipped;
+  double mae, rmse, within1, within2;      /* of the filter's predictions (held out) */
+  double precision, recall, f1, daf, prevalence, threshold;
+  int64_t n_scored;
+} sur_state;
 
 
 typedef struct {
@@ -224,6 +248,7 @@ typedef struct {
   int64_t round;          /* lab round (1 without lab feedback) */
   ms_labfeed lab;         /* lab_queue / lab_feedback (labfeed.h) */
   const ms_funnel_options *opt;
+  sur_state sur;
 } run_ctx;
 
 /* A path from the campaign file, relative to the campaign file's directory (malloc'd). */
@@ -288,6 +313,110 @@ static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
   return ms_ynode_check_unused(v, path, keys);
 }
 
+/* funnel[k] = {stage: surrogate, rounds, batch_per_round, kappa, ground_truth, load, model: {...},
+ * keep: {max_energy_above_best_eV_per_atom: X}} */
+static ms_err read_surrogate_options(run_ctx *x, ms_stage *st, const char *path) {
+  sur_state *u = &x->sur;
+  u->rounds = 3;
+  u->batch = 100;
+  u->kappa = 2.0;
+  u->margin = 0.1;
+  ms_surrogate_options_default(&u->mo);
+  u->mo.seed = x->camp->seed;
+  ms_ynode *n = st->node, *v;
+  char p2[128];
+  if ((v = ms_ynode_get(n, "rounds"))) {
+    long long r;
+    snprintf(p2, sizeof p2, "%s.rounds", path);
+    MS_CALL(ms_ynode_int(v, p2, &r));
+    if (r < 1 || r > 100) return ms_ynode_error(v, p2, "must be in 1..100, got %lld", r);
+    u->rounds = (int)r;
+  }
+  if ((v = ms_ynode_get(n, "batch_per_round"))) {
+    long long r;
+    snprintf(p2, sizeof p2, "%s.batch_per_round", path);
+    MS_CALL(ms_ynode_int(v, p2, &r));
+    if (r < 2) return ms_ynode_error(v, p2, "must be >= 2 (a model needs two relaxed candidates), got %lld", r);
+    u->batch = r;
+  }
+  if ((v = ms_ynode_get(n, "kappa"))) {
+    snprintf(p2, sizeof p2, "%s.kappa", path);
+    MS_CALL(ms_ynode_double(v, p2, &u->kappa));
+    if (!(u->kappa >= 0 && u->kappa <= 100)) return ms_ynode_error(v, p2, "must be in [0, 100], got %g", u->kappa);
+  }
+  if ((v = ms_ynode_get(n, "ground_truth"))) {
+    snprintf(p2, sizeof p2, "%s.ground_truth", path);
+    MS_CALL(ms_ynode_bool(v, p2, &u->ground_truth));
+  }
+  if ((v = ms_ynode_get(n, "load"))) {
+    const char *f;
+    snprintf(p2, sizeof p2, "%s.load", path);
+    MS_CALL(ms_ynode_string(v, p2, &f));
+    u->load = campaign_relative(x->camp, f);
+    MS_CHECK(u->load, MS_ERR_MEM, "out of memory");
+    ms_surrogate m = NULL;
+    if (ms_surrogate_read(u->load, "/surrogate/model", &m)) {
+      char msg[900];
+      snprintf(msg, sizeof msg, "%s", ms_err_message());
+      return ms_ynode_error(v, p2, "%s", msg);
+    }
+    u->model = m;
+  }
+  if ((v = ms_ynode_get(n, "model"))) {
+    snprintf(p2, sizeof p2, "%s.model", path);
+    MS_CALL(ms_ynode_expect(v, MS_YMAP, p2));
+    ms_ynode *q;
+    char p3[160];
+    if ((q = ms_ynode_get(v, "members"))) {
+      long long r;
+      snprintf(p3, sizeof p3, "%s.members", p2);
+      MS_CALL(ms_ynode_int(q, p3, &r));
+      if (r < 2 || r > 256) return ms_ynode_error(q, p3, "must be in 2..256, got %lld", r);
+      u->mo.members = (int)r;
+    }
+    if ((q = ms_ynode_get(v, "features"))) {
+      long long r;
+      snprintf(p3, sizeof p3, "%s.features", p2);
+      MS_CALL(ms_ynode_int(q, p3, &r));
+      if (r < 8 || r > 4096) return ms_ynode_error(q, p3, "must be in 8..4096, got %lld", r);
+      u->mo.features = (int)r;
+    }
+    if ((q = ms_ynode_get(v, "lambda"))) {
+      snprintf(p3, sizeof p3, "%s.lambda", p2);
+      MS_CALL(ms_ynode_double(q, p3, &u->mo.lambda));
+      if (!(u->mo.lambda > 0 && u->mo.lambda < 1e6)) return ms_ynode_error(q, p3, "must be > 0, got %g", u->mo.lambda);
+    }
+    if ((q = ms_ynode_get(v, "length_scale"))) {
+      snprintf(p3, sizeof p3, "%s.length_scale", p2);
+      MS_CALL(ms_ynode_double(q, p3, &u->mo.length_scale));
+      if (!(u->mo.length_scale >= 0)) return ms_ynode_error(q, p3, "must be >= 0 (0: median heuristic), got %g", u->mo.length_scale);
+    }
+    if ((q = ms_ynode_get(v, "target"))) {
+      const char *t;
+      snprintf(p3, sizeof p3, "%s.target", p2);
+      MS_CALL(ms_ynode_string(q, p3, &t));
+      if (strcmp(t, "relaxation_energy") == 0) u->mo.target_delta = 1;
+      else if (strcmp(t, "relaxed_energy") == 0) u->mo.target_delta = 0;
+      else return ms_ynode_error(q, p3, "must be relaxation_energy (e_relaxed - e_single) or relaxed_energy, got '%s'", t);
+    }
+    static const char *const keys[] = {"members", "features", "lambda", "length_scale", "target", NULL};
+    MS_CALL(ms_ynode_check_unused(v, p2, keys));
+  }
+  const ms_keep_rule *k = &st->keep;
+  if (st->has_keep) {
+    if (k->top_k || k->top_fraction > 0 || !isnan(k->max_energy_per_atom))
+      return ms_ynode_error(ms_ynode_get(n, "keep"), path,
+                            "the surrogate stage keeps by max_energy_above_best_eV_per_atom only (the predicted "
+                            "relaxed energy against the best relaxed one of the same composition)");
+    if (!isnan(k->max_above_best)) u->margin = k->max_above_best;
+  }
+  int has_relax = 0;
+  for (int q = 0; q < x->camp->nstages; ++q) has_relax |= x->camp->stage[q].kind == MS_STAGE_RELAX;
+  if (!has_relax)
+    return ms_ynode_error(ms_ynode_get(n, "stage"), path, "the surrogate stage chooses what to relax: put a relax stage after it");
+  return MS_SUCCESS;
+}
+
 static ms_err read_stage_options(run_ctx *x) {
   ms_campaign *c = x->camp;
   for (int k = 0; k < c->nstages; ++k) {
@@ -321,6 +450,8 @@ static ms_err read_stage_options(run_ctx *x) {
         static const char *const keys[] = {"min", "max", "points", NULL};
         MS_CALL(ms_ynode_check_unused(v, p2, keys));
       }
+    } else if (st->kind == MS_STAGE_SURROGATE) {
+      MS_CALL(read_surrogate_options(x, st, path));
     } else if (st->kind == MS_STAGE_RELAX) {
       ms_relax_options ro;
       ms_relax_options_default(&ro);
@@ -724,7 +855,7 @@ static ms_err after_phase_a(run_ctx *x) {
     err = loc && counts && displs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
     err = ms_err_agree(x->comm, err);
     if (!err) {
-      for (int64_t k = 0; k < m; ++k) loc[k] = (survivor){ks.v[k].id, ks.v[k].aux};
+      for (int64_t k = 0; k < m; ++k) loc[k] = (survivor){ks.v[k].id, ks.v[k].aux, NAN, NAN, 0, 0};
       int mine = (int)(m * (int64_t)sizeof(survivor));
       MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
       int64_t total = 0;
@@ -857,6 +988,7 @@ static ms_err read_phase_b(run_ctx *x, relax_out **outs, int64_t *nouts, bytes *
   for (int64_t b = b0; b < b1 && !err; ++b) {
     const ms_spool_entry *en = ms__spool_find(x->spool, MS_SPOOL_B, b);
     if (!en) {
+      if (x->st[MS_STAGE_SURROGATE].present) continue; /* skipped by the surrogate filter */
       err = ms__err_set(MS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "relaxation block %lld has no committed frame", (long long)b);
       break;
     }
@@ -871,10 +1003,10 @@ static ms_err read_phase_b(run_ctx *x, relax_out **outs, int64_t *nouts, bytes *
       }
       memcpy(&out[m], buf + p, sizeof(relax_out));
       p += sizeof(relax_out);
-      if (out[m].id != x->sv[first + m].id) {
+      if (out[m].id != x->sv[b * x->bb + q].id) {
         err = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__,
                           "%s: relaxation block %lld holds candidate %lld where %lld was expected",
-                          ms__spool_dir(x->spool), (long long)b, (long long)out[m].id, (long long)x->sv[first + m].id);
+                          ms__spool_dir(x->spool), (long long)b, (long long)out[m].id, (long long)x->sv[b * x->bb + q].id);
         break;
       }
       if (out[m].status == MS_STATUS_CONVERGED) {
@@ -902,6 +1034,406 @@ static ms_err read_phase_b(run_ctx *x, relax_out **outs, int64_t *nouts, bytes *
   return MS_SUCCESS;
 }
 
+
+/* ---- the surrogate stage: active learning, then a filter before the relaxation -------------- */
+
+static int64_t lower_bound_sv(const survivor *sv, int64_t n, int64_t id);
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Relax the survivors @p idx (blocks of one survivor; committed ones are skipped). */
+static ms_err relax_subset(run_ctx *x, const int64_t *idx, int64_t n, const char *label, int *stopped) {
+  int64_t *todo = malloc(((size_t)n + 1) * sizeof *todo), ntodo = 0;
+  MS_CHECK(todo, MS_ERR_MEM, "out of memory");
+  for (int64_t k = 0; k < n; ++k)
+    if (!ms__spool_find(x->spool, MS_SPOOL_B, idx[k])) todo[ntodo++] = idx[k];
+  b_ctx c;
+  memset(&c, 0, sizeof c);
+  ms_cell_init(&c.cell);
+  int stop = 0;
+  ms_err err = run_blocks(x, label, todo, ntodo, 4, 1, n, n - ntodo, block_b, &c, &stop);
+  ms_cell_free(&c.cell);
+  free(c.frame.b);
+  free(todo);
+  return agree_end(x, err, stop, stopped);
+}
+
+/* e_rel[k] (every rank): relaxed energy per atom of survivor k, NaN when it has no committed
+ * relaxation or did not converge. Each rank reads its share of the frames. */
+static ms_err gather_relaxed(run_ctx *x, double *e_rel) {
+  int64_t b0 = own_lo(x->nsv, x->size, x->rank), b1 = own_lo(x->nsv, x->size, x->rank + 1);
+  int64_t nl = b1 - b0;
+  double *loc = malloc(((size_t)nl + 1) * sizeof *loc);
+  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  ms_err err = MS_SUCCESS;
+  for (int64_t b = b0; b < b1 && !err; ++b) {
+    loc[b - b0] = NAN;
+    const ms_spool_entry *en = ms__spool_find(x->spool, MS_SPOOL_B, b);
+    if (!en) continue;
+    char *buf = NULL;
+    err = ms__spool_read(x->spool, en, (void **)&buf);
+    if (!err && en->len >= sizeof(relax_out)) {
+      relax_out o;
+      memcpy(&o, buf, sizeof o);
+      loc[b - b0] = o.e_relaxed;
+    }
+    free(buf);
+  }
+  err = ms_err_agree(x->comm, err);
+  if (!err) {
+    int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
+    for (int r = 0; r < x->size && counts && displs; ++r) {
+      counts[r] = (int)(own_lo(x->nsv, x->size, r + 1) - own_lo(x->nsv, x->size, r));
+      displs[r] = (int)own_lo(x->nsv, x->size, r);
+    }
+    if (counts && displs) MPI_Allgatherv(loc, (int)nl, MPI_DOUBLE, e_rel, counts, displs, MPI_DOUBLE, x->comm);
+    else err = MS_ERR_MEM;
+    free(counts);
+    free(displs);
+  }
+  free(loc);
+  return ms_err_agree(x->comm, err);
+}
+
+/* Descriptors (docs/surrogate.md) and reduced formulas of every survivor, on every rank: rank r
+ * computes rows r, r + P, ... (a row depends on its candidate only) and they are all-gathered. */
+static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32]) {
+  int64_t n = x->nsv, nl = 0;
+  size_t rowb = sizeof(int64_t) + (size_t)d * sizeof(double) + 32;
+  char *loc = malloc(((size_t)(n / x->size) + 2) * rowb);
+  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  ms_cell cell;
+  ms_cell_init(&cell);
+  ms_err err = MS_SUCCESS;
+  for (int64_t k = x->rank; k < n && !err; k += x->size) {
+    ms_candidate_info info;
+    err = ms_search_build(x->search, x->sv[k].id, &cell, &info);
+    if (err) break;
+    scale_volume(&cell, x->sv[k].volume_scale);
+    ms_model_result res;
+    memset(&res, 0, sizeof res);
+    res.forces = NULL;
+    ms_descriptor_input in = {NAN, NAN, NAN, info.prototype};
+    err = ms_model_compute(x->model, &cell, 0, &res);
+    if (err == MS_ERR_INPUT) {
+      ms_err_clear();
+      err = MS_SUCCESS;
+    } else if (!err && res.status == MS_STATUS_OK) {
+      in.e_single = res.energy / cell.natoms;
+      in.e_coulomb = res.e_coulomb / cell.natoms;
+      in.e_short = res.e_short / cell.natoms;
+    }
+    char *row = loc + (size_t)nl * rowb;
+    memcpy(row, &k, sizeof k);
+    if (!err) err = ms_descriptors(&cell, &in, (double *)(row + sizeof(int64_t)));
+    char *f = row + sizeof(int64_t) + (size_t)d * sizeof(double);
+    memset(f, 0, 32);
+    if (ms_cell_formula(&cell, 1, f, 32)) ms_err_clear();
+    nl++;
+  }
+  ms_cell_free(&cell);
+  err = ms_err_agree(x->comm, err);
+  int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
+  char *all = malloc(((size_t)n + 1) * rowb);
+  if (!err && (!counts || !displs || !all)) err = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  err = ms_err_agree(x->comm, err);
+  if (!err) {
+    int mine = (int)((size_t)nl * rowb);
+    MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
+    int64_t tot = 0;
+    for (int r = 0; r < x->size; ++r) {
+      displs[r] = (int)tot;
+      tot += counts[r];
+    }
+    MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, x->comm);
+    for (int64_t q = 0; q < n; ++q) {
+      const char *row = all + (size_t)q * rowb;
+      int64_t k;
+      memcpy(&k, row, sizeof k);
+      memcpy(X + (size_t)k * (size_t)d, row + sizeof(int64_t), (size_t)d * sizeof(double));
+      memcpy(fo[k], row + sizeof(int64_t) + (size_t)d * sizeof(double), 32);
+    }
+  }
+  free(loc);
+  free(all);
+  free(counts);
+  free(displs);
+  return err;
+}
+
+/* Lowest relaxed energy per formula among the rows with @p use[k] (NaN: none). */
+static double best_of(const char (*fo)[32], const double *e_rel, const signed char *use, int64_t n, const char *f) {
+  double b = NAN;
+  for (int64_t k = 0; k < n; ++k)
+    if (use[k] && isfinite(e_rel[k]) && strcmp(fo[k], f) == 0 && !(e_rel[k] >= b)) b = e_rel[k];
+  return b;
+}
+
+typedef struct {
+  double score;
+  int64_t k;
+} scored;
+
+static int cmp_scored(const void *a, const void *b) {
+  const scored *x = a, *y = b;
+  if (x->score != y->score) return x->score < y->score ? -1 : 1;
+  return (x->k > y->k) - (x->k < y->k);
+}
+
+/* The surrogate stage: rounds of (choose a batch, relax it, retrain), then relax only the
+ * survivors whose optimistic prediction (mean - kappa sigma) is within the margin of the best
+ * relaxed energy of their composition, or whose composition has none relaxed yet. Every choice
+ * depends only on committed results of earlier rounds, so a resumed run makes the same ones. */
+static ms_err surrogate_phase(run_ctx *x, int *stopped) {
+  sur_state *u = &x->sur;
+  ms_funnel_stage_stats *ss = &x->sum->stats[1 + x->st[MS_STAGE_SURROGATE].index];
+  int64_t n = x->nsv;
+  int d = ms_descriptor_count();
+  x->bb = 1;
+  x->nbb = n;
+  double t0 = MPI_Wtime(), busy = 0;
+  double *X = malloc(((size_t)n * (size_t)d + 1) * sizeof *X), *e_rel = malloc(((size_t)n + 1) * sizeof *e_rel);
+  double *Xt = malloc(((size_t)n * (size_t)d + 1) * sizeof *Xt), *yt = malloc(((size_t)n + 1) * sizeof *yt);
+  char (*fo)[32] = calloc((size_t)n + 1, sizeof *fo);
+  signed char *round_of = malloc((size_t)n + 1); /* round that chose it, -1 none */
+  scored *sc = malloc(((size_t)n + 1) * sizeof *sc);
+  int64_t *idx = malloc(((size_t)n + 1) * sizeof *idx);
+  signed char *use = malloc((size_t)n + 1);
+  ms_err e = X && e_rel && Xt && yt && fo && round_of && sc && idx && use
+                 ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  if (!e) e = survivor_descriptors(x, d, X, fo);
+  for (int64_t k = 0; k < n && !e; ++k) {
+    round_of[k] = -1;
+    x->sv[k].pred = x->sv[k].sigma = NAN;
+    x->sv[k].relaxed = 0;
+  }
+  busy += MPI_Wtime() - t0;
+  int rounds = u->model ? 0 : u->rounds;
+  for (int r = 0; r < rounds && !e && !*stopped; ++r) {
+    double t1 = MPI_Wtime();
+    int64_t m = 0;
+    if (r == 0 || !u->model) {
+      /* no model yet: spread the batch evenly over the survivors (in id order) */
+      for (int64_t j = 0; j < u->batch && j < n; ++j) {
+        int64_t k = (int64_t)(((__int128)(2 * j + 1) * n) / (2 * (u->batch < n ? u->batch : n)));
+        if (round_of[k] < 0) {
+          round_of[k] = (signed char)r;
+          idx[m++] = k;
+        }
+      }
+    } else {
+      double *mean = Xt, *sig = yt; /* scratch */
+      e = ms_surrogate_predict(u->model, n, X, mean, sig);
+      for (int64_t k = 0; k < n; ++k) use[k] = round_of[k] >= 0;
+      int64_t ns = 0;
+      for (int64_t k = 0; k < n && !e; ++k) {
+        if (round_of[k] >= 0) continue;
+        double best = best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+        double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
+        sc[ns++] = (scored){isfinite(best) ? (isfinite(opt) ? opt - best : HUGE_VAL) : -HUGE_VAL, k};
+      }
+      if (ns > 0) qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
+      for (int64_t j = 0; j < ns && m < u->batch; ++j) {
+        round_of[sc[j].k] = (signed char)r;
+        idx[m++] = sc[j].k;
+      }
+    }
+    busy += MPI_Wtime() - t1;
+    if (m > 1) qsort(idx, (size_t)m, sizeof *idx, cmp_i64);
+    char label[32];
+    snprintf(label, sizeof label, "surrogate round %d", r + 1);
+    if (!e) e = relax_subset(x, idx, m, label, stopped);
+    if (!e && !*stopped) e = gather_relaxed(x, e_rel);
+    double t2 = MPI_Wtime();
+    int64_t nt = 0;
+    for (int64_t k = 0; k < n && !e; ++k)
+      if (round_of[k] >= 0 && round_of[k] <= r && isfinite(e_rel[k])) {
+        int ok = 1;
+        for (int q = 0; q < d; ++q) ok &= isfinite(X[(size_t)k * d + q]) != 0;
+        if (!ok) continue;
+        memcpy(Xt + (size_t)nt * d, X + (size_t)k * d, (size_t)d * sizeof(double));
+        yt[nt++] = e_rel[k];
+      }
+    if (!e && !*stopped && nt >= 2) {
+      ms_surrogate_free(&u->model);
+      e = ms_surrogate_train(x->comm, &u->mo, nt, d, Xt, yt, &u->model);
+    }
+    busy += MPI_Wtime() - t2;
+  }
+  /* the filter */
+  int64_t m = 0;
+  if (!e && !*stopped) {
+    double t3 = MPI_Wtime();
+    double *mean = Xt, *sig = yt;
+    if (u->model) e = ms_surrogate_predict(u->model, n, X, mean, sig);
+    for (int64_t k = 0; k < n; ++k) use[k] = round_of[k] >= 0;
+    for (int64_t k = 0; k < n && !e; ++k) {
+      x->sv[k].pred = u->model ? mean[k] : NAN;
+      x->sv[k].sigma = u->model ? sig[k] : NAN;
+      if (round_of[k] >= 0) {
+        x->sv[k].relaxed = 1;
+        continue;
+      }
+      double best = best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+      double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
+      int keep = !u->model || !isfinite(best) || !isfinite(opt) || opt <= best + u->margin;
+      x->sv[k].relaxed = keep ? 2 : (u->ground_truth ? 3 : 0);
+      if (keep || u->ground_truth) idx[m++] = k;
+    }
+    busy += MPI_Wtime() - t3;
+    if (!e) e = relax_subset(x, idx, m, "relax (surrogate filter)", stopped);
+  }
+  if (!e && !*stopped) {
+    e = gather_relaxed(x, e_rel);
+    /* held-out accuracy: the filter's predictions for what it then relaxed */
+    int64_t q = 0;
+    for (int64_t k = 0; k < n && !e; ++k)
+      if (x->sv[k].relaxed >= 2) {
+        Xt[q] = x->sv[k].pred;
+        yt[q] = x->sv[k].sigma;
+        sc[q].score = e_rel[k];
+        q++;
+      }
+    double *truth = malloc(((size_t)q + 1) * sizeof *truth);
+    if (truth) {
+      for (int64_t k = 0; k < q; ++k) truth[k] = sc[k].score;
+      ms_regression_scores rs;
+      ms_calibration_scores cs;
+      u->mae = u->rmse = u->within1 = u->within2 = NAN;
+      if (!ms_metrics_regression(q, truth, Xt, &rs)) {
+        u->mae = rs.mae;
+        u->rmse = rs.rmse;
+      }
+      if (!ms_metrics_calibration(q, truth, Xt, yt, &cs)) {
+        u->within1 = cs.within_1sigma;
+        u->within2 = cs.within_2sigma;
+      }
+      ms_err_clear();
+      free(truth);
+    }
+    u->relaxed_rounds = u->relaxed_filter = u->skipped = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      u->relaxed_rounds += x->sv[k].relaxed == 1;
+      u->relaxed_filter += x->sv[k].relaxed == 2;
+      u->skipped += x->sv[k].relaxed == 0 || x->sv[k].relaxed == 3;
+    }
+    ss->in = n;
+    ss->out = u->relaxed_rounds + u->relaxed_filter;
+    ss->by_status[MS_STATUS_REJECTED] = u->skipped;
+    ss->cpu_s = busy;
+    ss->wall_s = MPI_Wtime() - t0;
+  }
+  free(X);
+  free(e_rel);
+  free(Xt);
+  free(yt);
+  free(fo);
+  free(round_of);
+  free(sc);
+  free(idx);
+  free(use);
+  return e;
+}
+
+/* With ground_truth: how well the filter's decisions find the candidates that end up within the
+ * hull stage's threshold (Matbench Discovery's precision, recall, F1, DAF). Collective. */
+static ms_err surrogate_scores(run_ctx *x, const relax_out *rout, int64_t nrout) {
+  sur_state *u = &x->sur;
+  u->precision = u->recall = u->f1 = u->daf = u->prevalence = NAN;
+  u->n_scored = 0;
+  if (!u->ground_truth || !x->st[MS_STAGE_HULL].present) return MS_SUCCESS;
+  const ms_stage *hs = &x->camp->stage[x->st[MS_STAGE_HULL].index];
+  u->threshold = isnan(hs->keep.max_e_above_hull) ? 0.0 : hs->keep.max_e_above_hull;
+  int64_t n = x->nsv;
+  double *eh = malloc(((size_t)n + 1) * sizeof *eh), *all = malloc(((size_t)n + 1) * sizeof *all);
+  double *pred = malloc(((size_t)n + 1) * sizeof *pred);
+  ms_err e = eh && all && pred ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  if (!e) {
+    /* a candidate that did not reach the hull (not converged, removed by the relax keep rule or
+     * as a duplicate) is not stable: +1e9 */
+    for (int64_t k = 0; k < n; ++k) eh[k] = 1e9;
+    for (int64_t k = 0; k < nrout; ++k) {
+      int64_t lo = lower_bound_sv(x->sv, n, rout[k].id);
+      if (lo < n && x->sv[lo].id == rout[k].id && isfinite(rout[k].e_above_hull) && rout[k].duplicate_of < 0)
+        eh[lo] = rout[k].e_above_hull;
+    }
+    MPI_Allreduce(eh, all, (int)n, MPI_DOUBLE, MPI_MIN, x->comm);
+    for (int64_t k = 0; k < n; ++k) pred[k] = x->sv[k].relaxed == 3 ? 1e9 : -1e9;
+    ms_stability_scores st;
+    if (!ms_metrics_stability(n, all, pred, u->threshold + 1e-12, &st)) {
+      u->precision = st.precision;
+      u->recall = st.recall;
+      u->f1 = st.f1;
+      u->daf = st.daf;
+      u->prevalence = st.prevalence;
+      u->n_scored = st.n;
+    }
+    ms_err_clear();
+  }
+  free(eh);
+  free(all);
+  free(pred);
+  return e;
+}
+
+static void print_surrogate(const run_ctx *x) {
+  const sur_state *u = &x->sur;
+  if (!ms_log_is_root() || ms_log_get_level() < MS_LOG_INFO) return;
+  int64_t relaxed = u->relaxed_rounds + u->relaxed_filter;
+  fprintf(stderr,
+          "surrogate: %lld survivors, %lld relaxed to learn (%d round%s), %lld by the filter, %lld skipped "
+          "(%.2fx fewer relaxations); held-out MAE %.4f eV/atom, RMSE %.4f, within 1/2 sigma %.0f%%/%.0f%%\n",
+          (long long)x->nsv, (long long)u->relaxed_rounds, u->rounds, u->rounds == 1 ? "" : "s",
+          (long long)u->relaxed_filter, (long long)u->skipped, relaxed > 0 ? (double)x->nsv / (double)relaxed : NAN,
+          u->mae, u->rmse, 100 * u->within1, 100 * u->within2);
+  if (u->ground_truth)
+    fprintf(stderr,
+            "surrogate filter vs ground truth (e_above_hull <= %g eV/atom, %lld candidates): precision %.3f, "
+            "recall %.3f, F1 %.3f, prevalence %.3f, DAF %.2f\n",
+            u->threshold, (long long)u->n_scored, u->precision, u->recall, u->f1, u->prevalence, u->daf);
+}
+
+static ms_err write_surrogate(run_ctx *x, ms_h5 f) {
+  sur_state *u = &x->sur;
+  ms_err e = MS_SUCCESS;
+  if (u->model) e = ms_surrogate_write(u->model, x->comm, f, "/surrogate/model");
+  struct {
+    const char *name;
+    double v;
+  } attrs[] = {{"kappa", u->kappa},
+               {"margin_eV_per_atom", u->margin},
+               {"survivors", (double)x->nsv},
+               {"relaxed_in_rounds", (double)u->relaxed_rounds},
+               {"relaxed_by_filter", (double)u->relaxed_filter},
+               {"skipped", (double)u->skipped},
+               {"relaxation_reduction_factor",
+                (u->relaxed_rounds + u->relaxed_filter) > 0 ? (double)x->nsv / (double)(u->relaxed_rounds + u->relaxed_filter) : NAN},
+               {"mae_eV_per_atom", u->mae},
+               {"rmse_eV_per_atom", u->rmse},
+               {"within_1sigma", u->within1},
+               {"within_2sigma", u->within2},
+               {"precision", u->precision},
+               {"recall", u->recall},
+               {"f1", u->f1},
+               {"prevalence", u->prevalence},
+               {"daf", u->daf},
+               {"stability_threshold_eV_per_atom", u->threshold}};
+  for (size_t k = 0; k < sizeof attrs / sizeof attrs[0] && !e; ++k) e = ms_h5_attr_double(f, "/surrogate", attrs[k].name, attrs[k].v);
+  if (!e) e = ms_h5_attr_int(f, "/surrogate", "rounds", u->model && !u->load ? u->rounds : 0);
+  if (!e) e = ms_h5_attr_int(f, "/surrogate", "batch_per_round", u->batch);
+  if (!e) e = ms_h5_attr_int(f, "/surrogate", "ground_truth", u->ground_truth);
+  if (!e) e = ms_h5_attr_str(f, "/surrogate", "loaded_from", u->load ? u->load : "");
+  if (!e)
+    e = ms_h5_attr_str(f, "/surrogate", "description",
+                       "surrogate stage (docs/surrogate.md): the model, what it relaxed and skipped, its "
+                       "held-out accuracy and, with ground_truth, the filter's precision/recall/F1/DAF for "
+                       "candidates within the hull stage's threshold");
+  return e;
+}
 
 /* ---- dedup and hull ------------------------------------------------------------------------- */
 
@@ -1463,7 +1995,7 @@ static ms_err write_shortlist(run_ctx *x, ms_h5 f) {
 
 enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STATUS, C_STAGE, C_REJ,
        C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
-       C_DUP, C_NCOLS };
+       C_DUP, C_PRED, C_PSIG, C_NCOLS };
 
 static const struct {
   const char *name;
@@ -1492,6 +2024,8 @@ static const struct {
     [C_DECOMP] = {"decomposition", MS_H5_STR, MS_DECOMP_LEN},
     [C_EHULL] = {"e_above_hull_eV_per_atom", MS_H5_F64, 1},
     [C_DUP] = {"duplicate_of", MS_H5_I64, 1},
+    [C_PRED] = {"e_predicted_eV_per_atom", MS_H5_F64, 1},
+    [C_PSIG] = {"e_predicted_sigma_eV_per_atom", MS_H5_F64, 1},
 };
 
 static void put_str(char *dst, int width, const char *src) {
@@ -1530,6 +2064,8 @@ static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char
       case C_DECOMP: put_str(buf + w * k, w, r->decomposition); break;
       case C_EHULL: d[k] = r->e_above_hull; break;
       case C_DUP: i64[k] = r->duplicate_of; break;
+      case C_PRED: d[k] = r->e_pred; break;
+      case C_PSIG: d[k] = r->e_pred_sigma; break;
       default: break;
     }
   }
@@ -1547,7 +2083,8 @@ static int64_t lower_bound_sv(const survivor *sv, int64_t n, int64_t id) {
 
 /* One finished row from a phase-A record, the single-point keep decision and, for a survivor,
  * its relaxation outcome (@p rel, or NULL). */
-static void finish_row(run_ctx *x, const ms_arec *a, int survived, const relax_out *rel, ms_record *r) {
+static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const relax_out *rel, ms_record *r) {
+  int survived = sv != NULL;
   memset(r, 0, sizeof *r);
   r->id = a->id;
   r->duplicate_of = -1;
@@ -1564,10 +2101,19 @@ static void finish_row(run_ctx *x, const ms_arec *a, int survived, const relax_o
   memcpy(r->formula, a->formula, sizeof r->formula);
   memcpy(r->prototype, a->prototype, sizeof r->prototype);
   memcpy(r->rejected_by, a->rejected_by, sizeof r->rejected_by);
+  r->e_pred = r->e_pred_sigma = NAN;
   if (eligible_a(a) && x->st[MS_STAGE_SINGLE_POINT].present) {
     int row = 1 + x->st[MS_STAGE_SINGLE_POINT].index;
     if (survived) r->stage_reached = row;
     else r->reject_stage = row;
+  }
+  if (survived && x->st[MS_STAGE_SURROGATE].present) {
+    r->e_pred = sv->pred;
+    r->e_pred_sigma = sv->sigma;
+    if (sv->relaxed == 0) { /* the filter skipped it */
+      r->reject_stage = 1 + x->st[MS_STAGE_SURROGATE].index;
+      r->status = MS_STATUS_REJECTED;
+    }
   }
   if (rel) {
     r->relax_status = rel->status;
@@ -1624,7 +2170,7 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
       if (!all && !survived) continue;
       while (q < nrel && rel[q].id < a[k].id) q++;
       const relax_out *ro = q < nrel && rel[q].id == a[k].id ? &rel[q] : NULL;
-      finish_row(x, &a[k], survived, ro, &rows[nrows++]);
+      finish_row(x, &a[k], survived ? &x->sv[pos] : NULL, ro, &rows[nrows++]);
       if (nrows == ROUND_ROWS) {
         for (int c = 0; c < C_NCOLS && !e; ++c) {
           fill_column(x, c, rows, nrows, buf);
@@ -1854,6 +2400,7 @@ static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, i
     free(re);
   }
   if (!e && x->has_shortlist) e = write_shortlist(x, f);
+  if (!e && x->st[MS_STAGE_SURROGATE].present) e = ms_err_agree(x->comm, write_surrogate(x, f));
   if (!e) e = ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank));
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
@@ -1980,6 +2527,8 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
 }
 
 static void teardown(run_ctx *x) {
+  ms_surrogate_free(&x->sur.model);
+  free(x->sur.load);
   ms__labfeed_free(&x->lab);
   free(x->ref_stable);
   free(x->hsys);
@@ -2201,9 +2750,10 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   if (!e && !stopped && relax_row > 0) {
     ms_funnel_stage_stats *rs = &sum->stats[relax_row];
     double wb = MPI_Wtime();
-    e = phase_b(&x, &stopped);
+    e = x.st[MS_STAGE_SURROGATE].present ? surrogate_phase(&x, &stopped) : phase_b(&x, &stopped);
     rs->wall_s = MPI_Wtime() - wb;
-    rs->in = x.nsv;
+    rs->in = x.st[MS_STAGE_SURROGATE].present ? x.sur.relaxed_rounds + x.sur.relaxed_filter : x.nsv;
+    if (x.st[MS_STAGE_SURROGATE].present && x.sur.ground_truth) rs->in = x.nsv;
     if (!e && !stopped) e = ms_err_agree(comm, read_phase_b(&x, &rout, &nrout, &structs));
     if (!e && !stopped) e = relax_keep(&x, rout, nrout, rs);
   }
@@ -2212,6 +2762,10 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present))
     e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));
   if (!e && x.has_shortlist) e = ms_err_agree(comm, shortlist_stage(&x, rout, nrout, &structs));
+  if (!e && x.st[MS_STAGE_SURROGATE].present) {
+    e = surrogate_scores(&x, rout, nrout);
+    if (!e) print_surrogate(&x);
+  }
   /* rows are written by the owners of the phase-A blocks */
   relax_out *mrel = NULL;
   int64_t nmrel = 0, nrefs = 0;

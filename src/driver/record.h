@@ -60,6 +60,7 @@ typedef struct {
   char prototype[MS_REC_PROTO];   /* prototype name ("" for random search) */
   char rejected_by[32];           /* prefilter rule that rejected it ("" otherwise) */
   char decomposition[96];         /* hull decomposition products ("" on the hull / no hull) */
+  double e_pred, e_pred_sigma;    /* surrogate prediction of the relaxed energy, eV/atom (NaN: none) */
 } ms_record;
 
 #endif

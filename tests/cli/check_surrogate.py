@@ -1,0 +1,133 @@
+"""The surrogate funnel stage (docs/surrogate.md).
+
+usage: check_surrogate.py MATSCREEN MPIEXEC SOURCE_ROOT
+
+- the same output (every table, predictions and the saved model bitwise) at 1, 2 and 4 ranks;
+- the stage relaxes the learning batches plus what its filter keeps, and skips the rest (rows
+  rejected at the surrogate stage, no relaxation), with consistent counts in /funnel and
+  /surrogate;
+- a model saved by one run and loaded by another (`load:`) predicts exactly the same energies;
+- ground_truth relaxes everything and scores the filter (precision/recall/DAF present and
+  consistent with the rows);
+- bad options give positioned errors.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+MS, MPIEXEC, ROOT = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, os.path.join(ROOT, "tests", "reliability"))
+from h5tables import same, tables  # noqa: E402
+
+CAMPAIGN = os.path.join(ROOT, "tests", "data", "surrogate", "campaign.yaml")
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def run(yaml, out, np_=2):
+    return subprocess.run([MPIEXEC, "-n", str(np_), MS, "--quiet", "run", yaml, "-o", out], capture_output=True, text=True)
+
+
+def model_arrays(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f["surrogate/model"].visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="ms-surrogate-")
+    outs = {}
+    for np_ in (1, 2, 4):
+        outs[np_] = os.path.join(work, "s%d.h5" % np_)
+        r = run(CAMPAIGN, outs[np_], np_)
+        check(r.returncode == 0, "np=%d runs: %s" % (np_, r.stderr[-300:]))
+    if failures:
+        return
+    ref = tables(outs[1])
+    m1 = model_arrays(outs[1])
+    for np_ in (2, 4):
+        ok, why = same(ref, tables(outs[np_]))
+        check(ok, "np=%d: tables identical to np=1 %s" % (np_, why))
+        m = model_arrays(outs[np_])
+        check(m1.keys() == m.keys() and all(np.array_equal(m1[k], m[k]) for k in m1), "np=%d: saved model identical" % np_)
+    with h5py.File(outs[2], "r") as f:
+        c, s, fu = f["candidates"], f["surrogate"].attrs, f["funnel"]
+        stages = [x.decode() for x in fu["stage"][()]]
+        row = stages.index("surrogate")
+        rej = c["rejected_at_stage"][()]
+        er = c["e_relaxed_eV_per_atom"][()]
+        rs = c["relax_status"][()]
+        pred = c["e_predicted_eV_per_atom"][()]
+        skipped = rej == row
+        relaxed = rs != b""
+        n_in, n_out = fu["count_in"][row], fu["count_out"][row]
+        check(int(s["skipped"]) == int(skipped.sum()) and skipped.sum() > 0,
+              "skipped candidates are rows rejected at the surrogate stage (%d)" % skipped.sum())
+        check(not np.any(relaxed & skipped), "skipped candidates were not relaxed")
+        check(int(s["relaxed_in_rounds"]) == 30, "two rounds of 15 relaxations")
+        check(n_out == int(s["relaxed_in_rounds"] + s["relaxed_by_filter"]) == int(relaxed.sum()),
+              "funnel count_out = relaxations = %d" % relaxed.sum())
+        check(n_in == n_out + skipped.sum(), "funnel count_in = relaxed + skipped")
+        check(np.all(np.isfinite(pred[(rej < 0) | skipped | relaxed][np.isfinite(pred[(rej < 0) | skipped | relaxed])])),
+              "predictions are finite where present")
+        check(np.isfinite(pred[skipped]).all(), "every skipped candidate has a prediction")
+        check(0 < s["mae_eV_per_atom"] < 1.0, "held-out MAE %.4f eV/atom" % s["mae_eV_per_atom"])
+        check(abs(s["relaxation_reduction_factor"] - n_in / n_out) < 1e-12, "reduction factor = in / relaxed")
+    # load the saved model in a later campaign: identical predictions
+    loaded = os.path.join(work, "loaded.yaml")
+    with open(CAMPAIGN) as fh:
+        text = fh.read()
+    with open(loaded, "w") as fh:
+        fh.write(text.replace("rounds: 2, batch_per_round: 15,", "load: s2.h5,"))
+    out = os.path.join(work, "loaded.h5")
+    r = run(loaded, out, 2)
+    check(r.returncode == 0, "a campaign with load: runs: " + r.stderr[-300:])
+    if r.returncode == 0:
+        with h5py.File(outs[2], "r") as a, h5py.File(out, "r") as b:
+            pa, pb = a["candidates/e_predicted_eV_per_atom"][()], b["candidates/e_predicted_eV_per_atom"][()]
+            sa, sb = a["candidates/e_predicted_sigma_eV_per_atom"][()], b["candidates/e_predicted_sigma_eV_per_atom"][()]
+            both = np.isfinite(pa) & np.isfinite(pb)
+            check(both.sum() > 0 and np.array_equal(pa[both], pb[both]) and np.array_equal(sa[both], sb[both]),
+                  "the loaded model predicts bitwise the same (%d candidates)" % both.sum())
+            check(int(b["surrogate"].attrs["relaxed_in_rounds"]) == 0, "no learning rounds with a loaded model")
+    # ground truth
+    gt = os.path.join(work, "gt.yaml")
+    with open(gt, "w") as fh:
+        fh.write(text.replace("kappa: 0.5,", "kappa: 0.5, ground_truth: true,"))
+    out = os.path.join(work, "gt.h5")
+    r = run(gt, out, 2)
+    check(r.returncode == 0, "ground_truth runs: " + r.stderr[-300:])
+    if r.returncode == 0:
+        with h5py.File(out, "r") as f:
+            s = f["surrogate"].attrs
+            c = f["candidates"]
+            eh = c["e_above_hull_eV_per_atom"][()]
+            stable = np.isfinite(eh) & (eh <= 0.1 + 1e-12)
+            check(int(s["skipped"]) > 0 and (c["relax_status"][()] != b"").sum() == int(s["survivors"]),
+                  "ground truth: everything relaxed, the filter's skips counted")
+            check(0 <= s["recall"] <= 1 and 0 <= s["precision"] <= 1 and np.isfinite(s["daf"]),
+                  "ground truth: recall %.3f precision %.3f DAF %.2f" % (s["recall"], s["precision"], s["daf"]))
+            check(abs(s["prevalence"] - stable.sum() / s["survivors"]) < 1e-12, "prevalence = stable / survivors")
+    # bad options
+    for repl, msg in (("rounds: 2,", "rounds: 0,"), ("kappa: 0.5,", "kappa: -1,"),
+                      ("batch_per_round: 15,", "batch_per_round: 15, model: {target: nonsense},")):
+        bad = os.path.join(work, "bad.yaml")
+        with open(bad, "w") as fh:
+            fh.write(text.replace(repl, msg))
+        r = subprocess.run([MPIEXEC, "-n", "2", MS, "run", bad, "-o", os.path.join(work, "bad.h5")], capture_output=True, text=True)
+        check(r.returncode == 1 and "bad.yaml:15:" in r.stderr, "bad option %s: positioned error: %s" % (msg, r.stderr.strip().splitlines()[0][-140:] if r.stderr.strip() else ""))
+
+
+main()
+print("%d failure(s)" % len(failures))
+sys.exit(1 if failures else 0)
