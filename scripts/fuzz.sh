@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Build the libFuzzer targets of the structure readers with clang and run them.
+# Build the libFuzzer targets with clang and run them: the structure readers (cif, poscar,
+# extxyz) and the YAML inputs (campaign files, potential files, prototype files).
 #
-# usage: scripts/fuzz.sh [cif|poscar|extxyz|all] [SECONDS]      (defaults: all, 60)
+# usage: scripts/fuzz.sh [all|cif|poscar|extxyz|campaign|potential|prototype] [SECONDS]
+#        (defaults: all, 60; SECONDS is per target, the targets run one after another)
 #
 # The first run configures build-fuzz/ (or $FUZZ_BUILD_DIR) with
 #   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
 # and coverage instrumentation (-fsanitize=fuzzer-no-link) of the whole library; the targets
 # themselves link with -fsanitize=fuzzer. New inputs are kept in build-fuzz/fuzz-work/T/corpus
 # (the checked-in seeds in tests/fuzz/corpus/T are only read). A crash leaves its input in
-# build-fuzz/fuzz-work/T/artifacts/; copy it to tests/data/bad/ as bad_T_fuzz_NAME.EXT with a
-# line in tests/data/bad/structures.expected, so it stays a regression test once fixed.
+# build-fuzz/fuzz-work/T/artifacts/; once fixed, keep it as a regression input: in
+# tests/fuzz/corpus/T/ (every target), and for a structure reader also in tests/data/bad/ as
+# bad_T_fuzz_NAME.EXT with a line in tests/data/bad/structures.expected, for a campaign in
+# tests/data/bad/campaigns/ with a line in campaigns.expected. docs/fuzzing.md has the
+# figures of the last long runs. Each target runs as one process (no -jobs/-workers): the
+# machines this runs on are small and shared.
 # Needs clang and libclang-rt-dev (Debian: apt-get install clang libclang-rt-14-dev).
 set -euo pipefail
 
@@ -18,11 +24,12 @@ seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 
+all_targets=(cif poscar extxyz campaign potential prototype)
 case "$target" in
-  all) targets=(cif poscar extxyz) ;;
-  cif | poscar | extxyz) targets=("$target") ;;
+  all) targets=("${all_targets[@]}") ;;
+  cif | poscar | extxyz | campaign | potential | prototype) targets=("$target") ;;
   *)
-    echo "usage: $0 [cif|poscar|extxyz|all] [SECONDS]" >&2
+    echo "usage: $0 [all|cif|poscar|extxyz|campaign|potential|prototype] [SECONDS]" >&2
     exit 1
     ;;
 esac

@@ -130,6 +130,11 @@ static ms_err append_child(ms_ydoc *d, frame *f, ms_ynode *child) {
     if (child->type != MS_YSCALAR && child->type != MS_YNULL)
       MS_FAIL(MS_ERR_YAML, "%s:%d:%d: mapping keys must be plain scalars", d->file, child->line,
               child->col);
+    /* Keys are names in every file we read, and readers use keys[k]->value as a string:
+     * an empty or null key ("~:", "&a :") has no text, so it is refused here once. */
+    if (child->type == MS_YNULL)
+      MS_FAIL(MS_ERR_YAML, "%s:%d:%d: empty or null mapping key", d->file, child->line,
+              child->col);
     const char *key = child->value ? child->value : "";
     for (int k = 0; k < p->n; ++k)
       if (strcmp(p->keys[k]->value ? p->keys[k]->value : "", key) == 0)

@@ -78,6 +78,9 @@ sub("volume_scan_bad", "{stage: single_point, keep", "{stage: single_point, volu
 sub("volume_scan_points", "{stage: single_point, keep", "{stage: single_point, volume_scan: {min: 0.9, max: 1.1, points: 0}, keep", "points: must be in 1..200")
 sub("shortlist_size", "funnel:", "shortlist: {size: 0}\nfunnel:", "shortlist.size: must be >= 1")
 sub("nan_value", "fmax: 0.05", "fmax: .nan", "fmax: must be a finite number")
+# Found by tests/fuzz/fuzz_campaign: an empty key (here with an anchor) reached the prefilter
+# as a key without text.
+sub("null_key", "funnel:\n", "funnel:\n  - {stage: prefilter, rules: {&a : true}}\n", "empty or null mapping key")
 
 lines = ["# expected outcome of `matscreen check` / `run` on each file: exit 1 and one message",
          "# containing the file name and the fragment after the tab", "# file\tfragment"]
