@@ -111,6 +111,9 @@ const char *ms_stage_name(ms_stage_kind k);
  * did-you-mean (PETSc's -options_left as an error).
  */
 ms_err ms_campaign_check_unused(ms_campaign *c);
+/** A path given in the campaign file, as seen from the current directory: relative paths are
+ *  relative to the campaign file's directory. malloc'd (caller frees); NULL when out of memory. */
+char *ms_campaign_path(const ms_campaign *c, const char *path);
 /** The resolved configuration as YAML text (defaults filled in); malloc'd, caller frees. */
 char *ms_campaign_resolved_yaml(const ms_campaign *c);
 

@@ -327,6 +327,16 @@ ms_err ms_campaign_load(MPI_Comm comm, const char *path, ms_campaign **out) {
   return e;
 }
 
+char *ms_campaign_path(const ms_campaign *c, const char *p) {
+  size_t np = strlen(p), nd = 0;
+  if (p[0] != '/' && c->file && strrchr(c->file, '/')) nd = (size_t)(strrchr(c->file, '/') - c->file) + 1;
+  char *out = malloc(nd + np + 1);
+  if (!out) return NULL;
+  memcpy(out, c->file, nd);
+  memcpy(out + nd, p, np + 1);
+  return out;
+}
+
 ms_err ms_campaign_check_unused(ms_campaign *c) {
   MS_CALL(ms_ynode_check_unused_all(ms_ydoc_root(c->doc), ""));
   return MS_SUCCESS;

@@ -251,17 +251,6 @@ typedef struct {
   sur_state sur;
 } run_ctx;
 
-/* A path from the campaign file, relative to the campaign file's directory (malloc'd). */
-static char *campaign_relative(const ms_campaign *c, const char *p) {
-  size_t np = strlen(p), nd = 0;
-  if (p[0] != '/' && c->file && strrchr(c->file, '/')) nd = (size_t)(strrchr(c->file, '/') - c->file) + 1;
-  char *out = malloc(nd + np + 1);
-  if (!out) return NULL;
-  memcpy(out, c->file, nd);
-  memcpy(out + nd, p, np + 1);
-  return out;
-}
-
 /* hull.references: "auto", or {auto: true, structures: [FILE, ...], entries: FILE.csv}. */
 static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
   char p3[160];
@@ -291,7 +280,7 @@ static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
       char p4[200];
       snprintf(p4, sizeof p4, "%s[%d]", p3, k);
       MS_CALL(ms_ynode_string(q->items[k], p4, &f));
-      x->ref_paths[k] = campaign_relative(x->camp, f);
+      x->ref_paths[k] = ms_campaign_path(x->camp, f);
       MS_CHECK(x->ref_paths[k], MS_ERR_MEM, "out of memory");
       x->nref_paths = k + 1;
       FILE *t = fopen(x->ref_paths[k], "r");
@@ -303,7 +292,7 @@ static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
     const char *f;
     snprintf(p3, sizeof p3, "%s.entries", path);
     MS_CALL(ms_ynode_string(q, p3, &f));
-    x->ref_csv = campaign_relative(x->camp, f);
+    x->ref_csv = ms_campaign_path(x->camp, f);
     MS_CHECK(x->ref_csv, MS_ERR_MEM, "out of memory");
     FILE *t = fopen(x->ref_csv, "r");
     if (!t) return ms_ynode_error(q, p3, "cannot read '%s'", x->ref_csv);
@@ -352,7 +341,7 @@ static ms_err read_surrogate_options(run_ctx *x, ms_stage *st, const char *path)
     const char *f;
     snprintf(p2, sizeof p2, "%s.load", path);
     MS_CALL(ms_ynode_string(v, p2, &f));
-    u->load = campaign_relative(x->camp, f);
+    u->load = ms_campaign_path(x->camp, f);
     MS_CHECK(u->load, MS_ERR_MEM, "out of memory");
     ms_surrogate m = NULL;
     if (ms_surrogate_read(u->load, "/surrogate/model", &m)) {
@@ -1816,13 +1805,9 @@ static ms_err setup_shortlist(run_ctx *x) {
   if (!x->st[MS_STAGE_HULL].present)
     return ms_ynode_error(c->shortlist, "shortlist",
                           "the shortlist ranks candidates by their energy above the hull: add a hull stage to the funnel");
-  if (x->slopt.novelty_set && x->slopt.novelty_set[0] != '/' && c->file && strchr(c->file, '/')) {
-    const char *slash = strrchr(c->file, '/');
-    size_t nd = (size_t)(slash - c->file) + 1, np = strlen(x->slopt.novelty_set);
-    char *p = malloc(nd + np + 1);
+  if (x->slopt.novelty_set) {
+    char *p = ms_campaign_path(c, x->slopt.novelty_set);
     MS_CHECK(p, MS_ERR_MEM, "out of memory");
-    memcpy(p, c->file, nd);
-    memcpy(p + nd, x->slopt.novelty_set, np + 1);
     free((char *)x->slopt.novelty_set);
     x->slopt.novelty_set = p;
   }

@@ -10,16 +10,6 @@
 #include "matscreen/log.h"
 #include "matscreen/yaml.h"
 
-static char *relative_to(const ms_campaign *c, const char *p) {
-  size_t np = strlen(p), nd = 0;
-  if (p[0] != '/' && c->file && strrchr(c->file, '/')) nd = (size_t)(strrchr(c->file, '/') - c->file) + 1;
-  char *out = malloc(nd + np + 1);
-  if (!out) return NULL;
-  memcpy(out, c->file, nd);
-  memcpy(out + nd, p, np + 1);
-  return out;
-}
-
 static ms_err read_database_key(const ms_campaign *c, ms_ynode *map, const char *path, char **out) {
   char p2[64];
   snprintf(p2, sizeof p2, "%s.database", path);
@@ -27,7 +17,7 @@ static ms_err read_database_key(const ms_campaign *c, ms_ynode *map, const char 
   if (!d) return ms_ynode_error(map, path, "missing required key 'database' (the SQLite file of the lab queue)");
   const char *v;
   MS_CALL(ms_ynode_string(d, p2, &v));
-  *out = relative_to(c, v);
+  *out = ms_campaign_path(c, v);
   MS_CHECK(*out, MS_ERR_MEM, "out of memory");
   return MS_SUCCESS;
 }

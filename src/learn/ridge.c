@@ -15,20 +15,12 @@
 #include "matscreen/relax.h"
 #include "relax/relax_impl.h"
 
-static ms_err petsc_fail(PetscErrorCode pe, const char *what, const char *file, int line,
-                         const char *func) {
-  const char *m = ms__petsc_error();
-  ms_err e = ms__err_set(MS_ERR_PETSC, file, line, func, "PETSc call %s failed (code %d): %s",
-                         what, (int)pe, m[0] ? m : "no message");
-  ms__petsc_error_clear();
-  return e;
-}
 
 #define PCALL(expr)                                                              \
   do {                                                                           \
     PetscErrorCode pe_ = (expr);                                                 \
     if (pe_) {                                                                   \
-      e = petsc_fail(pe_, #expr, __FILE__, __LINE__, __func__);                  \
+      e = ms__petsc_fail((int)pe_, #expr, __FILE__, __LINE__, __func__);                  \
       goto done;                                                                 \
     }                                                                            \
   } while (0)

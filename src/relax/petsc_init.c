@@ -38,6 +38,14 @@ const char *ms__petsc_error(void) { return petsc_msg; }
 
 void ms__petsc_error_clear(void) { petsc_msg[0] = '\0'; }
 
+ms_err ms__petsc_fail(int code, const char *what, const char *file, int line, const char *func) {
+  const char *m = ms__petsc_error();
+  ms_err e = ms__err_set(MS_ERR_PETSC, file, line, func, "PETSc call %s failed (code %d): %s", what, code,
+                         m[0] ? m : "no message");
+  ms__petsc_error_clear();
+  return e;
+}
+
 ms_err ms_petsc_init(void) {
   PetscBool done = PETSC_FALSE;
   PetscInitialized(&done);

@@ -119,19 +119,11 @@ static void mul3(const double a[3][3], const double b[3][3], double out[3][3]) {
 static double norm3(const double v[3]) { return sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]); }
 
 /* ------------------------------------------------------------------------ PETSc glue */
-static ms_err petsc_fail(PetscErrorCode pe, const char *what, const char *file, int line,
-                         const char *func) {
-  const char *m = ms__petsc_error();
-  ms_err e = ms__err_set(MS_ERR_PETSC, file, line, func, "PETSc call %s failed (code %d): %s",
-                         what, (int)pe, m[0] ? m : "no message");
-  ms__petsc_error_clear();
-  return e;
-}
 
 #define PCALL(expr)                                                              \
   do {                                                                           \
     PetscErrorCode pe_ = (expr);                                                 \
-    if (pe_) return petsc_fail(pe_, #expr, __FILE__, __LINE__, __func__);        \
+    if (pe_) return ms__petsc_fail((int)pe_, #expr, __FILE__, __LINE__, __func__);        \
   } while (0)
 
 /* ------------------------------------------------------------------------ options */
@@ -968,7 +960,7 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
         ms__petsc_error_clear();
         return ms__err_push(ce, __FILE__, __LINE__, __func__);
       }
-      return petsc_fail(pe, "TaoSolve", __FILE__, __LINE__, __func__);
+      return ms__petsc_fail((int)pe, "TaoSolve", __FILE__, __LINE__, __func__);
     }
     PCALL(TaoGetConvergedReason(r->tao, &reason));
     PetscInt its = 0;
