@@ -1,7 +1,7 @@
 """Structures stored in a matscreen output as pymatgen Structures or ASE Atoms.
 
 A candidate set is one of
-  "survivors"        every row of /structures (the relaxed survivors), in file order;
+  "survivors"        the rows of /structures that passed every stage (survived = 1), in file order;
   "shortlist"        the candidates of /shortlist, in priority order;
   "ids:3,15,60"      or any iterable of ints: those candidate ids, in the given order.
 An id without a stored structure raises MissingStructure naming it; "shortlist" on a file
@@ -96,7 +96,9 @@ def structure_rows(source, which="survivors"):
         for k, cid in enumerate(s["candidate_id"]):
             row_of.setdefault(int(cid), k)
         if kind == "survivors":
-            rows = list(range(len(s["candidate_id"])))
+            # rows that passed every stage (files written before the flag existed: every row)
+            surv = s["survived"] if "survived" in s else None
+            rows = [k for k in range(len(s["candidate_id"])) if surv is None or surv[k]]
         else:
             rows, seen = [], set()
             for cid in ids:

@@ -34,7 +34,8 @@ const char ms_usage_export[] =
     "options:\n"
     "  -d, --dir DIR      output directory (created, with its parents, if missing)\n"
     "  -w, --what WHAT    which structures:\n"
-    "                       survivors   every row of /structures, the relaxed survivors\n"
+    "                       survivors   the relaxed structures that passed every stage\n"
+    "                                   (/structures rows with survived = 1)\n"
     "                                   (default)\n"
     "                       shortlist   the candidates of /shortlist, in priority order\n"
     "                                   (an error if the file has no /shortlist)\n"
@@ -449,10 +450,17 @@ static ms_err select_rows(const store *s, what_kind kind, const char *what, int6
   *rows = NULL;
   *n = 0;
   if (kind == WHAT_SURVIVORS) {
+    /* /structures/survived marks the rows that passed every stage (files without it: all) */
+    int64_t *surv = NULL, ns = 0;
+    if (h5_exists(s->file, "/structures/survived")) MS_CALL(read_ints(s, "/structures/survived", &surv, &ns));
     *rows = malloc(((size_t)s->n + 1) * sizeof **rows);
-    MS_CHECK(*rows, MS_ERR_MEM, "out of memory");
-    for (int64_t k = 0; k < s->n; ++k) (*rows)[k] = k;
-    *n = s->n;
+    if (!*rows) {
+      free(surv);
+      MS_FAIL(MS_ERR_MEM, "out of memory");
+    }
+    for (int64_t k = 0; k < s->n; ++k)
+      if (!surv || (k < ns && surv[k])) (*rows)[(*n)++] = k;
+    free(surv);
     return MS_SUCCESS;
   }
   if (kind == WHAT_SHORTLIST) {

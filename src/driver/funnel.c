@@ -82,7 +82,8 @@ typedef struct {
 /* Serialised relaxed structure: header followed by natoms sites. */
 typedef struct {
   int64_t id;
-  int32_t natoms, pad;
+  int32_t natoms;
+  int32_t survived; /* in the output: 1 if it passed every stage, 0 if the hull removed it */
   double lattice[9];
 } sheader;
 typedef struct {
@@ -2273,11 +2274,11 @@ static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, i
   MPI_Exscan(&mine_atoms, &before, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
   if (x->rank == 0) before = 0;
   int64_t *cid = malloc(((size_t)nst + 1) * sizeof *cid), *off = malloc(((size_t)nst + 1) * sizeof *off);
-  int32_t *nat = malloc(((size_t)nst + 1) * sizeof *nat);
+  int32_t *nat = malloc(((size_t)nst + 1) * sizeof *nat), *surv = malloc(((size_t)nst + 1) * sizeof *surv);
   double *lat = malloc(((size_t)nst * 9 + 1) * sizeof *lat);
   double *fr = malloc(((size_t)tot_atoms * 3 + 1) * sizeof *fr);
   char *spc = malloc(((size_t)tot_atoms + 1) * 8);
-  if (!cid || !off || !nat || !lat || !fr || !spc)
+  if (!cid || !off || !nat || !surv || !lat || !fr || !spc)
     e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   e = ms_err_agree(x->comm, e);
   if (!e) {
@@ -2285,6 +2286,7 @@ static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, i
     for (int64_t k = 0; k < nst; ++k) {
       cid[k] = st[k].id;
       nat[k] = st[k].h->natoms;
+      surv[k] = st[k].h->survived;
       off[k] = before + a;
       memcpy(lat + 9 * k, st[k].h->lattice, 9 * sizeof(double));
       for (int q = 0; q < st[k].h->natoms; ++q, ++a) {
@@ -2299,15 +2301,19 @@ static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, i
     W(ms_h5_write_int64(f, "/structures/candidate_id", nst, 1, cid));
     W(ms_h5_write_double(f, "/structures/lattice_A", nst, 9, lat, 1));
     W(ms_h5_write_int32(f, "/structures/natoms", nst, 1, nat));
+    W(ms_h5_write_int32(f, "/structures/survived", nst, 1, surv));
     W(ms_h5_write_int64(f, "/structures/offset", nst, 1, off));
     W(ms_h5_write_strings(f, "/structures/species", tot_atoms, 8, spc));
     W(ms_h5_write_double(f, "/structures/frac_positions", tot_atoms, 3, fr, 0));
     W(ms_h5_attr_str(f, "/structures", "description",
-                     "relaxed survivors; sites of structure k are rows offset[k] .. offset[k]+natoms[k]-1"));
+                     "relaxed structures of the candidates that passed the relax keep rule and are not duplicates "
+                     "(survived = 1: also every later stage; 0: removed by the hull stage); sites of "
+                     "structure k are rows offset[k] .. offset[k]+natoms[k]-1"));
   }
   free(cid);
   free(off);
   free(nat);
+  free(surv);
   free(lat);
   free(fr);
   free(spc);
@@ -2634,8 +2640,13 @@ static ms_err merge_to_writers(run_ctx *x, const relax_out *rout, int64_t nrout,
       if (rout[q].status != MS_STATUS_CONVERGED) continue;
       const sheader *h = (const sheader *)(structs->b + p);
       size_t len = sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
-      if (rout[q].kept) {
+      /* the structures of the dedup survivors (passed the relax keep rule, not a duplicate),
+       * also those the hull stage removed, so /structures holds every crystal dedup compared */
+      int relax_no = x->st[MS_STAGE_RELAX].index + 1;
+      if (rout[q].kept || (rout[q].stage_reached >= relax_no && rout[q].duplicate_of < 0)) {
+        size_t at = kept.n;
         e = bytes_put(&kept, structs->b + p, len);
+        if (!e) ((sheader *)(kept.b + at))->survived = rout[q].kept != 0;
         dest[m] = owner_of_block(h->id / x->ba, x->nba, x->size);
         off[m + 1] = kept.n;
         m++;

@@ -123,12 +123,16 @@ def check_image(path, what, min_kb=10):
           f"{what}: image looks blank (std {rgb.std():.3f}, {colours} colours)")
 
 
-def structures_h5(path):
-    """{candidate_id: (lattice 3x3, [species], frac n x 3)} straight from h5py."""
+def structures_h5(path, survivors_only=False):
+    """{candidate_id: (lattice 3x3, [species], frac n x 3)} straight from h5py; with
+    @survivors_only the rows with survived = 1 (what `--what survivors` exports)."""
     out = {}
     with h5py.File(path, "r") as f:
         s = f["structures"]
+        surv = s["survived"][:] if "survived" in s else None
         for k, cid in enumerate(s["candidate_id"][:]):
+            if survivors_only and surv is not None and not surv[k]:
+                continue
             o, n = int(s["offset"][k]), int(s["natoms"][k])
             out[int(cid)] = (s["lattice_A"][k], [x.decode() for x in s["species"][o:o + n]],
                              s["frac_positions"][o:o + n])
