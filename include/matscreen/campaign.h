@@ -10,12 +10,12 @@
  *       potential: NAME|FILE  or  {name: NAME|FILE, accuracy: X, method: auto|direct|pme}
  *       search:    [ {generator: NAME, ...generator options...}, ... ]
  *       funnel:    [ {stage: NAME, ...stage options..., keep: {RULE: VALUE}}, ... ]
- *       shortlist: {size: INT, acquisition: {kind: ucb|ei|greedy, kappa: X, diversity: X}}
+ *       shortlist: {size: INT, acquisition: {kind: ucb|ei|thompson|greedy, ...}, ...}  (docs/shortlist.md)
  *       lab_queue: {database: PATH, export: [nimo, alabos, csv, json]}
  *       lab_feedback: {database: PATH}
  *
- *   Stages run in the order given; the known stages are prefilter, single_point, relax, dedup,
- *   hull (dedup and hull need a relax stage before them). Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
+ *   Stages run in the order given; the known stages are prefilter, single_point, surrogate,
+ *   relax, dedup, hull (surrogate, dedup and hull need a relax stage). Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
  *   max_energy_above_best_eV_per_atom (X, relative to the best of the same composition),
  *   max_e_above_hull_eV_per_atom (X, hull stage).
  * - Generator options and stage-specific options are kept as YAML nodes and validated by their
