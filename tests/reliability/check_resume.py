@@ -117,9 +117,12 @@ def main():
             resume = False
             ranks = [2, 1, 3, 2, 3, 1]
             for step in range(6):
-                target = targets[(rounds + step) % 3]
+                # each round's fresh run dies during phase A (its only chance: resumed runs
+                # skip the committed part), later ones in the phases that follow
+                target = "generate" if step == 0 else targets[(rounds + step) % 3]
+                delay = rnd.uniform(0.0, 0.05) if step == 0 else rnd.uniform(0.0, 0.25)
                 np_ = ranks[(rounds + step) % len(ranks)] if resume else 2
-                how, what = run_and_kill(np_, out, resume, target, rnd.uniform(0.0, 0.25))
+                how, what = run_and_kill(np_, out, resume, target, delay)
                 if how == "finished":
                     check(what == 0, "round %d: run (np=%d) completes with exit 0 (got %s)" % (rounds, np_, what))
                     break
