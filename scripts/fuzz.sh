@@ -3,7 +3,8 @@
 # extxyz) and the YAML inputs (campaign files, potential files, prototype files).
 #
 # usage: scripts/fuzz.sh [all|cif|poscar|extxyz|campaign|potential|prototype] [SECONDS]
-#        (defaults: all, 60; SECONDS is per target, the targets run one after another)
+#        (defaults: all, 60; SECONDS is per target, the targets run one after another;
+#        0 runs each target until its first failure, as libFuzzer's -max_total_time=0)
 #
 # The first run configures build-fuzz/ (or $FUZZ_BUILD_DIR) with
 #   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined
@@ -12,9 +13,9 @@
 # (the checked-in seeds in tests/fuzz/corpus/T are only read). A crash leaves its input in
 # build-fuzz/fuzz-work/T/artifacts/; once fixed, keep it as a regression input: in
 # tests/fuzz/corpus/T/ (every target), and for a structure reader also in tests/data/bad/ as
-# bad_T_fuzz_NAME.EXT with a line in tests/data/bad/structures.expected, for a campaign in
-# tests/data/bad/campaigns/ with a line in campaigns.expected. docs/fuzzing.md has the
-# figures of the last long runs. Each target runs as one process (no -jobs/-workers): the
+# bad_T_fuzz_NAME.EXT with a line in tests/data/bad/structures.expected, for a campaign as a
+# case in tests/data/bad/campaigns/make_bad_campaigns.py (which writes the file and its line
+# in campaigns.expected). docs/fuzzing.md has the figures of the last long runs. Each target runs as one process (no -jobs/-workers): the
 # machines this runs on are small and shared.
 # Needs clang and libclang-rt-dev (Debian: apt-get install clang libclang-rt-14-dev).
 set -euo pipefail

@@ -80,6 +80,9 @@ static void check_resolved(const ms_campaign *c) {
     same_or_abort(memcmp(a, b, sizeof *a) == 0, "funnel[].keep", resolved);
   }
   same_or_abort(c->shortlist_size == c2->shortlist_size, "shortlist.size", resolved);
+  same_or_abort(!c->shortlist == !c2->shortlist, "shortlist", resolved);
+  same_or_abort(!c->lab_queue == !c2->lab_queue, "lab_queue", resolved);
+  same_or_abort(!c->lab_feedback == !c2->lab_feedback, "lab_feedback", resolved);
   ms_campaign_free(&c2);
   free(resolved);
 }
