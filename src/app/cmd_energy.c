@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "json.h"
+#include "core/json.h"
 #include "ordered.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"

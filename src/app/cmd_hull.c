@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "json.h"
+#include "core/json.h"
 #include "matscreen/hull.h"
 #include "matscreen/log.h"
 

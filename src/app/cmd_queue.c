@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "json.h"
+#include "core/json.h"
 #include "matscreen/labq.h"
 
 const char ms_usage_queue[] =

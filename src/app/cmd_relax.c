@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "json.h"
+#include "core/json.h"
 #include "ordered.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "json.h"
+#include "core/json.h"
 #include "matscreen/model.h"
 #include "matscreen/potential.h"
 

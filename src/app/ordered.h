@@ -10,7 +10,7 @@
 
 #include <mpi.h>
 
-#include "json.h"
+#include "core/json.h"
 #include "matscreen/error.h"
 
 typedef struct {

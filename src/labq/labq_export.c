@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "labq_impl.h"
 #include "matscreen/hull.h"
 #include "matscreen/species.h"
@@ -90,7 +91,7 @@ static void csv_str(FILE *fp, const char *s) {
 /* Shortest round-tripping number; empty for NaN (unknown). */
 static void csv_num(FILE *fp, double v) {
   char buf[40];
-  if (isfinite(v)) fputs(ms__labq_num_text(v, buf, sizeof buf), fp);
+  if (isfinite(v)) fputs(ms_num_text(v, buf, sizeof buf), fp);
 }
 
 typedef struct {
@@ -326,7 +327,7 @@ static void sample_name(const ms_labq_ticket *t, char *buf, size_t len) {
 
 static void key(FILE *fp, const char *k, int first) {
   if (!first) fputs(", ", fp);
-  ms__labq_json_str(fp, k);
+  ms_json_fput_str(fp, k);
   fputs(": ", fp);
 }
 
@@ -337,63 +338,63 @@ static void alabos_experiment(FILE *fp, const ms_labq_ticket *t) {
   snprintf(round_tag, sizeof round_tag, "round_%lld", (long long)t->round);
   fputs("  {", fp);
   key(fp, "name", 1);
-  ms__labq_json_str(fp, name);
+  ms_json_fput_str(fp, name);
   key(fp, "tags", 0);
   fputs("[\"matscreen\", ", fp);
-  ms__labq_json_str(fp, t->campaign);
+  ms_json_fput_str(fp, t->campaign);
   fputs(", ", fp);
-  ms__labq_json_str(fp, round_tag);
+  ms_json_fput_str(fp, round_tag);
   fputs("]", fp);
   key(fp, "metadata", 0);
   fprintf(fp, "{\"ticket_id\": %lld, \"priority\": %d, \"heating\": ", (long long)t->id, t->priority);
-  ms__labq_json_str(fp, "placeholder program: set heating_temperature (degrees C) and heating_time (minutes) for "
+  ms_json_fput_str(fp, "placeholder program: set heating_temperature (degrees C) and heating_time (minutes) for "
                         "this chemistry before submitting");
   fputs("}", fp);
   key(fp, "samples", 0);
   fputs("[{", fp);
   key(fp, "name", 1);
-  ms__labq_json_str(fp, sample);
+  ms_json_fput_str(fp, sample);
   key(fp, "tags", 0);
   fputs("[]", fp);
   key(fp, "metadata", 0);
   fputs("{", fp);
   key(fp, "target_formula", 1);
-  ms__labq_json_str(fp, t->formula);
+  ms_json_fput_str(fp, t->formula);
   key(fp, "ticket_id", 0);
   fprintf(fp, "%lld", (long long)t->id);
   key(fp, "campaign", 0);
-  ms__labq_json_str(fp, t->campaign);
+  ms_json_fput_str(fp, t->campaign);
   key(fp, "round", 0);
   fprintf(fp, "%lld", (long long)t->round);
   key(fp, "candidate_id", 0);
   fprintf(fp, "%lld", (long long)t->candidate_id);
   key(fp, "prototype", 0);
-  ms__labq_json_str(fp, t->prototype);
+  ms_json_fput_str(fp, t->prototype);
   key(fp, "spacegroup", 0);
   fprintf(fp, "%d", t->spacegroup);
   key(fp, "e_above_hull_eV_per_atom", 0);
-  ms__labq_json_num(fp, t->e_above_hull_eV_per_atom);
+  ms_json_fput_num(fp, t->e_above_hull_eV_per_atom);
   key(fp, "uncertainty_eV_per_atom", 0);
-  ms__labq_json_num(fp, t->uncertainty_eV_per_atom);
+  ms_json_fput_num(fp, t->uncertainty_eV_per_atom);
   key(fp, "cif", 0);
-  ms__labq_json_str(fp, t->cif);
+  ms_json_fput_str(fp, t->cif);
   fputs("}}]", fp);
   key(fp, "tasks", 0);
   fputs("[\n    {\"type\": \"PowderDosing\", \"parameters\": {\"precursors\": ", fp);
   fputs(t->precursors ? t->precursors : "[]", fp);
   fputs("}, \"prev_tasks\": [], \"samples\": [", fp);
-  ms__labq_json_str(fp, sample);
+  ms_json_fput_str(fp, sample);
   fputs("]},\n    {\"type\": \"Heating\", \"parameters\": {", fp);
   key(fp, "heating_temperature", 1);
-  ms__labq_json_num(fp, ALABOS_HEATING_TEMPERATURE_C);
+  ms_json_fput_num(fp, ALABOS_HEATING_TEMPERATURE_C);
   key(fp, "heating_time", 0);
-  ms__labq_json_num(fp, ALABOS_HEATING_TIME_MIN);
+  ms_json_fput_num(fp, ALABOS_HEATING_TIME_MIN);
   fputs("}, \"prev_tasks\": [0], \"samples\": [", fp);
-  ms__labq_json_str(fp, sample);
+  ms_json_fput_str(fp, sample);
   fputs("]},\n    {\"type\": \"Diffraction\", \"parameters\": {\"predicted_peaks\": ", fp);
   fputs(t->xrd ? t->xrd : "null", fp);
   fputs("}, \"prev_tasks\": [1], \"samples\": [", fp);
-  ms__labq_json_str(fp, sample);
+  ms_json_fput_str(fp, sample);
   fputs("]}\n  ]}", fp);
 }
 

@@ -52,11 +52,5 @@ void ms__labq_filter_sql(const ms_labq_filter *f, char *buf, size_t len);
 /* Bind the filter's parameters to a statement made with ms__labq_filter_sql. */
 ms_err ms__labq_filter_bind(ms_labq q, sqlite3_stmt *st, const ms_labq_filter *f);
 
-/* JSON text pieces for the writers: an escaped string ("null" for NULL) and the shortest
- * number that reads back as the same double ("null" when not finite: JSON has no NaN). */
-void ms__labq_json_str(FILE *fp, const char *s);
-void ms__labq_json_num(FILE *fp, double v);
-/* Shortest "%.*g" text of @p v that reads back as the same double. */
-const char *ms__labq_num_text(double v, char *buf, size_t len);
 
 #endif

@@ -8,48 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "labq_impl.h"
-
-const char *ms__labq_num_text(double v, char *buf, size_t len) {
-  for (int prec = 6; prec <= 17; ++prec) {
-    snprintf(buf, len, "%.*g", prec, v);
-    if (strtod(buf, NULL) == v) break;
-  }
-  return buf;
-}
-
-void ms__labq_json_num(FILE *fp, double v) {
-  char buf[40];
-  fputs(isfinite(v) ? ms__labq_num_text(v, buf, sizeof buf) : "null", fp);
-}
-
-void ms__labq_json_str(FILE *fp, const char *s) {
-  if (!s) {
-    fputs("null", fp);
-    return;
-  }
-  fputc('"', fp);
-  for (; *s; ++s) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      fprintf(fp, "\\%c", c);
-    else if (c == '\n')
-      fputs("\\n", fp);
-    else if (c == '\t')
-      fputs("\\t", fp);
-    else if (c == '\r')
-      fputs("\\r", fp);
-    else if (c < 0x20)
-      fprintf(fp, "\\u%04x", c);
-    else
-      fputc(c, fp);
-  }
-  fputc('"', fp);
-}
 
 static void key(FILE *fp, const char *k, int first) {
   if (!first) fputs(", ", fp);
-  ms__labq_json_str(fp, k);
+  ms_json_fput_str(fp, k);
   fputs(": ", fp);
 }
 
@@ -59,55 +23,55 @@ ms_err ms_labq_ticket_json(FILE *fp, const ms_labq_ticket *t) {
   key(fp, "id", 1);
   fprintf(fp, "%lld", (long long)t->id);
   key(fp, "campaign", 0);
-  ms__labq_json_str(fp, t->campaign);
+  ms_json_fput_str(fp, t->campaign);
   key(fp, "round", 0);
   fprintf(fp, "%lld", (long long)t->round);
   key(fp, "candidate_id", 0);
   fprintf(fp, "%lld", (long long)t->candidate_id);
   key(fp, "formula", 0);
-  ms__labq_json_str(fp, t->formula);
+  ms_json_fput_str(fp, t->formula);
   key(fp, "prototype", 0);
-  ms__labq_json_str(fp, t->prototype);
+  ms_json_fput_str(fp, t->prototype);
   key(fp, "spacegroup", 0);
   fprintf(fp, "%d", t->spacegroup);
   key(fp, "novelty", 0);
-  ms__labq_json_str(fp, t->novelty);
+  ms_json_fput_str(fp, t->novelty);
   key(fp, "known_match", 0);
-  ms__labq_json_str(fp, t->known_match);
+  ms_json_fput_str(fp, t->known_match);
   key(fp, "priority", 0);
   fprintf(fp, "%d", t->priority);
   key(fp, "score", 0);
-  ms__labq_json_num(fp, t->score);
+  ms_json_fput_num(fp, t->score);
   key(fp, "e_above_hull_eV_per_atom", 0);
-  ms__labq_json_num(fp, t->e_above_hull_eV_per_atom);
+  ms_json_fput_num(fp, t->e_above_hull_eV_per_atom);
   key(fp, "uncertainty_eV_per_atom", 0);
-  ms__labq_json_num(fp, t->uncertainty_eV_per_atom);
+  ms_json_fput_num(fp, t->uncertainty_eV_per_atom);
   key(fp, "precursors", 0);
   fputs(t->precursors ? t->precursors : "[]", fp);
   key(fp, "xrd", 0);
   fputs(t->xrd ? t->xrd : "null", fp);
   key(fp, "status", 0);
-  ms__labq_json_str(fp, ms_labq_status_name(t->status));
+  ms_json_fput_str(fp, ms_labq_status_name(t->status));
   key(fp, "worker", 0);
-  ms__labq_json_str(fp, t->worker);
+  ms_json_fput_str(fp, t->worker);
   key(fp, "claims", 0);
   fprintf(fp, "%d", t->claims);
   key(fp, "lease_expires", 0);
-  ms__labq_json_num(fp, t->lease_expires);
+  ms_json_fput_num(fp, t->lease_expires);
   key(fp, "created", 0);
-  ms__labq_json_num(fp, t->created);
+  ms_json_fput_num(fp, t->created);
   key(fp, "claimed_at", 0);
-  ms__labq_json_num(fp, t->claimed_at);
+  ms_json_fput_num(fp, t->claimed_at);
   key(fp, "reported_at", 0);
-  ms__labq_json_num(fp, t->reported_at);
+  ms_json_fput_num(fp, t->reported_at);
   key(fp, "outcome", 0);
-  ms__labq_json_str(fp, ms_labq_outcome_name(t->outcome));
+  ms_json_fput_str(fp, ms_labq_outcome_name(t->outcome));
   key(fp, "phase_fraction", 0);
-  ms__labq_json_num(fp, t->phase_fraction);
+  ms_json_fput_num(fp, t->phase_fraction);
   key(fp, "notes", 0);
-  ms__labq_json_str(fp, t->notes);
+  ms_json_fput_str(fp, t->notes);
   key(fp, "cif", 0);
-  ms__labq_json_str(fp, t->cif);
+  ms_json_fput_str(fp, t->cif);
   fputc('}', fp);
   MS_CHECK(!ferror(fp), MS_ERR_FILE, "writing ticket %lld as JSON failed", (long long)t->id);
   return MS_SUCCESS;

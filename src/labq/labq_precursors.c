@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "labq_impl.h"
 #include "matscreen/hull.h"
 
@@ -65,11 +66,11 @@ static ms_err write_terms(FILE *fp, const term *t, int n, double target_atoms) {
     MS_CALL(ms_composition_parse(t[k].formula, &c));
     double atoms = ms_composition_natoms(&c);
     fputs(k ? ", {\"formula\": " : "{\"formula\": ", fp);
-    ms__labq_json_str(fp, t[k].formula);
+    ms_json_fput_str(fp, t[k].formula);
     fputs(", \"fraction\": ", fp);
-    ms__labq_json_num(fp, t[k].fraction);
+    ms_json_fput_num(fp, t[k].fraction);
     fputs(", \"mol_per_mol_target\": ", fp);
-    ms__labq_json_num(fp, target_atoms > 0 && atoms > 0 ? round4(t[k].fraction * target_atoms / atoms) : NAN);
+    ms_json_fput_num(fp, target_atoms > 0 && atoms > 0 ? round4(t[k].fraction * target_atoms / atoms) : NAN);
     if (t[k].candidate_id >= 0) fprintf(fp, ", \"candidate_id\": %lld", t[k].candidate_id);
     fputc('}', fp);
   }

@@ -1,5 +1,5 @@
 /* JSON text building for --json outputs; see json.h. */
-#include "json.h"
+#include "core/json.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -51,24 +51,35 @@ void ms_jb_printf(ms_jbuf *b, const char *fmt, ...) {
   b->n += (size_t)need;
 }
 
-void ms_jb_str(ms_jbuf *b, const char *s) {
-  ms_jb_raw(b, "\"");
-  for (; s && *s; ++s) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      ms_jb_printf(b, "\\%c", c);
-    else if (c == '\n')
-      ms_jb_raw(b, "\\n");
-    else if (c == '\t')
-      ms_jb_raw(b, "\\t");
-    else if (c < 0x20)
-      ms_jb_printf(b, "\\u%04x", c);
-    else {
-      char one[2] = {(char)c, 0};
-      ms_jb_raw(b, one);
-    }
+const char *ms_json_char(unsigned char c, char buf[8]) {
+  if (c == '"' || c == '\\') snprintf(buf, 8, "\\%c", c);
+  else if (c == '\n') snprintf(buf, 8, "\\n");
+  else if (c == '\t') snprintf(buf, 8, "\\t");
+  else if (c == '\r') snprintf(buf, 8, "\\r");
+  else if (c < 0x20) snprintf(buf, 8, "\\u%04x", c);
+  else {
+    buf[0] = (char)c;
+    buf[1] = 0;
   }
+  return buf;
+}
+
+void ms_jb_str(ms_jbuf *b, const char *s) {
+  char e[8];
   ms_jb_raw(b, "\"");
+  for (; s && *s; ++s) ms_jb_raw(b, ms_json_char((unsigned char)*s, e));
+  ms_jb_raw(b, "\"");
+}
+
+void ms_json_fput_str(FILE *fp, const char *s) {
+  if (!s) {
+    fputs("null", fp);
+    return;
+  }
+  char e[8];
+  fputc('"', fp);
+  for (; *s; ++s) fputs(ms_json_char((unsigned char)*s, e), fp);
+  fputc('"', fp);
 }
 
 const char *ms_num_text(double v, char *buf, size_t len) {
@@ -86,6 +97,11 @@ void ms_jb_num(ms_jbuf *b, double v) {
   }
   char buf[40];
   ms_jb_raw(b, ms_num_text(v, buf, sizeof buf));
+}
+
+void ms_json_fput_num(FILE *fp, double v) {
+  char buf[40];
+  fputs(isfinite(v) ? ms_num_text(v, buf, sizeof buf) : "null", fp);
 }
 
 void ms_jb_key(ms_jbuf *b, const char *key, int first) {
