@@ -34,8 +34,8 @@
 #include "matscreen/species.h"
 #include "matscreen/wyckoff.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_base.h"
+
 
 /* A failure without a message would reach the user as "error: " and nothing else. */
 static void require_message(ms_err e, const char *what) {
@@ -193,16 +193,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   ms_campaign_free(&c);
   ms_err_clear();
-  return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  ms_log_set_level(MS_LOG_QUIET);
-  if (ms_elements_load() != MS_SUCCESS) {
-    fprintf(stderr, "element table: %s\n", ms_err_message());
-    abort();
-  }
   return 0;
 }

@@ -15,8 +15,8 @@
 #include "matscreen/io.h"
 #include "matscreen/species.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_base.h"
+
 
 typedef ms_err (*fuzz_parse_fn)(const char *, size_t, const char *, ms_cell_list *);
 typedef ms_err (*fuzz_write_fn)(FILE *, const ms_cell *);
@@ -56,16 +56,6 @@ static int fuzz_one(const uint8_t *data, size_t size, fuzz_parse_fn parse, const
   }
   ms_cell_list_free(&l);
   ms_err_clear();
-  return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  if (ms_elements_load() != MS_SUCCESS) {
-    fprintf(stderr, "element table: %s\n", ms_err_message());
-    abort();
-  }
   return 0;
 }
 

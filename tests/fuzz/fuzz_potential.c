@@ -22,20 +22,8 @@
 #include "matscreen/potential.h"
 #include "matscreen/species.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_base.h"
 
-static void fail(const char *what) {
-  fprintf(stderr, "%s\n", what);
-  abort();
-}
-
-static void check_ok(ms_err e, const char *what) {
-  if (e != MS_SUCCESS) {
-    fprintf(stderr, "%s failed on an accepted potential: %s\n", what, ms_err_message());
-    abort();
-  }
-}
 
 static void describe(const ms_potential *p) {
   char *buf = NULL;
@@ -138,15 +126,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   ms_potential_free(&p);
   ms_err_clear();
-  return 0;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  (void)argc;
-  (void)argv;
-  if (ms_elements_load() != MS_SUCCESS) {
-    fprintf(stderr, "element table: %s\n", ms_err_message());
-    abort();
-  }
   return 0;
 }
