@@ -529,6 +529,39 @@ static int cmp_survivor(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* Collective. Every rank's @p len bytes concatenated in rank order into *all (malloc'ed, on
+ * every rank; *total bytes). Failures are agreed on. */
+static ms_err allgather_bytes(MPI_Comm comm, const void *mine, size_t len, char **all, size_t *total) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  *all = NULL;
+  *total = 0;
+  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+  ms_err e = counts && displs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(comm, e);
+  if (!e) {
+    int n = (int)len;
+    MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, comm);
+    size_t tot = 0;
+    for (int r = 0; r < size; ++r) {
+      displs[r] = (int)tot;
+      tot += (size_t)counts[r];
+    }
+    *all = malloc(tot + 1);
+    e = ms_err_agree(comm, *all ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    if (!e) {
+      MPI_Allgatherv(mine ? mine : "", n, MPI_BYTE, *all, counts, displs, MPI_BYTE, comm);
+      *total = tot;
+    } else {
+      free(*all);
+      *all = NULL;
+    }
+  }
+  free(counts);
+  free(displs);
+  return e;
+}
+
 /* ---- phase A: generate + single point ------------------------------------------------------- */
 
 static void scale_volume(ms_cell *c, double factor) {
@@ -841,29 +874,19 @@ static ms_err after_phase_a(run_ctx *x) {
   if (!err) {
     int64_t m = ks.n;
     survivor *loc = malloc(((size_t)m + 1) * sizeof *loc);
-    int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
-    err = loc && counts && displs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-    err = ms_err_agree(x->comm, err);
+    err = ms_err_agree(x->comm, loc ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    char *all = NULL;
+    size_t tot = 0;
     if (!err) {
       for (int64_t k = 0; k < m; ++k) loc[k] = (survivor){ks.v[k].id, ks.v[k].aux, NAN, NAN, 0, 0};
-      int mine = (int)(m * (int64_t)sizeof(survivor));
-      MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
-      int64_t total = 0;
-      for (int r = 0; r < x->size; ++r) {
-        displs[r] = (int)total;
-        total += counts[r];
-      }
-      x->sv = malloc((size_t)total + sizeof(survivor));
-      err = ms_err_agree(x->comm, x->sv ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
-      if (!err) {
-        MPI_Allgatherv(loc, mine, MPI_BYTE, x->sv, counts, displs, MPI_BYTE, x->comm);
-        x->nsv = total / (int64_t)sizeof(survivor);
-        if (x->nsv > 0) qsort(x->sv, (size_t)x->nsv, sizeof *x->sv, cmp_survivor);
-      }
+      err = allgather_bytes(x->comm, loc, (size_t)m * sizeof *loc, &all, &tot);
+    }
+    if (!err) {
+      x->sv = (survivor *)all;
+      x->nsv = (int64_t)(tot / sizeof(survivor));
+      if (x->nsv > 0) qsort(x->sv, (size_t)x->nsv, sizeof *x->sv, cmp_survivor);
     }
     free(loc);
-    free(counts);
-    free(displs);
   }
   long long eligible = ks.eligible;
   ms__ks_free(&ks);
@@ -946,24 +969,31 @@ static ms_err block_b(run_ctx *x, int64_t b, void *vctx) {
   return ms__spool_append(x->spool, MS_SPOOL_B, b, (uint32_t)(last - first), c->frame.b, c->frame.n);
 }
 
+/* Relax the survivor blocks @p todo (of @p per_block survivors each) over the scheduler. */
+static ms_err relax_blocks(run_ctx *x, const char *label, const int64_t *todo, int64_t ntodo, int64_t per_block,
+                           int64_t items, int64_t done, int *stopped) {
+  b_ctx c;
+  memset(&c, 0, sizeof c);
+  ms_cell_init(&c.cell);
+  int stop = 0;
+  ms_err err = run_blocks(x, label, todo, ntodo, 4, per_block, items, done, block_b, &c, &stop);
+  ms_cell_free(&c.cell);
+  free(c.frame.b);
+  return agree_end(x, err, stop, stopped);
+}
+
 static ms_err phase_b(run_ctx *x, int *stopped) {
   x->bb = block_size_b(x->nsv);
   x->nbb = (x->nsv + x->bb - 1) / x->bb;
   int64_t *todo = NULL, ntodo = 0;
   MS_CALL(todo_blocks(x, MS_SPOOL_B, x->nbb, &todo, &ntodo));
-  b_ctx c;
-  memset(&c, 0, sizeof c);
-  ms_cell_init(&c.cell);
-  int stop = 0;
   int64_t done = (x->nbb - ntodo) * x->bb;
   if (done > 0 && ms_log_is_root())
     ms_log_info("%lld of %lld relaxations were committed before", (long long)(done < x->nsv ? done : x->nsv),
                 (long long)x->nsv);
-  ms_err err = run_blocks(x, "relax", todo, ntodo, 4, x->bb, x->nsv, done, block_b, &c, &stop);
-  ms_cell_free(&c.cell);
-  free(c.frame.b);
+  ms_err err = relax_blocks(x, "relax", todo, ntodo, x->bb, x->nsv, done, stopped);
   free(todo);
-  return agree_end(x, err, stop, stopped);
+  return err;
 }
 
 /* Read back this rank's share of phase B (blocks by range, whoever computed them): outcomes in
@@ -1039,19 +1069,14 @@ static ms_err relax_subset(run_ctx *x, const int64_t *idx, int64_t n, const char
   MS_CHECK(todo, MS_ERR_MEM, "out of memory");
   for (int64_t k = 0; k < n; ++k)
     if (!ms__spool_find(x->spool, MS_SPOOL_B, idx[k])) todo[ntodo++] = idx[k];
-  b_ctx c;
-  memset(&c, 0, sizeof c);
-  ms_cell_init(&c.cell);
-  int stop = 0;
-  ms_err err = run_blocks(x, label, todo, ntodo, 4, 1, n, n - ntodo, block_b, &c, &stop);
-  ms_cell_free(&c.cell);
-  free(c.frame.b);
+  ms_err err = relax_blocks(x, label, todo, ntodo, 1, n, n - ntodo, stopped);
   free(todo);
-  return agree_end(x, err, stop, stopped);
+  return err;
 }
 
 /* e_rel[k] (every rank): relaxed energy per atom of survivor k, NaN when it has no committed
- * relaxation or did not converge. Each rank reads its share of the frames. */
+ * relaxation or did not converge. Each rank reads its share of the frames not read yet (on
+ * entry e_rel holds the previous call's result, or NaN everywhere). */
 static ms_err gather_relaxed(run_ctx *x, double *e_rel) {
   int64_t b0 = own_lo(x->nsv, x->size, x->rank), b1 = own_lo(x->nsv, x->size, x->rank + 1);
   int64_t nl = b1 - b0;
@@ -1059,7 +1084,8 @@ static ms_err gather_relaxed(run_ctx *x, double *e_rel) {
   MS_CHECK(loc, MS_ERR_MEM, "out of memory");
   ms_err err = MS_SUCCESS;
   for (int64_t b = b0; b < b1 && !err; ++b) {
-    loc[b - b0] = NAN;
+    loc[b - b0] = e_rel[b];
+    if (isfinite(e_rel[b])) continue; /* read in an earlier round: frames never change */
     const ms_spool_entry *en = ms__spool_find(x->spool, MS_SPOOL_B, b);
     if (!en) continue;
     char *buf = NULL;
@@ -1125,31 +1151,18 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32])
   }
   ms_cell_free(&cell);
   err = ms_err_agree(x->comm, err);
-  int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
-  char *all = malloc(((size_t)n + 1) * rowb);
-  if (!err && (!counts || !displs || !all)) err = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  err = ms_err_agree(x->comm, err);
-  if (!err) {
-    int mine = (int)((size_t)nl * rowb);
-    MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
-    int64_t tot = 0;
-    for (int r = 0; r < x->size; ++r) {
-      displs[r] = (int)tot;
-      tot += counts[r];
-    }
-    MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, x->comm);
-    for (int64_t q = 0; q < n; ++q) {
-      const char *row = all + (size_t)q * rowb;
-      int64_t k;
-      memcpy(&k, row, sizeof k);
-      memcpy(X + (size_t)k * (size_t)d, row + sizeof(int64_t), (size_t)d * sizeof(double));
-      memcpy(fo[k], row + sizeof(int64_t) + (size_t)d * sizeof(double), 32);
-    }
+  char *all = NULL;
+  size_t tot = 0;
+  if (!err) err = allgather_bytes(x->comm, loc, (size_t)nl * rowb, &all, &tot);
+  for (size_t q = 0; !err && q < tot / rowb; ++q) {
+    const char *row = all + q * rowb;
+    int64_t k;
+    memcpy(&k, row, sizeof k);
+    memcpy(X + (size_t)k * (size_t)d, row + sizeof(int64_t), (size_t)d * sizeof(double));
+    memcpy(fo[k], row + sizeof(int64_t) + (size_t)d * sizeof(double), 32);
   }
   free(loc);
   free(all);
-  free(counts);
-  free(displs);
   return err;
 }
 
@@ -1196,6 +1209,7 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
   e = ms_err_agree(x->comm, e);
   if (!e) e = survivor_descriptors(x, d, X, fo);
   for (int64_t k = 0; k < n && !e; ++k) {
+    e_rel[k] = NAN;
     round_of[k] = -1;
     x->sv[k].pred = x->sv[k].sigma = NAN;
     x->sv[k].relaxed = 0;
@@ -1520,18 +1534,12 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     for (int64_t k = 0; k < m && !e; ++k) e = ms_composition_from_cell(&cells[k], &comps[k]);
     e = ms_err_agree(x->comm, e);
     /* the references need every rank's compositions */
+    char *allb = NULL;
+    size_t tot = 0;
+    if (!e) e = allgather_bytes(x->comm, comps, (size_t)m * sizeof(ms_composition), &allb, &tot);
     if (!e) {
-      int size = x->size, mine = (int)(m * (int64_t)sizeof(ms_composition));
-      int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
-      MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
-      long long tot = 0;
-      for (int r = 0; r < size; ++r) {
-        displs[r] = (int)tot;
-        tot += counts[r];
-      }
-      ms_composition *allc = malloc((size_t)tot + sizeof(ms_composition));
-      MPI_Allgatherv(comps, mine, MPI_BYTE, allc, counts, displs, MPI_BYTE, x->comm);
-      e = ms__hull_references_auto(x->comm, x->relax, allc, tot / (long long)sizeof(ms_composition),
+      ms_composition *allc = (ms_composition *)allb;
+      e = ms__hull_references_auto(x->comm, x->relax, allc, (int64_t)(tot / sizeof(ms_composition)),
                                    &x->refs, &x->nrefs);
       x->nends = x->nrefs;
       if (!e && (x->nref_paths || x->ref_csv)) {
@@ -1543,11 +1551,9 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
                                              x->ref_csv, ends, x->nends, &x->refs, &x->nrefs);
         free(ends);
       }
-      if (!e) e = hull_systems(x, allc, (int64_t)(tot / (long long)sizeof(ms_composition)));
-      free(allc);
-      free(counts);
-      free(displs);
+      if (!e) e = hull_systems(x, allc, (int64_t)(tot / sizeof(ms_composition)));
     }
+    free(allb);
     if (!e) {
       x->ref_stable = calloc((size_t)x->nrefs + 1, 1);
       e = x->ref_stable ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -1735,25 +1741,18 @@ static int cmp_stable_entry(const void *a, const void *b) {
 static ms_err hull_phase_rows(run_ctx *x, int64_t m, const int64_t *ids, const ms_composition *comps,
                               const double *en) {
   stable_entry *loc = calloc((size_t)m + 1, sizeof *loc);
-  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  ms_err e = ms_err_agree(x->comm, loc ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
   int64_t nl = 0;
-  for (int64_t k = 0; k < m; ++k)
+  for (int64_t k = 0; k < m && !e; ++k)
     for (int64_t q = 0; q < x->nstable; ++q)
       if (x->stable_ids[q] == ids[k]) loc[nl++] = (stable_entry){ids[k], en[k], comps[k]};
-  int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
-  int mine = (int)(nl * (int64_t)sizeof(stable_entry));
-  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
-  int64_t tot = 0;
-  for (int r = 0; r < x->size; ++r) {
-    displs[r] = (int)tot;
-    tot += counts[r];
-  }
-  stable_entry *all = malloc((size_t)tot + sizeof(stable_entry));
-  MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, x->comm);
+  char *allb = NULL;
+  size_t tot = 0;
+  if (!e) e = allgather_bytes(x->comm, loc, (size_t)nl * sizeof *loc, &allb, &tot);
   free(loc);
-  free(counts);
-  free(displs);
-  int64_t na = tot / (int64_t)sizeof(stable_entry);
+  if (e) return e;
+  stable_entry *all = (stable_entry *)allb;
+  int64_t na = (int64_t)(tot / sizeof(stable_entry));
   if (na > 0) qsort(all, (size_t)na, sizeof *all, cmp_stable_entry);
   int64_t cap = (x->nhsys + 1) * (x->nrefs + na + 1);
   x->hrows = calloc((size_t)cap, sizeof *x->hrows);
@@ -1844,27 +1843,12 @@ static ms_err shortlist_stage(run_ctx *x, const relax_out *rout, int64_t nrout, 
     p += len;
   }
   e = ms_err_agree(x->comm, e);
-  int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
-  if (!e && (!counts || !displs)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  e = ms_err_agree(x->comm, e);
   char *all = NULL;
-  int64_t total = 0;
-  if (!e) {
-    int n = (int)mine.n;
-    MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, x->comm);
-    for (int r = 0; r < x->size; ++r) {
-      displs[r] = (int)total;
-      total += counts[r];
-    }
-    all = malloc((size_t)total + 1);
-    e = ms_err_agree(x->comm, all ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
-    if (!e) MPI_Allgatherv(mine.b ? mine.b : "", n, MPI_BYTE, all, counts, displs, MPI_BYTE, x->comm);
-  }
+  size_t total = 0;
+  if (!e) e = allgather_bytes(x->comm, mine.b, mine.n, &all, &total);
   free(mine.b);
-  free(counts);
-  free(displs);
   int64_t m = 0;
-  for (size_t q = 0; !e && q < (size_t)total; ++m) {
+  for (size_t q = 0; !e && q < total; ++m) {
     const sheader *h = (const sheader *)(all + q + sizeof(relax_out));
     q += sizeof(relax_out) + sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
   }
