@@ -773,7 +773,8 @@ static ms_err block_a(run_ctx *x, int64_t b, void *vctx) {
   return ms__spool_append(x->spool, MS_SPOOL_A, b, n, c->buf, sizeof(ms_astats) + (size_t)n * sizeof(ms_arec));
 }
 
-/* Agree on how a phase ended: failure (returned), a stop somewhere (*stopped = 1), or done. */
+/* Agree on how a phase ended: failure (returned), a stop somewhere (*stopped = the largest
+ * MS_STOP_* code of any rank), or done (*stopped = 0). */
 static ms_err agree_end(run_ctx *x, ms_err err, int stop, int *stopped) {
   MS_CALL(ms_err_agree(x->comm, err));
   int mine = stop > 0 ? stop : 0, any = 0;
@@ -2541,11 +2542,11 @@ static char *fingerprint(run_ctx *x) {
   return fp;
 }
 
-static ms_err interrupted(run_ctx *x, const char *output) {
+static ms_err interrupted(run_ctx *x, const char *output, int why) {
   return ms__err_set(MS_ERR_INTERRUPTED, __FILE__, __LINE__, __func__,
                      "stopped by %s before the end; the finished work is committed in %s. Continue "
                      "with: mpirun -n N matscreen run %s -o %s --resume  (any N)",
-                     ms__stop_reason(), ms__spool_dir(x->spool), x->camp->file, output);
+                     ms__stop_reason(why), ms__spool_dir(x->spool), x->camp->file, output);
 }
 
 /* Relax keep rule on the outcomes read back (wherever they are), with the relax stage's counts. */
@@ -2737,7 +2738,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
     if (!e && !stopped) e = ms_err_agree(comm, read_phase_b(&x, &rout, &nrout, &structs));
     if (!e && !stopped) e = relax_keep(&x, rout, nrout, rs);
   }
-  if (!e && stopped) e = ms_err_agree(comm, x.rank == 0 ? interrupted(&x, sum->output) : MS_ERR_INTERRUPTED);
+  if (!e && stopped) e = ms_err_agree(comm, x.rank == 0 ? interrupted(&x, sum->output, stopped) : MS_ERR_INTERRUPTED);
   ms__stop_restore();
   if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present))
     e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));

@@ -46,20 +46,23 @@ double ms__stop_elapsed(void) { return now_s() - t_start; }
 
 int ms__stop_requested(double block_s) {
   if (reason) return reason;
-  if (got_signal) return reason = 1;
+  if (got_signal) return reason = got_signal == SIGUSR1 ? MS_STOP_SIGUSR1 : MS_STOP_SIGTERM;
   if (limit_s > 0) {
     /* Reserve for committing and writing the output: 2% of the limit, at least 2 s, at most
      * 5 min (the output of a large campaign is written in a few minutes at worst). */
     double reserve = 0.02 * limit_s;
     if (reserve < 2) reserve = 2;
     if (reserve > 300) reserve = 300;
-    if (ms__stop_elapsed() + 2 * block_s + reserve > limit_s) return reason = 2;
+    if (ms__stop_elapsed() + 2 * block_s + reserve > limit_s) return reason = MS_STOP_WALLTIME;
   }
   return 0;
 }
 
-const char *ms__stop_reason(void) {
-  if (reason == 1) return got_signal == SIGUSR1 ? "SIGUSR1" : "SIGTERM";
-  if (reason == 2) return "the --max-walltime limit";
-  return "no stop";
+const char *ms__stop_reason(int code) {
+  switch (code) {
+    case MS_STOP_SIGTERM: return "SIGTERM";
+    case MS_STOP_SIGUSR1: return "SIGUSR1";
+    case MS_STOP_WALLTIME: return "the --max-walltime limit";
+    default: return "no stop";
+  }
 }

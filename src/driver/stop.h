@@ -14,13 +14,16 @@ void ms__stop_install(double max_walltime_s);
 /** Put the previous handlers back. */
 void ms__stop_restore(void);
 /**
- * 0 while work may go on; otherwise a reason code (1 signal, 2 wall-time limit). @p block_s is
+ * 0 while work may go on; otherwise a reason code (MS_STOP_*). @p block_s is
  * the longest time a block has taken so far: with a wall-time limit, a new block is not started
  * unless about twice that (plus a reserve for writing the output) is left.
  */
 int ms__stop_requested(double block_s);
+/** Reason codes; ranks agree on the largest one seen by any rank (a rank may stop only because
+ *  another one cancelled the hand-out of work, without seeing a signal itself). */
+enum { MS_STOP_NONE = 0, MS_STOP_SIGTERM = 1, MS_STOP_WALLTIME = 2, MS_STOP_SIGUSR1 = 3 };
 /** Why the run stopped, for the message ("SIGTERM", "the --max-walltime limit"). */
-const char *ms__stop_reason(void);
+const char *ms__stop_reason(int code);
 /** Seconds since ms__stop_install(). */
 double ms__stop_elapsed(void);
 
