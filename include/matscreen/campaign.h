@@ -36,7 +36,7 @@
 #include "matscreen/yaml.h"
 
 #define MS_MAX_STAGES 16
-#define MS_MAX_SEARCH 32
+#define MS_MAX_SEARCH 1024
 
 typedef enum {
   MS_STAGE_PREFILTER = 0,

@@ -16,6 +16,11 @@
  * - The exact number of classes is also computed without enumeration by Burnside's lemma,
  *   (1/|G|) sum_g [x^k] prod_cycles(g) (1 + x^len), which bounds nothing and checks the
  *   enumeration.
+ * - Coupled substitutions (ms_ordering_create_groups): the set is split into groups (say the
+ *   A sites and the B sites of a perovskite, receiving different ions) and kg[g] sites of each
+ *   group g are chosen. Only operations mapping every group onto itself act; Burnside's count
+ *   uses one variable per group. Arrangements are listed group 0 first: by the chosen sites
+ *   of group 0 in lexicographic order, then those of group 1, ...
  * - Limits: at most 64 sites in the set; the enumeration visits C(n, k) subsets and is refused
  *   above a caller-given bound (the error message gives the exact class count).
  * - An ms_ordering is immutable after creation; free it with ms_ordering_free(). Not
@@ -34,6 +39,7 @@ extern "C" {
 #endif
 
 #define MS_ORDERING_MAX_SITES 64
+#define MS_ORDERING_MAX_GROUPS 4
 
 typedef struct ms_ordering ms_ordering;
 
@@ -51,6 +57,14 @@ void ms_ordering_options_default(ms_ordering_options *o);
  */
 ms_err ms_ordering_create(const ms_cell *parent, const int *sites, int nsites, int k,
                           const ms_ordering_options *o, ms_ordering **out);
+/**
+ * Orderings choosing @p kg[g] sites of each group g (0 <= g < ngroups <= MS_ORDERING_MAX_GROUPS)
+ * at once; @p group[a] is the group of @p sites[a]. The enumeration bound applies to the
+ * product of the C(n_g, kg[g]). ms_ordering_create is the case of one group.
+ */
+ms_err ms_ordering_create_groups(const ms_cell *parent, const int *sites, const int *group,
+                                 int nsites, const int *kg, int ngroups,
+                                 const ms_ordering_options *o, ms_ordering **out);
 void ms_ordering_free(ms_ordering **o);
 
 /** Number of symmetry-distinct arrangements (enumerated). */
@@ -67,6 +81,8 @@ int ms_ordering_parent_ops(const ms_ordering *o);
  * have in @p sites, into @p chosen (room for k ints). MS_ERR_ARG if i is out of range.
  */
 ms_err ms_ordering_get(const ms_ordering *o, int64_t i, int *chosen);
+/** As ms_ordering_get, and the group of each chosen site into @p chosen_group (may be NULL). */
+ms_err ms_ordering_get_groups(const ms_ordering *o, int64_t i, int *chosen, int *chosen_group);
 
 /**
  * Number of symmetry-distinct arrangements by Burnside's lemma alone (no enumeration, no

@@ -20,6 +20,9 @@
 
 struct ms_ordering {
   int n, k;
+  int ngroups;
+  int kg[MS_ORDERING_MAX_GROUPS];      /* sites chosen in each group */
+  int group[MS_ORDERING_MAX_SITES];    /* group of each position of the set */
   int sites[MS_ORDERING_MAX_SITES];
   int nperm;
   unsigned char (*perm)[MS_ORDERING_MAX_SITES];
@@ -136,13 +139,24 @@ static int64_t binomial(int n, int k) {
   return (int64_t)r;
 }
 
-static int64_t burnside(unsigned char (*perm)[MS_ORDERING_MAX_SITES], int np, int n, int k) {
+/* Burnside's count of the classes of arrangements with kg[g] chosen sites in group g: for each
+ * permutation, the arrangements it fixes are unions of whole cycles, counted by the
+ * coefficient of prod_g x_g^kg[g] in prod over cycles (1 + x_{group}^len). The polynomial is
+ * kept truncated at degree kg[g] in each variable (higher terms never reach the coefficient). */
+static int64_t burnside(unsigned char (*perm)[MS_ORDERING_MAX_SITES], int np, int n,
+                        const int *group, const int *kg, int ngroups) {
+  size_t stride[MS_ORDERING_MAX_GROUPS], size = 1;
+  for (int g = 0; g < ngroups; ++g) {
+    stride[g] = size;
+    size *= (size_t)(kg[g] + 1);
+  }
+  unsigned __int128 *poly = malloc(size * sizeof *poly);
+  if (!poly) return -1;
   unsigned __int128 total = 0;
   for (int q = 0; q < np; ++q) {
-    /* Fixed k-subsets = coefficient of x^k in prod over cycles of (1 + x^len). */
-    unsigned __int128 poly[MS_ORDERING_MAX_SITES + 1] = {0};
+    memset(poly, 0, size * sizeof *poly);
     poly[0] = 1;
-    int seen[MS_ORDERING_MAX_SITES] = {0}, deg = 0;
+    int seen[MS_ORDERING_MAX_SITES] = {0};
     for (int a = 0; a < n; ++a) {
       if (seen[a]) continue;
       int len = 0;
@@ -150,11 +164,17 @@ static int64_t burnside(unsigned char (*perm)[MS_ORDERING_MAX_SITES], int np, in
         seen[b] = 1;
         ++len;
       }
-      for (int d = deg; d >= 0; --d) poly[d + len] += poly[d];
-      deg += len;
+      int g = group[a];
+      if (len > kg[g]) continue; /* choosing this cycle overshoots: only "not chosen" counts */
+      /* poly += x_g^len poly, highest index first so each term is used once. */
+      for (size_t idx = size; idx-- > 0;) {
+        int digit = (int)((idx / stride[g]) % (size_t)(kg[g] + 1));
+        if (digit >= len) poly[idx] += poly[idx - (size_t)len * stride[g]];
+      }
     }
-    total += poly[k];
+    total += poly[size - 1];
   }
+  free(poly);
   return (int64_t)(total / (unsigned)np);
 }
 
@@ -164,8 +184,10 @@ ms_err ms_ordering_burnside(const ms_cell *parent, const int *sites, int nsites,
   unsigned char(*perm)[MS_ORDERING_MAX_SITES] = NULL;
   int np = 0;
   MS_CALL(set_permutations(parent, sites, nsites, symprec, &perm, &np, NULL));
-  *count = burnside(perm, np, nsites, k);
+  int group[MS_ORDERING_MAX_SITES] = {0};
+  *count = burnside(perm, np, nsites, group, &k, 1);
   free(perm);
+  MS_CHECK(*count >= 0, MS_ERR_MEM, "ordering: out of memory");
   return MS_SUCCESS;
 }
 
@@ -173,34 +195,98 @@ static inline uint64_t bit_of(int i) { return (uint64_t)1 << (63 - i); }
 
 ms_err ms_ordering_create(const ms_cell *parent, const int *sites, int nsites, int k,
                           const ms_ordering_options *opt, ms_ordering **out) {
+  *out = NULL;
+  MS_CHECK(k >= 0 && k <= nsites, MS_ERR_INPUT, "ordering: k must be in 0..%d, got %d", nsites, k);
+  MS_CHECK(nsites >= 1 && nsites <= MS_ORDERING_MAX_SITES, MS_ERR_INPUT,
+           "ordering: the site set must have 1..%d sites, got %d", MS_ORDERING_MAX_SITES, nsites);
+  int group[MS_ORDERING_MAX_SITES] = {0};
+  return ms_ordering_create_groups(parent, sites, group, nsites, &k, 1, opt, out);
+}
+
+/* Advance the combination idx[0..k-1] of positions 0..n-1 (indices into a group's position
+ * list) to the next in lexicographic order; 0 when it wraps around to the first. */
+static int next_combination(int *idx, int k, int n) {
+  int i = k - 1;
+  while (i >= 0 && idx[i] == n - k + i) --i;
+  if (i < 0) {
+    for (int j = 0; j < k; ++j) idx[j] = j;
+    return 0;
+  }
+  ++idx[i];
+  for (int j = i + 1; j < k; ++j) idx[j] = idx[j - 1] + 1;
+  return 1;
+}
+
+ms_err ms_ordering_create_groups(const ms_cell *parent, const int *sites, const int *group,
+                                 int nsites, const int *kg, int ngroups,
+                                 const ms_ordering_options *opt, ms_ordering **out) {
   ms_ordering_options def;
   if (!opt) {
     ms_ordering_options_default(&def);
     opt = &def;
   }
   *out = NULL;
-  MS_CHECK(k >= 0 && k <= nsites, MS_ERR_INPUT, "ordering: k must be in 0..%d, got %d", nsites, k);
+  MS_CHECK(ngroups >= 1 && ngroups <= MS_ORDERING_MAX_GROUPS, MS_ERR_INPUT,
+           "ordering: 1..%d site groups, got %d", MS_ORDERING_MAX_GROUPS, ngroups);
+  MS_CHECK(nsites >= 1 && nsites <= MS_ORDERING_MAX_SITES, MS_ERR_INPUT,
+           "ordering: the site set must have 1..%d sites, got %d", MS_ORDERING_MAX_SITES, nsites);
+  int ng[MS_ORDERING_MAX_GROUPS] = {0}, pos[MS_ORDERING_MAX_GROUPS][MS_ORDERING_MAX_SITES];
+  for (int a = 0; a < nsites; ++a) {
+    MS_CHECK(group[a] >= 0 && group[a] < ngroups, MS_ERR_INPUT,
+             "ordering: site %d is in group %d, not in 0..%d", a, group[a], ngroups - 1);
+    pos[group[a]][ng[group[a]]++] = a;
+  }
+  int64_t total = 1;
+  int ktot = 0;
+  for (int g = 0; g < ngroups; ++g) {
+    MS_CHECK(kg[g] >= 0 && kg[g] <= ng[g], MS_ERR_INPUT,
+             "ordering: k must be in 0..%d for group %d, got %d", ng[g], g, kg[g]);
+    int64_t c = binomial(ng[g], kg[g]);
+    total = (c > 0 && total > INT64_MAX / c) ? INT64_MAX : total * c;
+    ktot += kg[g];
+  }
   ms_ordering *o = calloc(1, sizeof *o);
   MS_CHECK(o, MS_ERR_MEM, "out of memory");
   o->n = nsites;
-  o->k = k;
+  o->k = ktot;
+  o->ngroups = ngroups;
+  memcpy(o->kg, kg, (size_t)ngroups * sizeof *kg);
+  memcpy(o->group, group, (size_t)nsites * sizeof *group);
   ms_err e =
       set_permutations(parent, sites, nsites, opt->symprec, &o->perm, &o->nperm, &o->parent_ops);
   if (e) {
     ms_ordering_free(&o);
     return ms__err_push(e, __FILE__, __LINE__, __func__);
   }
+  /* Keep the permutations that map every group onto itself: the groups receive different
+   * ions, so an operation exchanging them is not a symmetry of any arrangement. */
+  int np = 0;
+  for (int q = 0; q < o->nperm; ++q) {
+    int keep = 1;
+    for (int a = 0; a < nsites && keep; ++a) keep = group[o->perm[q][a]] == group[a];
+    if (keep) memmove(o->perm[np++], o->perm[q], sizeof o->perm[q]);
+  }
+  o->nperm = np;
   memcpy(o->sites, sites, (size_t)nsites * sizeof *sites);
-  o->burnside = burnside(o->perm, o->nperm, nsites, k);
-  int64_t total = binomial(nsites, k);
+  o->burnside = burnside(o->perm, o->nperm, nsites, group, kg, ngroups);
+  if (o->burnside < 0) {
+    ms_ordering_free(&o);
+    MS_FAIL(MS_ERR_MEM, "ordering: out of memory");
+  }
   if (total > opt->max_enumeration) {
     int64_t b = o->burnside;
     ms_ordering_free(&o);
+    if (ngroups == 1)
+      MS_FAIL(MS_ERR_INPUT,
+              "ordering: %d of %d sites gives C(%d,%d) = %lld arrangements (%lld distinct by "
+              "symmetry), above the enumeration bound %lld; use a smaller supercell or raise "
+              "max_enumeration",
+              kg[0], nsites, nsites, kg[0], (long long)total, (long long)b,
+              (long long)opt->max_enumeration);
     MS_FAIL(MS_ERR_INPUT,
-            "ordering: %d of %d sites gives C(%d,%d) = %lld arrangements (%lld distinct by "
-            "symmetry), above the enumeration bound %lld; use a smaller supercell or raise "
-            "max_enumeration",
-            k, nsites, nsites, k, (long long)total, (long long)b, (long long)opt->max_enumeration);
+            "ordering: %d site groups give %lld arrangements (%lld distinct by symmetry), above "
+            "the enumeration bound %lld; use a smaller supercell or raise max_enumeration",
+            ngroups, (long long)total, (long long)b, (long long)opt->max_enumeration);
   }
   size_t cap = (size_t)(o->burnside > 0 ? o->burnside : 1);
   o->masks = malloc(cap * sizeof *o->masks);
@@ -208,17 +294,23 @@ ms_err ms_ordering_create(const ms_cell *parent, const int *sites, int nsites, i
     ms_ordering_free(&o);
     MS_FAIL(MS_ERR_MEM, "ordering: out of memory for %zu arrangements", cap);
   }
-  /* Lexicographic combinations of positions 0..n-1. */
-  int idx[MS_ORDERING_MAX_SITES];
-  for (int i = 0; i < k; ++i) idx[i] = i;
+  /* Odometer over the groups' combinations, group 0 the most significant digit; each group's
+   * combinations in lexicographic order. With one group this is the lexicographic order of
+   * the k-subsets of the set. */
+  int idx[MS_ORDERING_MAX_GROUPS][MS_ORDERING_MAX_SITES];
+  for (int g = 0; g < ngroups; ++g)
+    for (int i = 0; i < kg[g]; ++i) idx[g][i] = i;
   int64_t count = 0;
   for (;;) {
     uint64_t m = 0;
-    for (int i = 0; i < k; ++i) m |= bit_of(idx[i]);
+    int chosen[MS_ORDERING_MAX_SITES], nc = 0;
+    for (int g = 0; g < ngroups; ++g)
+      for (int i = 0; i < kg[g]; ++i) chosen[nc++] = pos[g][idx[g][i]];
+    for (int i = 0; i < nc; ++i) m |= bit_of(chosen[i]);
     int canonical = 1;
     for (int q = 0; q < o->nperm && canonical; ++q) {
       uint64_t pm = 0;
-      for (int i = 0; i < k; ++i) pm |= bit_of(o->perm[q][idx[i]]);
+      for (int i = 0; i < nc; ++i) pm |= bit_of(o->perm[q][chosen[i]]);
       canonical = pm <= m;
     }
     if (canonical) {
@@ -229,11 +321,9 @@ ms_err ms_ordering_create(const ms_cell *parent, const int *sites, int nsites, i
       }
       o->masks[count++] = m;
     }
-    int i = k - 1;
-    while (i >= 0 && idx[i] == nsites - k + i) --i;
-    if (i < 0) break;
-    ++idx[i];
-    for (int j = i + 1; j < k; ++j) idx[j] = idx[j - 1] + 1;
+    int g = ngroups - 1;
+    while (g >= 0 && !next_combination(idx[g], kg[g], ng[g])) --g;
+    if (g < 0) break;
   }
   o->count = count;
   if (count != o->burnside) {
@@ -247,11 +337,18 @@ ms_err ms_ordering_create(const ms_cell *parent, const int *sites, int nsites, i
 }
 
 ms_err ms_ordering_get(const ms_ordering *o, int64_t i, int *chosen) {
+  return ms_ordering_get_groups(o, i, chosen, NULL);
+}
+
+ms_err ms_ordering_get_groups(const ms_ordering *o, int64_t i, int *chosen, int *chosen_group) {
   MS_CHECK(i >= 0 && i < o->count, MS_ERR_ARG, "ordering: arrangement %lld out of range (0..%lld)",
            (long long)i, (long long)o->count - 1);
   uint64_t m = o->masks[i];
   int n = 0;
   for (int a = 0; a < o->n; ++a)
-    if (m & bit_of(a)) chosen[n++] = o->sites[a];
+    if (m & bit_of(a)) {
+      if (chosen_group) chosen_group[n] = o->group[a];
+      chosen[n++] = o->sites[a];
+    }
   return MS_SUCCESS;
 }

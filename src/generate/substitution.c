@@ -16,7 +16,9 @@
  * partial_substitution (SAPS-like ordered substitution): one prototype with one ion per label,
  * in the primitive or conventional cell, optionally a supercell; k of the n sites of a label
  * (optionally of one Wyckoff site) are replaced by another ion, one candidate per
- * symmetry-distinct arrangement (ordering.h), for each listed k whose result is neutral. */
+ * symmetry-distinct arrangement (ordering.h), for each listed k whose result is neutral. A
+ * list of substitutions on disjoint site sets is applied at once (coupled, e.g. charge-
+ * compensating): every neutral combination of their counts, one ordering per combination. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,27 +477,44 @@ const ms_generator_info ms__generator_prototype_substitution = {
 
 /* ---- partial_substitution ---------------------------------------------------------------- */
 
+/* One substitution: `count` of the sites of a label (optionally one Wyckoff site) become `by`. */
+typedef struct {
+  int label;
+  char label_name[16];
+  char wyckoff[8];
+  ms_species by;
+  double dq; /* charge change per substituted site */
+  int nsites;
+  int ncounts;
+  int counts[MS_ORDERING_MAX_SITES];
+} partial_sub;
+
 typedef struct {
   ms_prototype *proto;
   ms_cell parent;
   int super[3][3];
-  ms_species by;
-  int label;
-  char label_name[16];
-  char wyckoff[8];
-  int nk;
-  int k[MS_ORDERING_MAX_SITES + 1];
-  ms_ordering *ord[MS_ORDERING_MAX_SITES + 1];
-  int64_t offset[MS_ORDERING_MAX_SITES + 2];
-  int nsites;
+  int nsub;
+  partial_sub sub[MS_ORDERING_MAX_GROUPS];
+  int ncombo;                               /* neutral combinations of counts */
+  int (*k)[MS_ORDERING_MAX_GROUPS];         /* k[c][g]: sites of substitution g in combination c */
+  ms_ordering **ord;                        /* one ordering per combination */
+  int64_t *offset;                          /* first candidate of each combination, ncombo + 1 */
+  int nsites;                               /* the union of the substitutions' sites */
   int sites[MS_ORDERING_MAX_SITES];
-  int skipped_charged;
+  int group[MS_ORDERING_MAX_SITES];         /* which substitution a site belongs to */
+  int64_t skipped_charged;
 } partial_data;
+
+#define PARTIAL_MAX_COMBOS 4096
 
 static void partial_destroy(void *d) {
   partial_data *s = d;
   if (!s) return;
-  for (int j = 0; j < s->nk; ++j) ms_ordering_free(&s->ord[j]);
+  for (int j = 0; j < s->ncombo; ++j)
+    if (s->ord) ms_ordering_free(&s->ord[j]);
+  free(s->ord);
+  free(s->k);
+  free(s->offset);
   ms_cell_free(&s->parent);
   ms_prototype_free(&s->proto);
   free(s);
@@ -506,6 +525,78 @@ static const char *const partial_keys[] = {"generator", "prototype",       "site
                                            "lattice",   "max_enumeration", NULL};
 static const char *const substitute_keys[] = {"label",  "wyckoff",     "ion",
                                               "counts", "count_range", NULL};
+
+/* One entry of `substitute` (a map) into u; the sites it covers are found later. */
+static ms_err parse_one_substitute(partial_data *s, const ms_species *ions, ms_ynode *st,
+                                   const char *sub, partial_sub *u, int *want_site) {
+  MS_CALL(ms_ynode_expect(st, MS_YMAP, sub));
+  ms_ynode *ln = ms_ynode_get(st, "label");
+  if (!ln) return ms_ynode_error(st, sub, "missing required key 'label'");
+  const char *lab;
+  char lp[224];
+  snprintf(lp, sizeof lp, "%s.label", sub);
+  MS_CALL(ms_ynode_string(ln, lp, &lab));
+  u->label = ms_prototype_label_index(s->proto, lab);
+  if (u->label < 0)
+    return ms_ynode_error(ln, lp, "%s has no label '%s'", ms_prototype_name(s->proto), lab);
+  snprintf(u->label_name, sizeof u->label_name, "%s", lab);
+  *want_site = -1;
+  ms_ynode *wn = ms_ynode_get(st, "wyckoff");
+  if (wn) {
+    const char *w;
+    snprintf(lp, sizeof lp, "%s.wyckoff", sub);
+    MS_CALL(ms_ynode_string(wn, lp, &w));
+    for (int k = 0; k < ms_prototype_nsites(s->proto); ++k) {
+      ms_prototype_site si;
+      MS_CALL(ms_prototype_site_info(s->proto, k, &si));
+      if (si.label == u->label && strcmp(si.wyckoff, w) == 0) *want_site = k;
+    }
+    if (*want_site < 0) return ms_ynode_error(wn, lp, "no site '%s' with Wyckoff %s", lab, w);
+    snprintf(u->wyckoff, sizeof u->wyckoff, "%s", w);
+  }
+  ms_ynode *in = ms_ynode_get(st, "ion");
+  snprintf(lp, sizeof lp, "%s.ion", sub);
+  if (!in) return ms_ynode_error(st, sub, "missing required key 'ion'");
+  MS_CALL(ms__y_ion(in, lp, &u->by));
+  if (ms_species_equal(&u->by, &ions[u->label]))
+    return ms_ynode_error(in, lp, "is already the ion on '%s'", lab);
+  u->dq = u->by.ox - ions[u->label].ox;
+  return MS_SUCCESS;
+}
+
+/* counts: N or a list [N1, N2, ...]; count_range: [min, max]; once u->nsites is known. */
+static ms_err parse_counts(ms_ynode *st, const char *sub, partial_sub *u) {
+  char lp[224];
+  snprintf(lp, sizeof lp, "%s.counts", sub);
+  ms_ynode *cn = ms_ynode_get(st, "counts");
+  ms_ynode *cr = ms_ynode_get(st, "count_range");
+  if (!cn == !cr)
+    return ms_ynode_error(st, sub,
+                          "give either counts (N or [N1, N2, ...]) or count_range "
+                          "([min, max])");
+  u->ncounts = 0;
+  if (cn) {
+    int nc = cn->type == MS_YSEQ ? cn->n : 1;
+    if (nc < 1 || nc > MS_ORDERING_MAX_SITES)
+      return ms_ynode_error(cn, lp, "give 1..%d counts", MS_ORDERING_MAX_SITES);
+    for (int j = 0; j < nc; ++j) {
+      ms_ynode *v_node = cn->type == MS_YSEQ ? cn->items[j] : cn;
+      long long v;
+      MS_CALL(ms_ynode_int(v_node, lp, &v));
+      if (v < 1 || v > u->nsites)
+        return ms_ynode_error(v_node, lp, "must be in 1..%d (sites of '%s'), got %lld",
+                              u->nsites, u->label_name, v);
+      for (int q = 0; q < u->ncounts; ++q)
+        if (u->counts[q] == v) return ms_ynode_error(v_node, lp, "count %lld listed twice", v);
+      u->counts[u->ncounts++] = (int)v;
+    }
+  } else {
+    long long kk[2];
+    MS_CALL(ms__y_int_range(st, "count_range", sub, 1, u->nsites, kk, NULL));
+    for (long long v = kk[0]; v <= kk[1]; ++v) u->counts[u->ncounts++] = (int)v;
+  }
+  return ms_ynode_check_unused(st, sub, substitute_keys);
+}
 
 static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
   char sub[192];
@@ -578,108 +669,116 @@ static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
     ms_err_clear();
     return ms_ynode_error(sc ? sc : item, sub, "%s", msg);
   }
-  /* What to substitute. */
+  /* What to substitute: one map, or a list of maps for a coupled (e.g. charge-compensating)
+   * substitution on different sites. */
   snprintf(sub, sizeof sub, "%s.substitute", path);
   ms_ynode *st = ms_ynode_get(item, "substitute");
   if (!st)
-    return ms_ynode_error(item, path, "missing required key 'substitute' ({label, ion, counts})");
-  MS_CALL(ms_ynode_expect(st, MS_YMAP, sub));
-  ms_ynode *ln = ms_ynode_get(st, "label");
-  if (!ln) return ms_ynode_error(st, sub, "missing required key 'label'");
-  const char *lab;
-  char lp[224];
-  snprintf(lp, sizeof lp, "%s.label", sub);
-  MS_CALL(ms_ynode_string(ln, lp, &lab));
-  s->label = ms_prototype_label_index(s->proto, lab);
-  if (s->label < 0)
-    return ms_ynode_error(ln, lp, "%s has no label '%s'", ms_prototype_name(s->proto), lab);
-  snprintf(s->label_name, sizeof s->label_name, "%s", lab);
-  int want_site = -1;
-  ms_ynode *wn = ms_ynode_get(st, "wyckoff");
-  if (wn) {
-    const char *w;
-    snprintf(lp, sizeof lp, "%s.wyckoff", sub);
-    MS_CALL(ms_ynode_string(wn, lp, &w));
-    for (int k = 0; k < ms_prototype_nsites(s->proto); ++k) {
-      ms_prototype_site si;
-      MS_CALL(ms_prototype_site_info(s->proto, k, &si));
-      if (si.label == s->label && strcmp(si.wyckoff, w) == 0) want_site = k;
-    }
-    if (want_site < 0) return ms_ynode_error(wn, lp, "no site '%s' with Wyckoff %s", lab, w);
-    snprintf(s->wyckoff, sizeof s->wyckoff, "%s", w);
+    return ms_ynode_error(item, path,
+                          "missing required key 'substitute' ({label, ion, counts} or a list "
+                          "of them)");
+  int nsub = st->type == MS_YSEQ ? st->n : 1;
+  if (nsub < 1 || nsub > MS_ORDERING_MAX_GROUPS)
+    return ms_ynode_error(st, sub, "give 1..%d substitutions", MS_ORDERING_MAX_GROUPS);
+  int want_site[MS_ORDERING_MAX_GROUPS];
+  s->nsub = nsub;
+  for (int g = 0; g < nsub; ++g) {
+    char gs[208];
+    ms_ynode *node = st->type == MS_YSEQ ? st->items[g] : st;
+    if (st->type == MS_YSEQ)
+      snprintf(gs, sizeof gs, "%s[%d]", sub, g);
+    else
+      snprintf(gs, sizeof gs, "%s", sub);
+    partial_sub *u = &s->sub[g];
+    MS_CALL(parse_one_substitute(s, ions, node, gs, u, &want_site[g]));
+    for (int h = 0; h < g; ++h)
+      if (s->sub[h].label == u->label &&
+          (want_site[h] < 0 || want_site[g] < 0 || want_site[h] == want_site[g]))
+        return ms_ynode_error(node, gs,
+                              "substitutes sites of '%s' that substitution %d already covers "
+                              "(give each label, or each Wyckoff site of a label, once)",
+                              u->label_name, h + 1);
   }
-  ms_ynode *in = ms_ynode_get(st, "ion");
-  snprintf(lp, sizeof lp, "%s.ion", sub);
-  if (!in) return ms_ynode_error(st, sub, "missing required key 'ion'");
-  MS_CALL(ms__y_ion(in, lp, &s->by));
-  /* The sites: atoms of the label (and Wyckoff site) in the parent. ms_cell_supercell orders
-   * atoms by original atom, then image. */
+  /* The sites of each substitution: atoms of its label (and Wyckoff site) in the parent, in
+   * atom order (ms_cell_supercell orders atoms by original atom, then image); together the
+   * set to order. */
   s->nsites = 0;
   for (int a = 0; a < s->parent.natoms; ++a) {
     int site = ms_prototype_site_of_atom(s->proto, bo.primitive, a / nimg);
     ms_prototype_site si;
     MS_CALL(ms_prototype_site_info(s->proto, site, &si));
-    if (si.label != s->label || (want_site >= 0 && site != want_site)) continue;
-    if (s->nsites == MS_ORDERING_MAX_SITES)
-      return ms_ynode_error(st, sub, "more than %d sites to order; use a smaller cell",
-                            MS_ORDERING_MAX_SITES);
-    s->sites[s->nsites++] = a;
-  }
-  if (ms_species_equal(&s->by, &ions[s->label]))
-    return ms_ynode_error(in, lp, "is already the ion on '%s'", lab);
-  /* counts: N or a list [N1, N2, ...]; count_range: [min, max]. */
-  snprintf(lp, sizeof lp, "%s.counts", sub);
-  ms_ynode *cn = ms_ynode_get(st, "counts");
-  ms_ynode *cr = ms_ynode_get(st, "count_range");
-  if (!cn == !cr)
-    return ms_ynode_error(st, sub,
-                          "give either counts (N or [N1, N2, ...]) or count_range "
-                          "([min, max])");
-  if (cn) {
-    int nc = cn->type == MS_YSEQ ? cn->n : 1;
-    if (nc < 1 || nc > MS_ORDERING_MAX_SITES)
-      return ms_ynode_error(cn, lp, "give 1..%d counts", MS_ORDERING_MAX_SITES);
-    for (int j = 0; j < nc; ++j) {
-      ms_ynode *v_node = cn->type == MS_YSEQ ? cn->items[j] : cn;
-      long long v;
-      MS_CALL(ms_ynode_int(v_node, lp, &v));
-      if (v < 1 || v > s->nsites)
-        return ms_ynode_error(v_node, lp, "must be in 1..%d (sites of '%s'), got %lld", s->nsites,
-                              lab, v);
-      for (int q = 0; q < s->nk; ++q)
-        if (s->k[q] == v) return ms_ynode_error(v_node, lp, "count %lld listed twice", v);
-      s->k[s->nk++] = (int)v;
+    for (int g = 0; g < nsub; ++g) {
+      if (si.label != s->sub[g].label || (want_site[g] >= 0 && site != want_site[g])) continue;
+      if (s->nsites == MS_ORDERING_MAX_SITES)
+        return ms_ynode_error(st, sub, "more than %d sites to order; use a smaller cell",
+                              MS_ORDERING_MAX_SITES);
+      s->group[s->nsites] = g;
+      s->sites[s->nsites++] = a;
+      s->sub[g].nsites++;
     }
-  } else {
-    long long kk[2];
-    MS_CALL(ms__y_int_range(st, "count_range", sub, 1, s->nsites, kk, NULL));
-    for (long long v = kk[0]; v <= kk[1]; ++v) s->k[s->nk++] = (int)v;
   }
-  MS_CALL(ms_ynode_check_unused(st, sub, substitute_keys));
+  for (int g = 0; g < nsub; ++g) {
+    char gs[208];
+    ms_ynode *node = st->type == MS_YSEQ ? st->items[g] : st;
+    if (st->type == MS_YSEQ)
+      snprintf(gs, sizeof gs, "%s[%d]", sub, g);
+    else
+      snprintf(gs, sizeof gs, "%s", sub);
+    MS_CALL(parse_counts(node, gs, &s->sub[g]));
+  }
   ms_ordering_options oo;
   ms_ordering_options_default(&oo);
   long long maxe = oo.max_enumeration;
   MS_CALL(ms__y_int(item, "max_enumeration", path, 1, (long long)1e10, &maxe, NULL));
   oo.max_enumeration = maxe;
-  double dq = s->by.ox - ions[s->label].ox;
-  int nk = s->nk;
-  s->nk = 0;
-  for (int j = 0; j < nk; ++j) {
-    if (fabs(dq * s->k[j]) > 1e-9) {
+  /* Every combination of counts (the last substitution's count varies fastest) whose total
+   * charge change is zero; the others are never counted. */
+  int64_t ncomb = 1;
+  for (int g = 0; g < nsub; ++g) ncomb *= s->sub[g].ncounts;
+  int cap = 16;
+  s->k = malloc((size_t)cap * sizeof *s->k);
+  s->ord = calloc((size_t)cap, sizeof *s->ord);
+  s->offset = calloc((size_t)cap + 1, sizeof *s->offset);
+  MS_CHECK(s->k && s->ord && s->offset, MS_ERR_MEM, "out of memory");
+  for (int64_t c = 0; c < ncomb; ++c) {
+    int kk[MS_ORDERING_MAX_GROUPS];
+    int64_t rest = c;
+    double dq = 0;
+    for (int g = nsub - 1; g >= 0; --g) {
+      kk[g] = s->sub[g].counts[rest % s->sub[g].ncounts];
+      rest /= s->sub[g].ncounts;
+      dq += s->sub[g].dq * kk[g];
+    }
+    if (fabs(dq) > 1e-9) {
       ++s->skipped_charged; /* not neutral: never counted */
       continue;
     }
-    int k = s->k[j];
-    e = ms_ordering_create(&s->parent, s->sites, s->nsites, k, &oo, &s->ord[s->nk]);
+    if (s->ncombo == PARTIAL_MAX_COMBOS)
+      return ms_ynode_error(st, sub, "more than %d neutral combinations of counts; split the item",
+                            PARTIAL_MAX_COMBOS);
+    if (s->ncombo == cap) {
+      int nc = 2 * cap;
+      void *k2 = realloc(s->k, (size_t)nc * sizeof *s->k);
+      if (k2) s->k = k2;
+      void *o2 = realloc(s->ord, (size_t)nc * sizeof *s->ord);
+      if (o2) s->ord = o2;
+      void *f2 = realloc(s->offset, ((size_t)nc + 1) * sizeof *s->offset);
+      if (f2) s->offset = f2;
+      MS_CHECK(k2 && o2 && f2, MS_ERR_MEM, "out of memory");
+      cap = nc;
+    }
+    s->ord[s->ncombo] = NULL;
+    e = ms_ordering_create_groups(&s->parent, s->sites, s->group, s->nsites, kk, nsub, &oo,
+                                  &s->ord[s->ncombo]);
     if (e) {
       char msg[600];
       snprintf(msg, sizeof msg, "%s", ms_err_message());
       ms_err_clear();
       return ms_ynode_error(st, sub, "%s", msg);
     }
-    s->k[s->nk] = k;
-    s->offset[s->nk + 1] = s->offset[s->nk] + ms_ordering_count(s->ord[s->nk]);
-    s->nk++;
+    memcpy(s->k[s->ncombo], kk, sizeof kk);
+    s->offset[s->ncombo + 1] = s->offset[s->ncombo] + ms_ordering_count(s->ord[s->ncombo]);
+    s->ncombo++;
   }
   return ms_ynode_check_unused(item, path, partial_keys);
 }
@@ -701,23 +800,30 @@ static ms_err partial_create(ms_ynode *item, const char *path, const ms_generato
 
 static int64_t partial_count(const void *d) {
   const partial_data *s = d;
-  return s->offset[s->nk];
+  return s->ncombo ? s->offset[s->ncombo] : 0;
 }
 
 static ms_err partial_build(const void *d, int64_t i, ms_cell *out, ms_candidate_info *info) {
   const partial_data *s = d;
   int j = 0;
-  while (j + 1 < s->nk && s->offset[j + 1] <= i) ++j;
-  int chosen[MS_ORDERING_MAX_SITES];
-  MS_CALL(ms_ordering_get(s->ord[j], i - s->offset[j], chosen));
+  while (j + 1 < s->ncombo && s->offset[j + 1] <= i) ++j;
+  int chosen[MS_ORDERING_MAX_SITES], chosen_group[MS_ORDERING_MAX_SITES];
+  MS_CALL(ms_ordering_get_groups(s->ord[j], i - s->offset[j], chosen, chosen_group));
   MS_CALL(ms_cell_copy(out, &s->parent));
-  int kind;
-  MS_CALL(ms_cell_add_species(out, &s->by, &kind));
-  for (int a = 0; a < s->k[j]; ++a) out->kind[chosen[a]] = kind;
+  int kind[MS_ORDERING_MAX_GROUPS], ktot = 0;
+  for (int g = 0; g < s->nsub; ++g) {
+    MS_CALL(ms_cell_add_species(out, &s->sub[g].by, &kind[g]));
+    ktot += s->k[j][g];
+  }
+  for (int a = 0; a < ktot; ++a) out->kind[chosen[a]] = kind[chosen_group[a]];
   char ion[24];
   size_t l = strlen(out->label);
-  snprintf(out->label + l, sizeof out->label - l, ":%dx%s->%s#%lld", s->k[j], s->label_name,
-           ms_species_format(&s->by, ion, sizeof ion), (long long)(i - s->offset[j]));
+  for (int g = 0; g < s->nsub; ++g) {
+    snprintf(out->label + l, sizeof out->label - l, "%c%dx%s->%s", g ? ',' : ':', s->k[j][g],
+             s->sub[g].label_name, ms_species_format(&s->sub[g].by, ion, sizeof ion));
+    l = strlen(out->label);
+  }
+  snprintf(out->label + l, sizeof out->label - l, "#%lld", (long long)(i - s->offset[j]));
   snprintf(info->prototype, sizeof info->prototype, "%s", ms_prototype_name(s->proto));
   info->spacegroup = 0; /* an ordering lowers the prototype's symmetry */
   info->hall = 0;
@@ -727,17 +833,23 @@ static ms_err partial_build(const void *d, int64_t i, ms_cell *out, ms_candidate
 static ms_err partial_describe(const void *d, FILE *fp) {
   const partial_data *s = d;
   char ion[24];
-  fprintf(fp,
-          "partial_substitution: %s, %d sites of %s%s%s -> %s in a %d-atom cell: %lld "
-          "candidates\n",
-          ms_prototype_name(s->proto), s->nsites, s->label_name, s->wyckoff[0] ? " " : "",
-          s->wyckoff, ms_species_format(&s->by, ion, sizeof ion), s->parent.natoms,
+  fprintf(fp, "partial_substitution: %s, ", ms_prototype_name(s->proto));
+  for (int g = 0; g < s->nsub; ++g)
+    fprintf(fp, "%s%d sites of %s%s%s -> %s", g ? " with " : "", s->sub[g].nsites,
+            s->sub[g].label_name, s->sub[g].wyckoff[0] ? " " : "", s->sub[g].wyckoff,
+            ms_species_format(&s->sub[g].by, ion, sizeof ion));
+  fprintf(fp, " in a %d-atom cell: %lld candidates\n", s->parent.natoms,
           (long long)partial_count(d));
-  for (int j = 0; j < s->nk; ++j)
-    fprintf(fp, "  k = %-3d %8lld symmetry-distinct arrangements (%d permutations)\n", s->k[j],
-            (long long)ms_ordering_count(s->ord[j]), ms_ordering_group_order(s->ord[j]));
+  for (int j = 0; j < s->ncombo; ++j) {
+    fprintf(fp, "  k = ");
+    int w = 0;
+    for (int g = 0; g < s->nsub; ++g) w += fprintf(fp, "%s%d", g ? "," : "", s->k[j][g]);
+    fprintf(fp, "%*s %8lld symmetry-distinct arrangements (%d permutations)\n", w < 3 ? 3 - w : 0,
+            "", (long long)ms_ordering_count(s->ord[j]), ms_ordering_group_order(s->ord[j]));
+  }
   if (s->skipped_charged)
-    fprintf(fp, "  %d count(s) skipped: not charge neutral\n", s->skipped_charged);
+    fprintf(fp, "  %lld count%s skipped: not charge neutral\n", (long long)s->skipped_charged,
+            s->skipped_charged == 1 ? "" : "s");
   return MS_SUCCESS;
 }
 
@@ -749,10 +861,11 @@ static const ms_param_spec partial_params[] = {
     {"sites", "map label -> ion", "",
      "the parent's ion on each label, e.g. {A: Sr2+, B: Ti4+, X: O2-}"},
     {"supercell", "[n1, n2, n3] or 3x3 integers", "[1, 1, 1]", "supercell of the parent cell"},
-    {"substitute", "{label, ion, counts | count_range, wyckoff}", "",
+    {"substitute", "{label, ion, counts | count_range, wyckoff} or a list of them", "",
      "replace k of the label's sites (optionally only those of Wyckoff site 'wyckoff') by ion, "
-     "for k in counts (N or a list) or count_range ([min, max]); counts whose result is not "
-     "neutral are skipped"},
+     "for k in counts (N or a list) or count_range ([min, max]); a list substitutes on several "
+     "labels at once (coupled, e.g. charge-compensating), over every combination of their "
+     "counts; combinations whose result is not neutral are skipped"},
     {"cell", "primitive | conventional", "primitive", "parent cell before the supercell"},
     {"lattice", "radii | reference", "radii",
      "lattice of the parent (as for prototype_substitution)"},
@@ -769,5 +882,6 @@ static const char *const partial_refs[] = {
 
 const ms_generator_info ms__generator_partial_substitution = {
     "partial_substitution",
-    "symmetry-distinct orderings of k substituted sites of one label in a (super)cell",
+    "symmetry-distinct orderings of k substituted sites of one label (or of several labels at "
+    "once) in a (super)cell",
     partial_params, partial_refs, &partial_ops};
