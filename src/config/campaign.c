@@ -98,7 +98,10 @@ static ms_err parse_keep(ms_ynode *keep, const char *path, ms_stage *st) {
   }
   if ((n = ms_ynode_get(keep, "max_e_above_hull_eV_per_atom"))) {
     snprintf(sub, sizeof sub, "%s.max_e_above_hull_eV_per_atom", path);
-    if (!hull) return ms_ynode_error(n, sub, "only the hull stage has an energy above the hull");
+    if (!hull && st->kind != MS_STAGE_SURROGATE)
+      return ms_ynode_error(n, sub,
+                            "only the hull stage (and the surrogate stage, for its predictions) "
+                            "compares with the hull");
     MS_CALL(ms_ynode_double(n, sub, &k->max_e_above_hull));
     if (k->max_e_above_hull < 0) return ms_ynode_error(n, sub, "must be >= 0 eV/atom, got %g", k->max_e_above_hull);
   } else if (hull) {

@@ -188,7 +188,10 @@ typedef struct {
   int rounds;             /* learning rounds (3) */
   int64_t batch;          /* relaxations per round (100) */
   double kappa;           /* optimism: mean - kappa sigma is compared with the keep rule (2) */
-  double margin;          /* keep.max_energy_above_best_eV_per_atom (0.1) */
+  double margin;          /* keep.max_energy_above_best_eV_per_atom (0.1; NaN: not used) */
+  double hull_margin;     /* keep.max_e_above_hull_eV_per_atom (NaN: not used) */
+  ms_hull_ref *refs;      /* hull_margin: the reference phases the predictions are compared with */
+  int nrefs, nends;
   int ground_truth;       /* relax everything anyway and score the filter */
   char *load;             /* use this saved model (path to an output file) instead of learning */
   ms_surrogate_options mo;
@@ -393,12 +396,24 @@ static ms_err read_surrogate_options(run_ctx *x, ms_stage *st, const char *path)
     MS_CALL(ms_ynode_check_unused(v, p2, keys));
   }
   const ms_keep_rule *k = &st->keep;
+  u->hull_margin = NAN;
   if (st->has_keep) {
     if (k->top_k || k->top_fraction > 0 || !isnan(k->max_energy_per_atom))
       return ms_ynode_error(ms_ynode_get(n, "keep"), path,
-                            "the surrogate stage keeps by max_energy_above_best_eV_per_atom only (the predicted "
-                            "relaxed energy against the best relaxed one of the same composition)");
-    if (!isnan(k->max_above_best)) u->margin = k->max_above_best;
+                            "the surrogate stage keeps by max_energy_above_best_eV_per_atom (the predicted relaxed "
+                            "energy against the best relaxed one of the same composition) and/or "
+                            "max_e_above_hull_eV_per_atom (against the hull of the reference phases and what is "
+                            "relaxed so far)");
+    u->margin = k->max_above_best;
+    u->hull_margin = k->max_e_above_hull;
+    if (!isnan(u->hull_margin) && !x->st[MS_STAGE_HULL].present) {
+      int has_hull = 0;
+      for (int q = 0; q < x->camp->nstages; ++q) has_hull |= x->camp->stage[q].kind == MS_STAGE_HULL;
+      if (!has_hull)
+        return ms_ynode_error(ms_ynode_get(n, "keep"), path,
+                              "max_e_above_hull_eV_per_atom compares with the hull: the funnel needs a hull stage "
+                              "(its references are used)");
+    }
   }
   int has_relax = 0;
   for (int q = 0; q < x->camp->nstages; ++q) has_relax |= x->camp->stage[q].kind == MS_STAGE_RELAX;
@@ -1116,9 +1131,9 @@ static ms_err gather_relaxed(run_ctx *x, double *e_rel) {
 
 /* Descriptors (docs/surrogate.md) and reduced formulas of every survivor, on every rank: rank r
  * computes rows r, r + P, ... (a row depends on its candidate only) and they are all-gathered. */
-static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32]) {
+static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32], ms_composition *comp) {
   int64_t n = x->nsv, nl = 0;
-  size_t rowb = sizeof(int64_t) + (size_t)d * sizeof(double) + 32;
+  size_t rowb = sizeof(int64_t) + (size_t)d * sizeof(double) + 32 + sizeof(ms_composition);
   char *loc = malloc(((size_t)(n / x->size) + 2) * rowb);
   MS_CHECK(loc, MS_ERR_MEM, "out of memory");
   ms_cell cell;
@@ -1148,6 +1163,10 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32])
     char *f = row + sizeof(int64_t) + (size_t)d * sizeof(double);
     memset(f, 0, 32);
     if (ms_cell_formula(&cell, 1, f, 32)) ms_err_clear();
+    ms_composition cc;
+    memset(&cc, 0, sizeof cc);
+    if (!err) err = ms_composition_from_cell(&cell, &cc);
+    memcpy(f + 32, &cc, sizeof cc);
     nl++;
   }
   ms_cell_free(&cell);
@@ -1161,6 +1180,7 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32])
     memcpy(&k, row, sizeof k);
     memcpy(X + (size_t)k * (size_t)d, row + sizeof(int64_t), (size_t)d * sizeof(double));
     memcpy(fo[k], row + sizeof(int64_t) + (size_t)d * sizeof(double), 32);
+    if (comp) memcpy(&comp[k], row + sizeof(int64_t) + (size_t)d * sizeof(double) + 32, sizeof comp[k]);
   }
   free(loc);
   free(all);
@@ -1179,6 +1199,34 @@ typedef struct {
   double score;
   int64_t k;
 } scored;
+
+/* How far survivor k's optimistic prediction @p opt lies beyond the stage's keep rules: the
+ * filter relaxes it when this is <= 0. @p best: lowest relaxed energy of its composition (NaN:
+ * none, and then the rule on the best cannot reject it); @p hull: the hull's energy at its
+ * composition from the references and what is relaxed so far. A candidate with no prediction
+ * is always relaxed. */
+static double filter_excess(const sur_state *u, double opt, double best, double hull) {
+  if (!isfinite(opt)) return -HUGE_VAL;
+  double s = -HUGE_VAL;
+  if (!isnan(u->margin) && isfinite(best)) s = opt - best - u->margin;
+  if (!isnan(u->hull_margin) && isfinite(hull)) s = fmax(s, opt - hull - u->hull_margin);
+  return s;
+}
+
+/* With keep.max_e_above_hull: the hull's energy at every survivor's composition, from the
+ * reference phases and the survivors relaxed so far (use[k] and a finite e_rel[k]); NaN
+ * everywhere otherwise. Same on every rank (same inputs). */
+static ms_err hull_under_survivors(run_ctx *x, const ms_composition *comp, const double *e_rel,
+                                   const signed char *use, double *scratch, double *hull) {
+  sur_state *u = &x->sur;
+  int64_t n = x->nsv;
+  if (isnan(u->hull_margin)) {
+    for (int64_t k = 0; k < n; ++k) hull[k] = NAN;
+    return MS_SUCCESS;
+  }
+  for (int64_t k = 0; k < n; ++k) scratch[k] = use[k] ? e_rel[k] : NAN;
+  return ms__hull_energy_at(u->refs, u->nrefs, u->nends, n, comp, scratch, n, comp, hull);
+}
 
 static int cmp_scored(const void *a, const void *b) {
   const scored *x = a, *y = b;
@@ -1205,10 +1253,29 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
   scored *sc = malloc(((size_t)n + 1) * sizeof *sc);
   int64_t *idx = malloc(((size_t)n + 1) * sizeof *idx);
   signed char *use = malloc((size_t)n + 1);
-  ms_err e = X && e_rel && Xt && yt && fo && round_of && sc && idx && use
+  ms_composition *comp = calloc((size_t)n + 1, sizeof *comp);
+  double *hull = malloc(((size_t)n + 1) * sizeof *hull), *scratch = malloc(((size_t)n + 1) * sizeof *scratch);
+  ms_err e = X && e_rel && Xt && yt && fo && round_of && sc && idx && use && comp && hull && scratch
                  ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   e = ms_err_agree(x->comm, e);
-  if (!e) e = survivor_descriptors(x, d, X, fo);
+  if (!e) e = survivor_descriptors(x, d, X, fo, comp);
+  if (!e && !isnan(u->hull_margin)) {
+    /* the phases the hull stage will compare with: end members of every survivor's cations, and
+     * the user's references */
+    e = ms__hull_references_auto(x->comm, x->relax, comp, n, &u->refs, &u->nrefs);
+    u->nends = u->nrefs;
+    if (!e && (x->nref_paths || x->ref_csv)) {
+      ms_hull_ref *ends = malloc(((size_t)u->nends + 1) * sizeof *ends);
+      e = ends ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+      if (ends) memcpy(ends, u->refs, (size_t)u->nends * sizeof *ends);
+      e = ms_err_agree(x->comm, e);
+      if (!e)
+        e = ms__hull_references_user(x->comm, x->relax, (const char *const *)x->ref_paths, x->nref_paths,
+                                     x->ref_csv, ends, u->nends, &u->refs, &u->nrefs);
+      free(ends);
+    }
+    e = ms_err_agree(x->comm, e);
+  }
   for (int64_t k = 0; k < n && !e; ++k) {
     e_rel[k] = NAN;
     round_of[k] = -1;
@@ -1233,12 +1300,15 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
       double *mean = Xt, *sig = yt; /* scratch */
       e = ms_surrogate_predict(u->model, n, X, mean, sig);
       for (int64_t k = 0; k < n; ++k) use[k] = round_of[k] >= 0;
+      if (!e) e = hull_under_survivors(x, comp, e_rel, use, scratch, hull);
       int64_t ns = 0;
       for (int64_t k = 0; k < n && !e; ++k) {
         if (round_of[k] >= 0) continue;
-        double best = best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+        double best = isnan(u->margin) ? NAN : best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
         double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
-        sc[ns++] = (scored){isfinite(best) ? (isfinite(opt) ? opt - best : HUGE_VAL) : -HUGE_VAL, k};
+        /* most promising first: compositions with nothing relaxed (under the rule on the best),
+         * then by how far the optimistic prediction is inside the keep rules */
+        sc[ns++] = (scored){filter_excess(u, opt, best, hull[k]), k};
       }
       if (ns > 0) qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
       for (int64_t j = 0; j < ns && m < u->batch; ++j) {
@@ -1275,6 +1345,7 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
     double *mean = Xt, *sig = yt;
     if (u->model) e = ms_surrogate_predict(u->model, n, X, mean, sig);
     for (int64_t k = 0; k < n; ++k) use[k] = round_of[k] >= 0;
+    if (!e) e = hull_under_survivors(x, comp, e_rel, use, scratch, hull);
     for (int64_t k = 0; k < n && !e; ++k) {
       x->sv[k].pred = u->model ? mean[k] : NAN;
       x->sv[k].sigma = u->model ? sig[k] : NAN;
@@ -1282,9 +1353,9 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
         x->sv[k].relaxed = 1;
         continue;
       }
-      double best = best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+      double best = isnan(u->margin) ? NAN : best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
       double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
-      int keep = !u->model || !isfinite(best) || !isfinite(opt) || opt <= best + u->margin;
+      int keep = !u->model || filter_excess(u, opt, best, hull[k]) <= 0;
       x->sv[k].relaxed = keep ? 2 : (u->ground_truth ? 3 : 0);
       if (keep || u->ground_truth) idx[m++] = k;
     }
@@ -1340,6 +1411,9 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
   free(sc);
   free(idx);
   free(use);
+  free(comp);
+  free(hull);
+  free(scratch);
   return e;
 }
 
@@ -1411,6 +1485,7 @@ static ms_err write_surrogate(run_ctx *x, ms_h5 f) {
     double v;
   } attrs[] = {{"kappa", u->kappa},
                {"margin_eV_per_atom", u->margin},
+               {"hull_margin_eV_per_atom", u->hull_margin},
                {"survivors", (double)x->nsv},
                {"relaxed_in_rounds", (double)u->relaxed_rounds},
                {"relaxed_by_filter", (double)u->relaxed_filter},
@@ -2505,6 +2580,7 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
 static void teardown(run_ctx *x) {
   ms_surrogate_free(&x->sur.model);
   free(x->sur.load);
+  free(x->sur.refs);
   ms__labfeed_free(&x->lab);
   free(x->ref_stable);
   free(x->hsys);

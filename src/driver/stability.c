@@ -265,6 +265,35 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nen
   return e;
 }
 
+ms_err ms__hull_energy_at(const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
+                          const ms_composition *comps, const double *energy, int64_t nq,
+                          const ms_composition *qcomp, double *e_hull) {
+  /* The queries enter as entries far above every phase, so they are never hull vertices and
+   * change nothing; their energy above the hull then gives the hull's energy under them. */
+  double top = -HUGE_VAL;
+  for (int k = 0; k < nrefs; ++k) top = fmax(top, refs[k].energy);
+  for (int64_t k = 0; k < n; ++k)
+    if (isfinite(energy[k])) top = fmax(top, energy[k]);
+  top = (isfinite(top) ? top : 0.0) + 100.0;
+  ms_hull h = NULL;
+  ms_err e = ms_hull_create(&h);
+  ms_composition members[MS_HULL_MAX_COMPONENTS];
+  for (int k = 0; k < nends && k < MS_HULL_MAX_COMPONENTS; ++k) members[k] = refs[k].comp;
+  if (!e) e = ms_hull_set_end_members(h, nends, members);
+  for (int k = 0; k < nrefs && !e; ++k) e = ms_hull_add(h, &refs[k].comp, refs[k].energy, NULL);
+  size_t first = (size_t)nrefs;
+  for (int64_t k = 0; k < n && !e; ++k)
+    if (isfinite(energy[k])) {
+      e = ms_hull_add(h, &comps[k], energy[k], NULL);
+      first++;
+    }
+  for (int64_t q = 0; q < nq && !e; ++q) e = ms_hull_add(h, &qcomp[q], top, NULL);
+  if (!e) e = ms_hull_compute(h);
+  for (int64_t q = 0; q < nq && !e; ++q) e_hull[q] = top - ms_hull_e_above(h, first + (size_t)q);
+  ms_hull_destroy(&h);
+  return e;
+}
+
 /* Give the species of an uncharged composition (a CSV formula) the oxidation states the end
  * members have for their elements. */
 static ms_err charge_like(ms_composition *c, const ms_hull_ref *ends, int nends, const char *what) {

@@ -62,4 +62,16 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nen
                       double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
                       int64_t *nstable, unsigned char *ref_stable);
 
+/**
+ * Not collective. The lower hull's energy (eV/atom) at each of @p nq compositions @p qcomp,
+ * from the reference phases @p refs (the first @p nends are the end members) and the entries
+ * (comps[k], energy[k]) (non-finite energies are left out): e_hull[q] is the energy of the
+ * most stable mixture of known phases with that composition, so an entry of composition
+ * qcomp[q] and energy E would lie E - e_hull[q] above the hull. Adding phases can only lower
+ * it. Every rank passing the same arrays gets the same numbers.
+ */
+ms_err ms__hull_energy_at(const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
+                          const ms_composition *comps, const double *energy, int64_t nq,
+                          const ms_composition *qcomp, double *e_hull);
+
 #endif

@@ -9,6 +9,11 @@ usage: check_surrogate.py MATSCREEN MPIEXEC SOURCE_ROOT
 - a model saved by one run and loaded by another (`load:`) predicts exactly the same energies;
 - ground_truth relaxes everything and scores the filter (precision/recall/DAF present and
   consistent with the rows);
+- the rule against the hull (keep: {max_e_above_hull_eV_per_atom: X}): every candidate it
+  skips has mean - kappa sigma more than X above the hull energy at its composition, checked
+  against the final hull (which lies at or below the one the filter used) through relaxed
+  candidates of the same composition, on a campaign with coupled-substitution orderings; the
+  same decisions at 1 and 2 ranks;
 - bad options give positioned errors.
 """
 import os
@@ -118,6 +123,8 @@ def main():
             check(0 <= s["recall"] <= 1 and 0 <= s["precision"] <= 1 and np.isfinite(s["daf"]),
                   "ground truth: recall %.3f precision %.3f DAF %.2f" % (s["recall"], s["precision"], s["daf"]))
             check(abs(s["prevalence"] - stable.sum() / s["survivors"]) < 1e-12, "prevalence = stable / survivors")
+    # the rule against the hull
+    hull_rule(work, text)
     # bad options
     for repl, msg in (("rounds: 2,", "rounds: 0,"), ("kappa: 0.5,", "kappa: -1,"),
                       ("batch_per_round: 15,", "batch_per_round: 15, model: {target: nonsense},")):
@@ -126,6 +133,48 @@ def main():
             fh.write(text.replace(repl, msg))
         r = subprocess.run([MPIEXEC, "-n", "2", MS, "run", bad, "-o", os.path.join(work, "bad.h5")], capture_output=True, text=True)
         check(r.returncode == 1 and "bad.yaml:15:" in r.stderr, "bad option %s: positioned error: %s" % (msg, r.stderr.strip().splitlines()[0][-140:] if r.stderr.strip() else ""))
+
+
+def hull_rule(work, text):
+    X, kappa = 0.03, 0.5
+    yaml = os.path.join(work, "hull_rule.yaml")
+    item = ("  - {generator: partial_substitution, prototype: perovskite_cubic, sites: {A: La3+, B: Al3+, X: O2-},\n"
+            "     supercell: [2, 2, 1], substitute: [{label: A, ion: Sr2+, count_range: [1, 3]}, "
+            "{label: B, ion: Ti4+, count_range: [1, 3]}]}\n")
+    t = text.replace("funnel:\n", item + "funnel:\n")
+    t = t.replace("keep: {max_energy_above_best_eV_per_atom: 0.02}}", "keep: {max_e_above_hull_eV_per_atom: %g}}" % X)
+    with open(yaml, "w") as fh:
+        fh.write(t)
+    outs = {}
+    for np_ in (1, 2):
+        outs[np_] = os.path.join(work, "hull_rule%d.h5" % np_)
+        r = run(yaml, outs[np_], np_)
+        check(r.returncode == 0, "hull rule, np=%d runs: %s" % (np_, r.stderr[-300:]))
+        if r.returncode:
+            return
+    ok, why = same(tables(outs[1]), tables(outs[2]))
+    check(ok, "hull rule: tables identical at 1 and 2 ranks %s" % why)
+    with h5py.File(outs[2], "r") as f:
+        c, s = f["candidates"], f["surrogate"].attrs
+        row = [x.decode() for x in f["funnel/stage"][()]].index("surrogate")
+        skipped = c["rejected_at_stage"][()] == row
+        fo = c["formula"][()]
+        er, eh = c["e_relaxed_eV_per_atom"][()], c["e_above_hull_eV_per_atom"][()]
+        pred, sig = c["e_predicted_eV_per_atom"][()], c["e_predicted_sigma_eV_per_atom"][()]
+        check(abs(s["hull_margin_eV_per_atom"] - X) < 1e-15 and np.isnan(s["margin_eV_per_atom"]),
+              "hull rule recorded in /surrogate, no rule on the best")
+        hull = {}
+        for k in np.where(np.isfinite(er) & np.isfinite(eh))[0]:
+            hull[fo[k]] = er[k] - eh[k]
+        n_checked, bad = 0, []
+        for k in np.where(skipped)[0]:
+            if fo[k] in hull:
+                n_checked += 1
+                if not pred[k] - kappa * sig[k] > hull[fo[k]] + X - 1e-9:
+                    bad.append((fo[k], pred[k] - kappa * sig[k] - hull[fo[k]]))
+        check(skipped.sum() > 0 and n_checked > 0 and not bad,
+              "hull rule: %d skipped, the %d with a relaxed candidate of their composition all predicted more "
+              "than %g eV/atom above its hull %s" % (skipped.sum(), n_checked, X, bad[:3]))
 
 
 main()

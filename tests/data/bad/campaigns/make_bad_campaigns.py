@@ -81,6 +81,17 @@ sub("nan_value", "fmax: 0.05", "fmax: .nan", "fmax: must be a finite number")
 # Found by tests/fuzz/fuzz_campaign: an empty key (here with an anchor) reached the prefilter
 # as a key without text.
 sub("null_key", "funnel:\n", "funnel:\n  - {stage: prefilter, rules: {&a : true}}\n", "empty or null mapping key")
+PARTIAL = ("search:\n  - generator: partial_substitution\n    prototype: perovskite_cubic\n"
+           "    sites: {A: La3+, B: Al3+, X: O2-}\n    supercell: [2, 2, 1]\n")
+sub("partial_overlapping_substitutes", SEARCH,
+    PARTIAL + "    substitute: [{label: B, ion: Ga3+, counts: 1}, {label: B, ion: Fe3+, counts: 1}]\n",
+    "that substitution 1 already covers")
+sub("partial_five_substitutes", SEARCH,
+    PARTIAL + "    substitute: [" + ", ".join(["{label: A, ion: Sr2+, counts: 1}"] * 5) + "]\n",
+    "give 1..4 substitutions")
+sub("surrogate_hull_rule_without_hull", FUNNEL[len("funnel:\n"):],
+    "  - {stage: single_point}\n  - {stage: surrogate, keep: {max_e_above_hull_eV_per_atom: 0.05}}\n"
+    "  - {stage: relax, cell: full, fmax: 0.05}\n", "needs a hull stage")
 
 lines = ["# expected outcome of `matscreen check` / `run` on each file: exit 1 and one message",
          "# containing the file name and the fragment after the tab", "# file\tfragment"]
