@@ -1200,6 +1200,26 @@ typedef struct {
   int64_t k;
 } scored;
 
+/* Collective. The hull's reference phases for entries of compositions comps[0..n-1] (the same
+ * on every rank): the end members of their cations (the first *nends) and the user's
+ * references (hull.references). */
+static ms_err hull_references(run_ctx *x, const ms_composition *comps, int64_t n, ms_hull_ref **refs,
+                              int *nrefs, int *nends) {
+  ms_err e = ms__hull_references_auto(x->comm, x->relax, comps, n, refs, nrefs);
+  *nends = e ? 0 : *nrefs;
+  if (!e && (x->nref_paths || x->ref_csv)) {
+    ms_hull_ref *ends = malloc(((size_t)*nends + 1) * sizeof *ends);
+    e = ends ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    if (ends) memcpy(ends, *refs, (size_t)*nends * sizeof *ends);
+    e = ms_err_agree(x->comm, e);
+    if (!e)
+      e = ms__hull_references_user(x->comm, x->relax, (const char *const *)x->ref_paths, x->nref_paths,
+                                   x->ref_csv, ends, *nends, refs, nrefs);
+    free(ends);
+  }
+  return ms_err_agree(x->comm, e);
+}
+
 /* How far survivor k's optimistic prediction @p opt lies beyond the stage's keep rules: the
  * filter relaxes it when this is <= 0. @p best: lowest relaxed energy of its composition (NaN:
  * none, and then the rule on the best cannot reject it); @p hull: the hull's energy at its
@@ -1262,19 +1282,7 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
   if (!e && !isnan(u->hull_margin)) {
     /* the phases the hull stage will compare with: end members of every survivor's cations, and
      * the user's references */
-    e = ms__hull_references_auto(x->comm, x->relax, comp, n, &u->refs, &u->nrefs);
-    u->nends = u->nrefs;
-    if (!e && (x->nref_paths || x->ref_csv)) {
-      ms_hull_ref *ends = malloc(((size_t)u->nends + 1) * sizeof *ends);
-      e = ends ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-      if (ends) memcpy(ends, u->refs, (size_t)u->nends * sizeof *ends);
-      e = ms_err_agree(x->comm, e);
-      if (!e)
-        e = ms__hull_references_user(x->comm, x->relax, (const char *const *)x->ref_paths, x->nref_paths,
-                                     x->ref_csv, ends, u->nends, &u->refs, &u->nrefs);
-      free(ends);
-    }
-    e = ms_err_agree(x->comm, e);
+    e = hull_references(x, comp, n, &u->refs, &u->nrefs, &u->nends);
   }
   for (int64_t k = 0; k < n && !e; ++k) {
     e_rel[k] = NAN;
@@ -1615,18 +1623,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     if (!e) e = allgather_bytes(x->comm, comps, (size_t)m * sizeof(ms_composition), &allb, &tot);
     if (!e) {
       ms_composition *allc = (ms_composition *)allb;
-      e = ms__hull_references_auto(x->comm, x->relax, allc, (int64_t)(tot / sizeof(ms_composition)),
-                                   &x->refs, &x->nrefs);
-      x->nends = x->nrefs;
-      if (!e && (x->nref_paths || x->ref_csv)) {
-        ms_hull_ref *ends = malloc(((size_t)x->nends + 1) * sizeof *ends);
-        e = ends ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-        if (ends) memcpy(ends, x->refs, (size_t)x->nends * sizeof *ends);
-        e = ms_err_agree(x->comm, e);
-        if (!e) e = ms__hull_references_user(x->comm, x->relax, (const char *const *)x->ref_paths, x->nref_paths,
-                                             x->ref_csv, ends, x->nends, &x->refs, &x->nrefs);
-        free(ends);
-      }
+      e = hull_references(x, allc, (int64_t)(tot / sizeof(ms_composition)), &x->refs, &x->nrefs, &x->nends);
       if (!e) e = hull_systems(x, allc, (int64_t)(tot / sizeof(ms_composition)));
     }
     free(allb);

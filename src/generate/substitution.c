@@ -598,6 +598,16 @@ static ms_err parse_counts(ms_ynode *st, const char *sub, partial_sub *u) {
   return ms_ynode_check_unused(st, sub, substitute_keys);
 }
 
+/* Entry g of `substitute` (a map, or a list of maps) and its path for messages. */
+static ms_ynode *substitute_entry(ms_ynode *st, const char *sub, int g, char *path, size_t len) {
+  if (st->type != MS_YSEQ) {
+    snprintf(path, len, "%s", sub);
+    return st;
+  }
+  snprintf(path, len, "%s[%d]", sub, g);
+  return st->items[g];
+}
+
 static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
   char sub[192];
   snprintf(sub, sizeof sub, "%s.prototype", path);
@@ -684,11 +694,7 @@ static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
   s->nsub = nsub;
   for (int g = 0; g < nsub; ++g) {
     char gs[208];
-    ms_ynode *node = st->type == MS_YSEQ ? st->items[g] : st;
-    if (st->type == MS_YSEQ)
-      snprintf(gs, sizeof gs, "%s[%d]", sub, g);
-    else
-      snprintf(gs, sizeof gs, "%s", sub);
+    ms_ynode *node = substitute_entry(st, sub, g, gs, sizeof gs);
     partial_sub *u = &s->sub[g];
     MS_CALL(parse_one_substitute(s, ions, node, gs, u, &want_site[g]));
     for (int h = 0; h < g; ++h)
@@ -719,11 +725,7 @@ static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
   }
   for (int g = 0; g < nsub; ++g) {
     char gs[208];
-    ms_ynode *node = st->type == MS_YSEQ ? st->items[g] : st;
-    if (st->type == MS_YSEQ)
-      snprintf(gs, sizeof gs, "%s[%d]", sub, g);
-    else
-      snprintf(gs, sizeof gs, "%s", sub);
+    ms_ynode *node = substitute_entry(st, sub, g, gs, sizeof gs);
     MS_CALL(parse_counts(node, gs, &s->sub[g]));
   }
   ms_ordering_options oo;

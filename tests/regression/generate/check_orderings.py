@@ -71,22 +71,7 @@ def run(exe, items, workdir):
 
 def spglib_classes(parent, sites, k):
     """Orbits of k-subsets of `sites` under the parent's operations."""
-    types = [sp.Z for sp in parent.species]
-    sym = spglib.get_symmetry((parent.lattice.matrix, parent.frac_coords, types), symprec=1e-3)
-    pos = parent.frac_coords[sites]
-    perms = set()
-    for R, t in zip(sym["rotations"], sym["translations"]):
-        img = (pos @ R.T + t)
-        perm = []
-        for y in img:
-            d = (pos - y + 0.5) % 1.0 - 0.5
-            j = np.where(np.all(np.abs(d) < 1e-4, axis=1))[0]
-            if len(j) != 1:
-                perm = None
-                break
-            perm.append(int(j[0]))
-        if perm is not None:
-            perms.add(tuple(perm))
+    perms = symmetry_permutations(parent, sites)
     seen = set()
     for comb in itertools.combinations(range(len(sites)), k):
         canon = min(tuple(sorted(p[i] for i in comb)) for p in perms)
