@@ -37,7 +37,7 @@ extern "C" {
 
 /** Version of the descriptor definitions: bumped whenever a definition changes, even when the
  *  names stay the same, so that old saved models are refused rather than silently misused. */
-#define MS_DESCRIPTORS_VERSION 1
+#define MS_DESCRIPTORS_VERSION 2
 
 /** Fill values for missing element data (documented in docs/surrogate.md). */
 #define MS_DESCRIPTOR_FILL_EN 0.0      /**< element without a Pauling electronegativity */
@@ -52,6 +52,9 @@ typedef struct {
   double e_coulomb;      /**< its electrostatic part, eV/atom; NaN if unknown */
   double e_short;        /**< its short-range part, eV/atom; NaN if unknown */
   const char *prototype; /**< prototype name; "" or NULL for random search */
+  int has_forces;        /**< 1 if force_sq and stress_GPa are given (0: unknown) */
+  double force_sq;       /**< sum over atoms of |F_i|^2 / N at the single point, eV^2/Å^2 */
+  double stress_GPa[6];  /**< stress at the single point, GPa, Voigt xx yy zz yz xz xy */
 } ms_descriptor_input;
 
 /** Number of descriptors D (constant). */

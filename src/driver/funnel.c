@@ -1139,6 +1139,8 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
   ms_cell cell;
   ms_cell_init(&cell);
   ms_err err = MS_SUCCESS;
+  double (*forces)[3] = NULL;
+  int nforce = 0;
   for (int64_t k = x->rank; k < n && !err; k += x->size) {
     ms_candidate_info info;
     err = ms_search_build(x->search, x->sv[k].id, &cell, &info);
@@ -1146,9 +1148,18 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
     scale_volume(&cell, x->sv[k].volume_scale);
     ms_model_result res;
     memset(&res, 0, sizeof res);
-    res.forces = NULL;
-    ms_descriptor_input in = {NAN, NAN, NAN, info.prototype};
-    err = ms_model_compute(x->model, &cell, 0, &res);
+    if (nforce < cell.natoms) {
+      free(forces);
+      forces = malloc((size_t)cell.natoms * sizeof *forces);
+      nforce = forces ? cell.natoms : 0;
+      if (!forces) {
+        err = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+        break;
+      }
+    }
+    res.forces = forces;
+    ms_descriptor_input in = {NAN, NAN, NAN, info.prototype, 0, NAN, {0}};
+    err = ms_model_compute(x->model, &cell, MS_MODEL_FORCES | MS_MODEL_STRESS, &res);
     if (err == MS_ERR_INPUT) {
       ms_err_clear();
       err = MS_SUCCESS;
@@ -1156,6 +1167,12 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
       in.e_single = res.energy / cell.natoms;
       in.e_coulomb = res.e_coulomb / cell.natoms;
       in.e_short = res.e_short / cell.natoms;
+      double f2 = 0;
+      for (int i = 0; i < cell.natoms; ++i)
+        f2 += forces[i][0] * forces[i][0] + forces[i][1] * forces[i][1] + forces[i][2] * forces[i][2];
+      in.has_forces = 1;
+      in.force_sq = f2 / cell.natoms;
+      memcpy(in.stress_GPa, res.stress_GPa, sizeof in.stress_GPa);
     }
     char *row = loc + (size_t)nl * rowb;
     memcpy(row, &k, sizeof k);
@@ -1170,6 +1187,7 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
     nl++;
   }
   ms_cell_free(&cell);
+  free(forces);
   err = ms_err_agree(x->comm, err);
   char *all = NULL;
   size_t tot = 0;
@@ -1346,30 +1364,75 @@ static ms_err surrogate_phase(run_ctx *x, int *stopped) {
     }
     busy += MPI_Wtime() - t2;
   }
-  /* the filter */
+  /* The filter, in batches: relax the survivors whose optimistic prediction passes the keep
+   * rules, most promising first, at most batch_per_round at a time; after each batch the best
+   * energies and the hull are lower and the model is retrained (a loaded model is kept), so
+   * the rest are checked again. It ends when no undecided survivor passes. */
   int64_t m = 0;
-  if (!e && !*stopped) {
+  double *mean = malloc(((size_t)n + 1) * sizeof *mean), *sig = malloc(((size_t)n + 1) * sizeof *sig);
+  if (!e && !(mean && sig)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  for (int64_t k = 0; k < n && !e; ++k) x->sv[k].relaxed = round_of[k] >= 0 ? 1 : 0;
+  for (int batch = 1; !e && !*stopped; ++batch) {
     double t3 = MPI_Wtime();
-    double *mean = Xt, *sig = yt;
     if (u->model) e = ms_surrogate_predict(u->model, n, X, mean, sig);
-    for (int64_t k = 0; k < n; ++k) use[k] = round_of[k] >= 0;
+    for (int64_t k = 0; k < n; ++k) use[k] = x->sv[k].relaxed != 0;
     if (!e) e = hull_under_survivors(x, comp, e_rel, use, scratch, hull);
+    int64_t ns = 0;
     for (int64_t k = 0; k < n && !e; ++k) {
+      if (x->sv[k].relaxed > 1) continue; /* keeps the prediction it was chosen with */
       x->sv[k].pred = u->model ? mean[k] : NAN;
       x->sv[k].sigma = u->model ? sig[k] : NAN;
-      if (round_of[k] >= 0) {
-        x->sv[k].relaxed = 1;
-        continue;
-      }
+      if (x->sv[k].relaxed) continue;
       double best = isnan(u->margin) ? NAN : best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
       double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
-      int keep = !u->model || filter_excess(u, opt, best, hull[k]) <= 0;
-      x->sv[k].relaxed = keep ? 2 : (u->ground_truth ? 3 : 0);
-      if (keep || u->ground_truth) idx[m++] = k;
+      double excess = u->model ? filter_excess(u, opt, best, hull[k]) : -HUGE_VAL;
+      if (excess <= 0) sc[ns++] = (scored){excess, k};
     }
+    if (ns == 0) {
+      busy += MPI_Wtime() - t3;
+      break;
+    }
+    qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
+    m = 0;
+    for (int64_t j = 0; j < ns && m < u->batch; ++j) {
+      x->sv[sc[j].k].relaxed = 2;
+      idx[m++] = sc[j].k;
+    }
+    qsort(idx, (size_t)m, sizeof *idx, cmp_i64);
     busy += MPI_Wtime() - t3;
-    if (!e) e = relax_subset(x, idx, m, "relax (surrogate filter)", stopped);
+    char label[48];
+    snprintf(label, sizeof label, "relax (surrogate filter, batch %d)", batch);
+    if (!e) e = relax_subset(x, idx, m, label, stopped);
+    if (!e && !*stopped) e = gather_relaxed(x, e_rel);
+    if (!e && !*stopped && !u->load) {
+      double t4 = MPI_Wtime();
+      int64_t nt = 0;
+      for (int64_t k = 0; k < n; ++k)
+        if (x->sv[k].relaxed && isfinite(e_rel[k])) {
+          int ok = 1;
+          for (int q = 0; q < d; ++q) ok &= isfinite(X[(size_t)k * d + q]) != 0;
+          if (!ok) continue;
+          memcpy(Xt + (size_t)nt * d, X + (size_t)k * d, (size_t)d * sizeof(double));
+          yt[nt++] = e_rel[k];
+        }
+      if (nt >= 2) {
+        ms_surrogate_free(&u->model);
+        e = ms_surrogate_train(x->comm, &u->mo, nt, d, Xt, yt, &u->model);
+      }
+      busy += MPI_Wtime() - t4;
+    }
   }
+  /* what no batch took is skipped (with ground_truth: relaxed anyway, to score the filter) */
+  m = 0;
+  for (int64_t k = 0; k < n && !e && !*stopped; ++k)
+    if (!x->sv[k].relaxed && u->ground_truth) {
+      x->sv[k].relaxed = 3;
+      idx[m++] = k;
+    }
+  if (!e && !*stopped && m) e = relax_subset(x, idx, m, "relax (ground truth)", stopped);
+  free(mean);
+  free(sig);
   if (!e && !*stopped) {
     e = gather_relaxed(x, e_rel);
     /* held-out accuracy: the filter's predictions for what it then relaxed */
@@ -2038,7 +2101,7 @@ static ms_err write_shortlist(run_ctx *x, ms_h5 f) {
 
 enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STATUS, C_STAGE, C_REJ,
        C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
-       C_DUP, C_PRED, C_PSIG, C_NCOLS };
+       C_DUP, C_PRED, C_PSIG, C_SDEC, C_NCOLS };
 
 static const struct {
   const char *name;
@@ -2069,6 +2132,7 @@ static const struct {
     [C_DUP] = {"duplicate_of", MS_H5_I64, 1},
     [C_PRED] = {"e_predicted_eV_per_atom", MS_H5_F64, 1},
     [C_PSIG] = {"e_predicted_sigma_eV_per_atom", MS_H5_F64, 1},
+    [C_SDEC] = {"surrogate_decision", MS_H5_I32, 1},
 };
 
 static void put_str(char *dst, int width, const char *src) {
@@ -2109,6 +2173,7 @@ static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char
       case C_DUP: i64[k] = r->duplicate_of; break;
       case C_PRED: d[k] = r->e_pred; break;
       case C_PSIG: d[k] = r->e_pred_sigma; break;
+      case C_SDEC: i32[k] = r->surrogate; break;
       default: break;
     }
   }
@@ -2145,6 +2210,7 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
   memcpy(r->prototype, a->prototype, sizeof r->prototype);
   memcpy(r->rejected_by, a->rejected_by, sizeof r->rejected_by);
   r->e_pred = r->e_pred_sigma = NAN;
+  r->surrogate = -1;
   if (eligible_a(a) && x->st[MS_STAGE_SINGLE_POINT].present) {
     int row = 1 + x->st[MS_STAGE_SINGLE_POINT].index;
     if (survived) r->stage_reached = row;
@@ -2153,6 +2219,7 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
   if (survived && x->st[MS_STAGE_SURROGATE].present) {
     r->e_pred = sv->pred;
     r->e_pred_sigma = sv->sigma;
+    r->surrogate = sv->relaxed;
     if (sv->relaxed == 0) { /* the filter skipped it */
       r->reject_stage = 1 + x->st[MS_STAGE_SURROGATE].index;
       r->status = MS_STATUS_REJECTED;

@@ -42,7 +42,12 @@ enum {
   D_CN_CATION,
   D_DMIN_RATIO,
   D_PROTO,
-  D_COUNT = D_PROTO + MS_DESCRIPTOR_PROTO_DIMS
+  D_FORCE_RMS = D_PROTO + MS_DESCRIPTOR_PROTO_DIMS,
+  D_FORCE_SQ,
+  D_STRESS_DEV,
+  D_PRESSURE,
+  D_FORCES_KNOWN,
+  D_COUNT
 };
 
 static const char *const names[D_COUNT] = {
@@ -69,6 +74,11 @@ static const char *const names[D_COUNT] = {
   "dmin_over_radius_sum",
   "proto_code_0", "proto_code_1", "proto_code_2", "proto_code_3",
   "proto_code_4", "proto_code_5", "proto_code_6", "proto_code_7",
+  "force_rms_eV_per_A",
+  "force_sq_eV2_per_A2",
+  "stress_deviatoric_GPa",
+  "pressure_GPa",
+  "forces_known",
 };
 
 _Static_assert(MS_DESCRIPTOR_PROTO_DIMS == 8, "the name table lists 8 prototype code entries");
@@ -364,6 +374,24 @@ ms_err ms_descriptors(const ms_cell *c, const ms_descriptor_input *in, double *o
 
   MS_CALL(coordination(c, kd, nk, out + D_CN_MEAN));
   ms_descriptor_prototype_code(in ? in->prototype : NULL, out + D_PROTO);
+
+  /* How far the single-point structure is from a minimum: to second order the relaxation
+   * lowers the energy by about F^T H^-1 F / 2, so the squared forces (and the stress, for the
+   * cell) carry what the starting geometry says about the relaxation energy. */
+  int hf = in && in->has_forces && isfinite(in->force_sq);
+  for (int k = 0; hf && k < 6; ++k) hf = isfinite(in->stress_GPa[k]) != 0;
+  out[D_FORCE_RMS] = hf ? sqrt(fmax(in->force_sq, 0.0)) : 0.0;
+  out[D_FORCE_SQ] = hf ? fmax(in->force_sq, 0.0) : 0.0;
+  if (hf) {
+    const double *st = in->stress_GPa;
+    double p = -(st[0] + st[1] + st[2]) / 3;
+    double d0 = st[0] + p, d1 = st[1] + p, d2 = st[2] + p;
+    out[D_STRESS_DEV] = sqrt(1.5 * (d0 * d0 + d1 * d1 + d2 * d2 + 2 * (st[3] * st[3] + st[4] * st[4] + st[5] * st[5])));
+    out[D_PRESSURE] = p;
+  } else {
+    out[D_STRESS_DEV] = out[D_PRESSURE] = 0.0;
+  }
+  out[D_FORCES_KNOWN] = hf ? 1.0 : 0.0;
   for (int k = 0; k < D_COUNT; ++k)
     MS_CHECK(isfinite(out[k]), MS_ERR_INTERNAL, "descriptor %s is not finite", names[k]);
   return MS_SUCCESS;

@@ -11,9 +11,8 @@
  *   lambda_abs = lambda tr(sum_i c_i u_i u_i^T) / n,
  * so lambda is the penalty relative to the mean squared norm of the centred feature vectors.
  * The prediction is the ensemble mean; sigma^2 is the sample variance over the members plus a
- * noise variance chosen so that, over the training rows, the mean predicted variance equals
- * the mean squared out-of-bag error (rows not in a member's bootstrap sample are that
- * member's test set).
+ * noise variance chosen so that 68.27 % of the out-of-bag errors of the training rows lie
+ * within 1 sigma (rows not in a member's bootstrap sample are that member's test set).
  *
  * Determinism. Member m's bootstrap sample and features come from Philox keyed by the seed on
  * stream 2^63 + 256 m + purpose (the high bit keeps them apart from the candidate streams,
@@ -383,6 +382,9 @@ static ms_err oob_rows(const ms_surrogate s, const train_data *td, const unsigne
   return e;
 }
 
+/* Share of a normal distribution within one standard deviation of its mean. */
+#define ONE_SIGMA_SHARE 0.682689492137086
+
 static ms_err oob_noise(MPI_Comm comm, ms_surrogate s, const train_data *td) {
   int rank, size;
   MPI_Comm_rank(comm, &rank);
@@ -419,18 +421,29 @@ static ms_err oob_noise(MPI_Comm comm, ms_surrogate s, const train_data *td) {
     if (rc != MPI_SUCCESS) e = ms__err_mpi(rc, "MPI_Allgatherv", __FILE__, __LINE__, __func__);
   }
   if (!e) {
-    double sr = 0, sv = 0;
+    /* excess[j] = r^2 - v of out-of-bag row j: a row's error is within 1 sigma exactly when
+     * the noise variance is at least its excess, so the excess's 68.27th percentile is the
+     * smallest noise variance putting 68.27 % of the out-of-bag errors within 1 sigma (a
+     * normal's share). A quantile, unlike matching the mean squared error, is not set by
+     * the few rows where the members disagree most, so the easy rows get an honest floor. */
+    double sr = 0, *excess = malloc(((size_t)n + 1) * sizeof *excess);
     int64_t nv = 0;
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = 0; i < n && excess; ++i) {
       if (all[3 * i + 2] == 0) continue;
       sr += all[3 * i];
-      sv += all[3 * i + 1];
-      ++nv;
+      excess[nv++] = all[3 * i] - all[3 * i + 1];
     }
+    if (!excess) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
     s->oob_rows = nv;
     s->oob_rmse = nv ? sqrt(sr / nv) : NAN;
-    double excess = nv ? sr / nv - sv / nv : 0.0;
-    s->noise_var = s->opt.noise && excess > 0 ? excess : 0.0;
+    double q = 0.0;
+    if (!e && nv) {
+      qsort(excess, (size_t)nv, sizeof *excess, cmp_double);
+      int64_t j = (int64_t)ceil(ONE_SIGMA_SHARE * (double)nv) - 1;
+      q = excess[j < 0 ? 0 : j];
+    }
+    s->noise_var = s->opt.noise && q > 0 ? q : 0.0;
+    free(excess);
   }
   free(inbag);
   free(count);

@@ -88,6 +88,11 @@ def main():
         check(np.isfinite(pred[skipped]).all(), "every skipped candidate has a prediction")
         check(0 < s["mae_eV_per_atom"] < 1.0, "held-out MAE %.4f eV/atom" % s["mae_eV_per_atom"])
         check(abs(s["relaxation_reduction_factor"] - n_in / n_out) < 1e-12, "reduction factor = in / relaxed")
+        dec = c["surrogate_decision"][()]
+        check(np.array_equal(dec == 0, skipped) and (dec == 1).sum() == 30
+              and (dec == 2).sum() == int(s["relaxed_by_filter"]) and not np.any(dec == 3),
+              "surrogate_decision: 0 for the skipped rows, 1 for the 30 learning relaxations, 2 for the filter's")
+        check(np.all(dec[rej >= 0][rej[rej >= 0] < row] == -1), "surrogate_decision -1 before the stage")
     # load the saved model in a later campaign: identical predictions
     loaded = os.path.join(work, "loaded.yaml")
     with open(CAMPAIGN) as fh:
@@ -101,7 +106,10 @@ def main():
         with h5py.File(outs[2], "r") as a, h5py.File(out, "r") as b:
             pa, pb = a["candidates/e_predicted_eV_per_atom"][()], b["candidates/e_predicted_eV_per_atom"][()]
             sa, sb = a["candidates/e_predicted_sigma_eV_per_atom"][()], b["candidates/e_predicted_sigma_eV_per_atom"][()]
-            both = np.isfinite(pa) & np.isfinite(pb)
+            # rows the filter relaxed keep the prediction they were chosen with (an earlier
+            # model); the others hold the final, saved model's
+            final = np.isin(a["candidates/surrogate_decision"][()], (0, 1))
+            both = np.isfinite(pa) & np.isfinite(pb) & final
             check(both.sum() > 0 and np.array_equal(pa[both], pb[both]) and np.array_equal(sa[both], sb[both]),
                   "the loaded model predicts bitwise the same (%d candidates)" % both.sum())
             check(int(b["surrogate"].attrs["relaxed_in_rounds"]) == 0, "no learning rounds with a loaded model")
@@ -123,6 +131,12 @@ def main():
             check(0 <= s["recall"] <= 1 and 0 <= s["precision"] <= 1 and np.isfinite(s["daf"]),
                   "ground truth: recall %.3f precision %.3f DAF %.2f" % (s["recall"], s["precision"], s["daf"]))
             check(abs(s["prevalence"] - stable.sum() / s["survivors"]) < 1e-12, "prevalence = stable / survivors")
+            dec = c["surrogate_decision"][()]
+            chosen = (dec == 1) | (dec == 2)
+            tp = (chosen & stable).sum()
+            check((dec == 3).sum() == int(s["skipped"]) and abs(s["recall"] - tp / stable.sum()) < 1e-12
+                  and abs(s["precision"] - tp / chosen.sum()) < 1e-12,
+                  "ground truth: recall and precision recomputed from surrogate_decision and e_above_hull")
     # the rule against the hull
     hull_rule(work, text)
     # bad options

@@ -91,7 +91,7 @@ static void check_stats(const double *v, const char *prefix, int n, const double
 
 static void test_names(void) {
   D = ms_descriptor_count();
-  MS_TEST_EQ_INT(D, 44);
+  MS_TEST_EQ_INT(D, 49);
   for (int k = 0; k < D; ++k) {
     MS_TEST_TRUE(ms_descriptor_name(k) != NULL);
     MS_TEST_EQ_INT(ms_descriptor_index(ms_descriptor_name(k)), k);
@@ -103,12 +103,41 @@ static void test_names(void) {
   MS_TEST_TRUE(ms_descriptor_index("en_mean") >= 0);
 }
 
+/* The single-point force and stress entries, by hand: an anisotropic stress and forces of
+ * known sizes; unknown forces (or a non-finite stress) give zeros and forces_known = 0. */
+static void test_forces_and_stress(void) {
+  ms_cell c = MS_CELL_INIT;
+  rocksalt_mgo(&c, 4.212);
+  double v[64];
+  ms_descriptor_input in = {-40.1, -42.5, 2.4, "rocksalt", 1, 0.09, {1.0, 2.0, 6.0, 0.5, 0.0, -1.0}};
+  MS_TEST_OK(ms_descriptors(&c, &in, v));
+  MS_TEST_NEAR(get(v, "force_rms_eV_per_A"), 0.3, 1e-15);
+  MS_TEST_NEAR(get(v, "force_sq_eV2_per_A2"), 0.09, 1e-15);
+  /* p = -(1 + 2 + 6)/3 = -3; deviator (-2, -1, 3), shear 0.5, 0, -1:
+   * sqrt(1.5 (4 + 1 + 9 + 2 (0.25 + 0 + 1))) = sqrt(24.75) */
+  MS_TEST_NEAR(get(v, "pressure_GPa"), -3.0, 1e-15);
+  MS_TEST_NEAR(get(v, "stress_deviatoric_GPa"), sqrt(24.75), 1e-14);
+  MS_TEST_NEAR(get(v, "forces_known"), 1.0, 0);
+  /* hydrostatic stress: no deviatoric part */
+  double hyd[6] = {-2.5, -2.5, -2.5, 0, 0, 0};
+  memcpy(in.stress_GPa, hyd, sizeof hyd);
+  MS_TEST_OK(ms_descriptors(&c, &in, v));
+  MS_TEST_NEAR(get(v, "stress_deviatoric_GPa"), 0.0, 1e-15);
+  MS_TEST_NEAR(get(v, "pressure_GPa"), 2.5, 1e-15);
+  in.stress_GPa[4] = NAN;
+  MS_TEST_OK(ms_descriptors(&c, &in, v));
+  MS_TEST_NEAR(get(v, "forces_known"), 0.0, 0);
+  MS_TEST_NEAR(get(v, "force_rms_eV_per_A"), 0.0, 0);
+  MS_TEST_NEAR(get(v, "pressure_GPa"), 0.0, 0);
+  ms_cell_free(&c);
+}
+
 static void test_mgo(void) {
   const double a = 4.212;
   ms_cell c = MS_CELL_INIT;
   rocksalt_mgo(&c, a);
   double v[64];
-  ms_descriptor_input in = {-40.1, -42.5, 2.4, "rocksalt"};
+  ms_descriptor_input in = {-40.1, -42.5, 2.4, "rocksalt", 0, NAN, {0}};
   MS_TEST_OK(ms_descriptors(&c, &in, v));
   const double w[2] = {4, 4};
   check_stats(v, "en", 2, (double[]){1.31, 3.44}, w);
@@ -256,7 +285,7 @@ static void test_invariance(void) {
   ms_cell_set_lattice(&c, L);
   for (int i = 0; i < c.natoms; ++i)
     for (int k = 0; k < 3; ++k) c.frac[i][k] += 0.03 * (2 * ms_rng_uniform(&g) - 1);
-  ms_descriptor_input in = {-30.5, -33.25, 2.75, "perovskite_cubic"};
+  ms_descriptor_input in = {-30.5, -33.25, 2.75, "perovskite_cubic", 0, NAN, {0}};
   double ref[64], v[64];
   MS_TEST_OK(ms_descriptors(&c, &in, ref));
 
@@ -295,7 +324,7 @@ static void test_fills_and_errors(void) {
   add(&c, "Cu", 0, 0, 0);
   add(&c, "Ar", 0.5, 0.5, 0.5); /* argon has no Pauling electronegativity */
   double v[64];
-  ms_descriptor_input in = {-1.0, NAN, 0.5, NULL};
+  ms_descriptor_input in = {-1.0, NAN, 0.5, NULL, 0, NAN, {0}};
   MS_TEST_OK(ms_descriptors(&c, &in, v));
   for (int k = 0; k < D; ++k) MS_TEST_TRUE(isfinite(v[k]));
   MS_TEST_NEAR(get(v, "radius_A_mean"), MS_DESCRIPTOR_FILL_RADIUS, 0);
@@ -345,6 +374,7 @@ int main(void) {
   }
   test_names();
   test_mgo();
+  test_forces_and_stress();
   test_srtio3();
   test_double_perovskite();
   test_invariance();

@@ -99,7 +99,8 @@ static void test_regression(void) {
           (long long)info.oob_rows);
   MS_TEST_TRUE(r.mae < 0.10);
   MS_TEST_TRUE(r.mae < 0.15 * base);
-  MS_TEST_TRUE(c.within_1sigma > 0.5 && c.within_1sigma < 0.95);
+  /* the noise term puts 68 % of the out-of-bag errors within 1 sigma */
+  MS_TEST_TRUE(c.within_1sigma > 0.6 && c.within_1sigma < 0.76);
   MS_TEST_TRUE(c.within_2sigma > 0.85 && c.within_2sigma <= 1.0);
   MS_TEST_TRUE(info.noise_sigma > 0 && info.oob_rows > NTR / 2);
   MS_TEST_EQ_INT(info.d, 3);
