@@ -1,0 +1,621 @@
+/* The surrogate stage of the funnel (docs/surrogate.md): descriptors of every survivor of the
+ * single point, active-learning rounds (choose a batch, relax it, retrain), then the filter,
+ * which relaxes in batches the survivors whose optimistic prediction passes the keep rules and
+ * re-checks the rest after each batch; with ground_truth, the skipped ones are relaxed too and
+ * the filter is scored against the hull stage. Every choice depends only on relaxations
+ * committed in earlier rounds or batches, so outputs are the same for any rank count and a
+ * resumed run makes the same choices. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "funnel_impl.h"
+#include "matscreen/descriptors.h"
+#include "matscreen/log.h"
+#include "matscreen/metrics.h"
+#include "matscreen/yaml.h"
+
+/* funnel[k] = {stage: surrogate, rounds, batch_per_round, kappa, ground_truth, load, model: {...},
+ * keep: {max_energy_above_best_eV_per_atom: X}} */
+ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path) {
+  sur_state *u = &x->sur;
+  u->rounds = 3;
+  u->batch = 100;
+  u->kappa = 2.0;
+  u->margin = 0.1;
+  ms_surrogate_options_default(&u->mo);
+  u->mo.seed = x->camp->seed;
+  ms_ynode *n = st->node, *v;
+  char p2[128];
+  if ((v = ms_ynode_get(n, "rounds"))) {
+    long long r;
+    snprintf(p2, sizeof p2, "%s.rounds", path);
+    MS_CALL(ms_ynode_int(v, p2, &r));
+    if (r < 1 || r > 100) return ms_ynode_error(v, p2, "must be in 1..100, got %lld", r);
+    u->rounds = (int)r;
+  }
+  if ((v = ms_ynode_get(n, "batch_per_round"))) {
+    long long r;
+    snprintf(p2, sizeof p2, "%s.batch_per_round", path);
+    MS_CALL(ms_ynode_int(v, p2, &r));
+    if (r < 2) return ms_ynode_error(v, p2, "must be >= 2 (a model needs two relaxed candidates), got %lld", r);
+    u->batch = r;
+  }
+  if ((v = ms_ynode_get(n, "kappa"))) {
+    snprintf(p2, sizeof p2, "%s.kappa", path);
+    MS_CALL(ms_ynode_double(v, p2, &u->kappa));
+    if (!(u->kappa >= 0 && u->kappa <= 100)) return ms_ynode_error(v, p2, "must be in [0, 100], got %g", u->kappa);
+  }
+  if ((v = ms_ynode_get(n, "ground_truth"))) {
+    snprintf(p2, sizeof p2, "%s.ground_truth", path);
+    MS_CALL(ms_ynode_bool(v, p2, &u->ground_truth));
+  }
+  if ((v = ms_ynode_get(n, "load"))) {
+    const char *f;
+    snprintf(p2, sizeof p2, "%s.load", path);
+    MS_CALL(ms_ynode_string(v, p2, &f));
+    u->load = ms_campaign_path(x->camp, f);
+    MS_CHECK(u->load, MS_ERR_MEM, "out of memory");
+    ms_surrogate m = NULL;
+    if (ms_surrogate_read(u->load, "/surrogate/model", &m)) {
+      char msg[900];
+      snprintf(msg, sizeof msg, "%s", ms_err_message());
+      return ms_ynode_error(v, p2, "%s", msg);
+    }
+    u->model = m;
+  }
+  if ((v = ms_ynode_get(n, "model"))) {
+    snprintf(p2, sizeof p2, "%s.model", path);
+    MS_CALL(ms_ynode_expect(v, MS_YMAP, p2));
+    ms_ynode *q;
+    char p3[160];
+    if ((q = ms_ynode_get(v, "members"))) {
+      long long r;
+      snprintf(p3, sizeof p3, "%s.members", p2);
+      MS_CALL(ms_ynode_int(q, p3, &r));
+      if (r < 2 || r > 256) return ms_ynode_error(q, p3, "must be in 2..256, got %lld", r);
+      u->mo.members = (int)r;
+    }
+    if ((q = ms_ynode_get(v, "features"))) {
+      long long r;
+      snprintf(p3, sizeof p3, "%s.features", p2);
+      MS_CALL(ms_ynode_int(q, p3, &r));
+      if (r < 8 || r > 4096) return ms_ynode_error(q, p3, "must be in 8..4096, got %lld", r);
+      u->mo.features = (int)r;
+    }
+    if ((q = ms_ynode_get(v, "lambda"))) {
+      snprintf(p3, sizeof p3, "%s.lambda", p2);
+      MS_CALL(ms_ynode_double(q, p3, &u->mo.lambda));
+      if (!(u->mo.lambda > 0 && u->mo.lambda < 1e6)) return ms_ynode_error(q, p3, "must be > 0, got %g", u->mo.lambda);
+    }
+    if ((q = ms_ynode_get(v, "length_scale"))) {
+      snprintf(p3, sizeof p3, "%s.length_scale", p2);
+      MS_CALL(ms_ynode_double(q, p3, &u->mo.length_scale));
+      if (!(u->mo.length_scale >= 0)) return ms_ynode_error(q, p3, "must be >= 0 (0: median heuristic), got %g", u->mo.length_scale);
+    }
+    if ((q = ms_ynode_get(v, "target"))) {
+      const char *t;
+      snprintf(p3, sizeof p3, "%s.target", p2);
+      MS_CALL(ms_ynode_string(q, p3, &t));
+      if (strcmp(t, "relaxation_energy") == 0) u->mo.target_delta = 1;
+      else if (strcmp(t, "relaxed_energy") == 0) u->mo.target_delta = 0;
+      else return ms_ynode_error(q, p3, "must be relaxation_energy (e_relaxed - e_single) or relaxed_energy, got '%s'", t);
+    }
+    static const char *const keys[] = {"members", "features", "lambda", "length_scale", "target", NULL};
+    MS_CALL(ms_ynode_check_unused(v, p2, keys));
+  }
+  const ms_keep_rule *k = &st->keep;
+  u->hull_margin = NAN;
+  if (st->has_keep) {
+    if (k->top_k || k->top_fraction > 0 || !isnan(k->max_energy_per_atom))
+      return ms_ynode_error(ms_ynode_get(n, "keep"), path,
+                            "the surrogate stage keeps by max_energy_above_best_eV_per_atom (the predicted relaxed "
+                            "energy against the best relaxed one of the same composition) and/or "
+                            "max_e_above_hull_eV_per_atom (against the hull of the reference phases and what is "
+                            "relaxed so far)");
+    u->margin = k->max_above_best;
+    u->hull_margin = k->max_e_above_hull;
+    if (!isnan(u->hull_margin) && !x->st[MS_STAGE_HULL].present) {
+      int has_hull = 0;
+      for (int q = 0; q < x->camp->nstages; ++q) has_hull |= x->camp->stage[q].kind == MS_STAGE_HULL;
+      if (!has_hull)
+        return ms_ynode_error(ms_ynode_get(n, "keep"), path,
+                              "max_e_above_hull_eV_per_atom compares with the hull: the funnel needs a hull stage "
+                              "(its references are used)");
+    }
+  }
+  int has_relax = 0;
+  for (int q = 0; q < x->camp->nstages; ++q) has_relax |= x->camp->stage[q].kind == MS_STAGE_RELAX;
+  if (!has_relax)
+    return ms_ynode_error(ms_ynode_get(n, "stage"), path, "the surrogate stage chooses what to relax: put a relax stage after it");
+  return MS_SUCCESS;
+}
+
+
+static ms_err relax_subset(run_ctx *x, const int64_t *idx, int64_t n, const char *label, int *stopped) {
+  int64_t *todo = malloc(((size_t)n + 1) * sizeof *todo), ntodo = 0;
+  MS_CHECK(todo, MS_ERR_MEM, "out of memory");
+  for (int64_t k = 0; k < n; ++k)
+    if (!ms__spool_find(x->spool, MS_SPOOL_B, idx[k])) todo[ntodo++] = idx[k];
+  ms_err err = ms__fn_relax_blocks(x, label, todo, ntodo, 1, n, n - ntodo, stopped);
+  free(todo);
+  return err;
+}
+
+/* e_rel[k] (every rank): relaxed energy per atom of survivor k, NaN when it has no committed
+ * relaxation or did not converge. Each rank reads its share of the frames not read yet (on
+ * entry e_rel holds the previous call's result, or NaN everywhere). */
+static ms_err gather_relaxed(run_ctx *x, double *e_rel) {
+  int64_t b0 = ms__fn_own_lo(x->nsv, x->size, x->rank), b1 = ms__fn_own_lo(x->nsv, x->size, x->rank + 1);
+  int64_t nl = b1 - b0;
+  double *loc = malloc(((size_t)nl + 1) * sizeof *loc);
+  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  ms_err err = MS_SUCCESS;
+  for (int64_t b = b0; b < b1 && !err; ++b) {
+    loc[b - b0] = e_rel[b];
+    if (isfinite(e_rel[b])) continue; /* read in an earlier round: frames never change */
+    const ms_spool_entry *en = ms__spool_find(x->spool, MS_SPOOL_B, b);
+    if (!en) continue;
+    char *buf = NULL;
+    err = ms__spool_read(x->spool, en, (void **)&buf);
+    if (!err && en->len >= sizeof(relax_out)) {
+      relax_out o;
+      memcpy(&o, buf, sizeof o);
+      loc[b - b0] = o.e_relaxed;
+    }
+    free(buf);
+  }
+  err = ms_err_agree(x->comm, err);
+  if (!err) {
+    int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
+    for (int r = 0; r < x->size && counts && displs; ++r) {
+      counts[r] = (int)(ms__fn_own_lo(x->nsv, x->size, r + 1) - ms__fn_own_lo(x->nsv, x->size, r));
+      displs[r] = (int)ms__fn_own_lo(x->nsv, x->size, r);
+    }
+    if (counts && displs) MPI_Allgatherv(loc, (int)nl, MPI_DOUBLE, e_rel, counts, displs, MPI_DOUBLE, x->comm);
+    else err = MS_ERR_MEM;
+    free(counts);
+    free(displs);
+  }
+  free(loc);
+  return ms_err_agree(x->comm, err);
+}
+
+/* Descriptors (docs/surrogate.md) and reduced formulas of every survivor, on every rank: rank r
+ * computes rows r, r + P, ... (a row depends on its candidate only) and they are all-gathered. */
+static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32], ms_composition *comp) {
+  int64_t n = x->nsv, nl = 0;
+  size_t rowb = sizeof(int64_t) + (size_t)d * sizeof(double) + 32 + sizeof(ms_composition);
+  char *loc = malloc(((size_t)(n / x->size) + 2) * rowb);
+  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  ms_cell cell;
+  ms_cell_init(&cell);
+  ms_err err = MS_SUCCESS;
+  double (*forces)[3] = NULL;
+  int nforce = 0;
+  for (int64_t k = x->rank; k < n && !err; k += x->size) {
+    ms_candidate_info info;
+    err = ms_search_build(x->search, x->sv[k].id, &cell, &info);
+    if (err) break;
+    ms__fn_scale_volume(&cell, x->sv[k].volume_scale);
+    ms_model_result res;
+    memset(&res, 0, sizeof res);
+    if (nforce < cell.natoms) {
+      free(forces);
+      forces = malloc((size_t)cell.natoms * sizeof *forces);
+      nforce = forces ? cell.natoms : 0;
+      if (!forces) {
+        err = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+        break;
+      }
+    }
+    res.forces = forces;
+    ms_descriptor_input in = {NAN, NAN, NAN, info.prototype, 0, NAN, {0}};
+    err = ms_model_compute(x->model, &cell, MS_MODEL_FORCES | MS_MODEL_STRESS, &res);
+    if (err == MS_ERR_INPUT) {
+      ms_err_clear();
+      err = MS_SUCCESS;
+    } else if (!err && res.status == MS_STATUS_OK) {
+      in.e_single = res.energy / cell.natoms;
+      in.e_coulomb = res.e_coulomb / cell.natoms;
+      in.e_short = res.e_short / cell.natoms;
+      double f2 = 0;
+      for (int i = 0; i < cell.natoms; ++i)
+        f2 += forces[i][0] * forces[i][0] + forces[i][1] * forces[i][1] + forces[i][2] * forces[i][2];
+      in.has_forces = 1;
+      in.force_sq = f2 / cell.natoms;
+      memcpy(in.stress_GPa, res.stress_GPa, sizeof in.stress_GPa);
+    }
+    char *row = loc + (size_t)nl * rowb;
+    memcpy(row, &k, sizeof k);
+    if (!err) err = ms_descriptors(&cell, &in, (double *)(row + sizeof(int64_t)));
+    char *f = row + sizeof(int64_t) + (size_t)d * sizeof(double);
+    memset(f, 0, 32);
+    if (ms_cell_formula(&cell, 1, f, 32)) ms_err_clear();
+    ms_composition cc;
+    memset(&cc, 0, sizeof cc);
+    if (!err) err = ms_composition_from_cell(&cell, &cc);
+    memcpy(f + 32, &cc, sizeof cc);
+    nl++;
+  }
+  ms_cell_free(&cell);
+  free(forces);
+  err = ms_err_agree(x->comm, err);
+  char *all = NULL;
+  size_t tot = 0;
+  if (!err) err = ms__fn_allgather_bytes(x->comm, loc, (size_t)nl * rowb, &all, &tot);
+  for (size_t q = 0; !err && q < tot / rowb; ++q) {
+    const char *row = all + q * rowb;
+    int64_t k;
+    memcpy(&k, row, sizeof k);
+    memcpy(X + (size_t)k * (size_t)d, row + sizeof(int64_t), (size_t)d * sizeof(double));
+    memcpy(fo[k], row + sizeof(int64_t) + (size_t)d * sizeof(double), 32);
+    if (comp) memcpy(&comp[k], row + sizeof(int64_t) + (size_t)d * sizeof(double) + 32, sizeof comp[k]);
+  }
+  free(loc);
+  free(all);
+  return err;
+}
+
+/* Lowest relaxed energy per formula among the rows with @p use[k] (NaN: none). */
+static double best_of(const char (*fo)[32], const double *e_rel, const signed char *use, int64_t n, const char *f) {
+  double b = NAN;
+  for (int64_t k = 0; k < n; ++k)
+    if (use[k] && isfinite(e_rel[k]) && strcmp(fo[k], f) == 0 && !(e_rel[k] >= b)) b = e_rel[k];
+  return b;
+}
+
+typedef struct {
+  double score;
+  int64_t k;
+} scored;
+
+/* How far survivor k's optimistic prediction @p opt lies beyond the stage's keep rules: the
+ * filter relaxes it when this is <= 0. @p best: lowest relaxed energy of its composition (NaN:
+ * none, and then the rule on the best cannot reject it); @p hull: the hull's energy at its
+ * composition from the references and what is relaxed so far. A candidate with no prediction
+ * is always relaxed. */
+static double filter_excess(const sur_state *u, double opt, double best, double hull) {
+  if (!isfinite(opt)) return -HUGE_VAL;
+  double s = -HUGE_VAL;
+  if (!isnan(u->margin) && isfinite(best)) s = opt - best - u->margin;
+  if (!isnan(u->hull_margin) && isfinite(hull)) s = fmax(s, opt - hull - u->hull_margin);
+  return s;
+}
+
+/* With keep.max_e_above_hull: the hull's energy at every survivor's composition, from the
+ * reference phases and the survivors relaxed so far (use[k] and a finite e_rel[k]); NaN
+ * everywhere otherwise. Same on every rank (same inputs). */
+static ms_err hull_under_survivors(run_ctx *x, const ms_composition *comp, const double *e_rel,
+                                   const signed char *use, double *scratch, double *hull) {
+  sur_state *u = &x->sur;
+  int64_t n = x->nsv;
+  if (isnan(u->hull_margin)) {
+    for (int64_t k = 0; k < n; ++k) hull[k] = NAN;
+    return MS_SUCCESS;
+  }
+  for (int64_t k = 0; k < n; ++k) scratch[k] = use[k] ? e_rel[k] : NAN;
+  return ms__hull_energy_at(u->refs, u->nrefs, u->nends, n, comp, scratch, n, comp, hull);
+}
+
+static int cmp_scored(const void *a, const void *b) {
+  const scored *x = a, *y = b;
+  if (x->score != y->score) return x->score < y->score ? -1 : 1;
+  return (x->k > y->k) - (x->k < y->k);
+}
+
+/* The surrogate stage: rounds of (choose a batch, relax it, retrain), then relax only the
+ * survivors whose optimistic prediction (mean - kappa sigma) is within the margin of the best
+ * relaxed energy of their composition, or whose composition has none relaxed yet. Every choice
+ * depends only on committed results of earlier rounds, so a resumed run makes the same ones. */
+ms_err ms__sur_phase(run_ctx *x, int *stopped) {
+  sur_state *u = &x->sur;
+  ms_funnel_stage_stats *ss = &x->sum->stats[1 + x->st[MS_STAGE_SURROGATE].index];
+  int64_t n = x->nsv;
+  int d = ms_descriptor_count();
+  x->bb = 1;
+  x->nbb = n;
+  double t0 = MPI_Wtime(), busy = 0;
+  double *X = malloc(((size_t)n * (size_t)d + 1) * sizeof *X), *e_rel = malloc(((size_t)n + 1) * sizeof *e_rel);
+  double *Xt = malloc(((size_t)n * (size_t)d + 1) * sizeof *Xt), *yt = malloc(((size_t)n + 1) * sizeof *yt);
+  char (*fo)[32] = calloc((size_t)n + 1, sizeof *fo);
+  signed char *round_of = malloc((size_t)n + 1); /* round that chose it, -1 none */
+  scored *sc = malloc(((size_t)n + 1) * sizeof *sc);
+  int64_t *idx = malloc(((size_t)n + 1) * sizeof *idx);
+  signed char *use = malloc((size_t)n + 1);
+  ms_composition *comp = calloc((size_t)n + 1, sizeof *comp);
+  double *hull = malloc(((size_t)n + 1) * sizeof *hull), *scratch = malloc(((size_t)n + 1) * sizeof *scratch);
+  ms_err e = X && e_rel && Xt && yt && fo && round_of && sc && idx && use && comp && hull && scratch
+                 ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  if (!e) e = survivor_descriptors(x, d, X, fo, comp);
+  if (!e && !isnan(u->hull_margin)) {
+    /* the phases the hull stage will compare with: end members of every survivor's cations, and
+     * the user's references */
+    e = ms__fn_hull_references(x, comp, n, &u->refs, &u->nrefs, &u->nends);
+  }
+  for (int64_t k = 0; k < n && !e; ++k) {
+    e_rel[k] = NAN;
+    round_of[k] = -1;
+    x->sv[k].pred = x->sv[k].sigma = NAN;
+    x->sv[k].relaxed = 0;
+  }
+  busy += MPI_Wtime() - t0;
+  int rounds = u->model ? 0 : u->rounds;
+  for (int r = 0; r < rounds && !e && !*stopped; ++r) {
+    double t1 = MPI_Wtime();
+    int64_t m = 0;
+    if (r == 0 || !u->model) {
+      /* no model yet: spread the batch evenly over the survivors (in id order) */
+      for (int64_t j = 0; j < u->batch && j < n; ++j) {
+        int64_t k = (int64_t)(((__int128)(2 * j + 1) * n) / (2 * (u->batch < n ? u->batch : n)));
+        if (round_of[k] < 0) {
+          round_of[k] = (signed char)r;
+          idx[m++] = k;
+        }
+      }
+    } else {
+      double *mean = Xt, *sig = yt; /* scratch */
+      e = ms_surrogate_predict(u->model, n, X, mean, sig);
+      for (int64_t k = 0; k < n; ++k) use[k] = round_of[k] >= 0;
+      if (!e) e = hull_under_survivors(x, comp, e_rel, use, scratch, hull);
+      int64_t ns = 0;
+      for (int64_t k = 0; k < n && !e; ++k) {
+        if (round_of[k] >= 0) continue;
+        double best = isnan(u->margin) ? NAN : best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+        double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
+        /* most promising first: compositions with nothing relaxed (under the rule on the best),
+         * then by how far the optimistic prediction is inside the keep rules */
+        sc[ns++] = (scored){filter_excess(u, opt, best, hull[k]), k};
+      }
+      if (ns > 0) qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
+      for (int64_t j = 0; j < ns && m < u->batch; ++j) {
+        round_of[sc[j].k] = (signed char)r;
+        idx[m++] = sc[j].k;
+      }
+    }
+    busy += MPI_Wtime() - t1;
+    if (m > 1) qsort(idx, (size_t)m, sizeof *idx, ms__fn_cmp_i64);
+    char label[32];
+    snprintf(label, sizeof label, "surrogate round %d", r + 1);
+    if (!e) e = relax_subset(x, idx, m, label, stopped);
+    if (!e && !*stopped) e = gather_relaxed(x, e_rel);
+    double t2 = MPI_Wtime();
+    int64_t nt = 0;
+    for (int64_t k = 0; k < n && !e; ++k)
+      if (round_of[k] >= 0 && round_of[k] <= r && isfinite(e_rel[k])) {
+        int ok = 1;
+        for (int q = 0; q < d; ++q) ok &= isfinite(X[(size_t)k * d + q]) != 0;
+        if (!ok) continue;
+        memcpy(Xt + (size_t)nt * d, X + (size_t)k * d, (size_t)d * sizeof(double));
+        yt[nt++] = e_rel[k];
+      }
+    if (!e && !*stopped && nt >= 2) {
+      ms_surrogate_free(&u->model);
+      e = ms_surrogate_train(x->comm, &u->mo, nt, d, Xt, yt, &u->model);
+    }
+    busy += MPI_Wtime() - t2;
+  }
+  /* The filter, in batches: relax the survivors whose optimistic prediction passes the keep
+   * rules, most promising first, at most batch_per_round at a time; after each batch the best
+   * energies and the hull are lower and the model is retrained (a loaded model is kept), so
+   * the rest are checked again. It ends when no undecided survivor passes. */
+  int64_t m = 0;
+  double *mean = malloc(((size_t)n + 1) * sizeof *mean), *sig = malloc(((size_t)n + 1) * sizeof *sig);
+  if (!e && !(mean && sig)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  for (int64_t k = 0; k < n && !e; ++k) x->sv[k].relaxed = round_of[k] >= 0 ? 1 : 0;
+  for (int batch = 1; !e && !*stopped; ++batch) {
+    double t3 = MPI_Wtime();
+    if (u->model) e = ms_surrogate_predict(u->model, n, X, mean, sig);
+    for (int64_t k = 0; k < n; ++k) use[k] = x->sv[k].relaxed != 0;
+    if (!e) e = hull_under_survivors(x, comp, e_rel, use, scratch, hull);
+    int64_t ns = 0;
+    for (int64_t k = 0; k < n && !e; ++k) {
+      if (x->sv[k].relaxed > 1) continue; /* keeps the prediction it was chosen with */
+      x->sv[k].pred = u->model ? mean[k] : NAN;
+      x->sv[k].sigma = u->model ? sig[k] : NAN;
+      if (x->sv[k].relaxed) continue;
+      double best = isnan(u->margin) ? NAN : best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+      double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
+      double excess = u->model ? filter_excess(u, opt, best, hull[k]) : -HUGE_VAL;
+      if (excess <= 0) sc[ns++] = (scored){excess, k};
+    }
+    if (ns == 0) {
+      busy += MPI_Wtime() - t3;
+      break;
+    }
+    qsort(sc, (size_t)ns, sizeof *sc, cmp_scored);
+    m = 0;
+    for (int64_t j = 0; j < ns && m < u->batch; ++j) {
+      x->sv[sc[j].k].relaxed = 2;
+      idx[m++] = sc[j].k;
+    }
+    qsort(idx, (size_t)m, sizeof *idx, ms__fn_cmp_i64);
+    busy += MPI_Wtime() - t3;
+    char label[48];
+    snprintf(label, sizeof label, "relax (surrogate filter, batch %d)", batch);
+    if (!e) e = relax_subset(x, idx, m, label, stopped);
+    if (!e && !*stopped) e = gather_relaxed(x, e_rel);
+    if (!e && !*stopped && !u->load) {
+      double t4 = MPI_Wtime();
+      int64_t nt = 0;
+      for (int64_t k = 0; k < n; ++k)
+        if (x->sv[k].relaxed && isfinite(e_rel[k])) {
+          int ok = 1;
+          for (int q = 0; q < d; ++q) ok &= isfinite(X[(size_t)k * d + q]) != 0;
+          if (!ok) continue;
+          memcpy(Xt + (size_t)nt * d, X + (size_t)k * d, (size_t)d * sizeof(double));
+          yt[nt++] = e_rel[k];
+        }
+      if (nt >= 2) {
+        ms_surrogate_free(&u->model);
+        e = ms_surrogate_train(x->comm, &u->mo, nt, d, Xt, yt, &u->model);
+      }
+      busy += MPI_Wtime() - t4;
+    }
+  }
+  /* what no batch took is skipped (with ground_truth: relaxed anyway, to score the filter) */
+  m = 0;
+  for (int64_t k = 0; k < n && !e && !*stopped; ++k)
+    if (!x->sv[k].relaxed && u->ground_truth) {
+      x->sv[k].relaxed = 3;
+      idx[m++] = k;
+    }
+  if (!e && !*stopped && m) e = relax_subset(x, idx, m, "relax (ground truth)", stopped);
+  free(mean);
+  free(sig);
+  if (!e && !*stopped) {
+    e = gather_relaxed(x, e_rel);
+    /* held-out accuracy: the filter's predictions for what it then relaxed */
+    int64_t q = 0;
+    for (int64_t k = 0; k < n && !e; ++k)
+      if (x->sv[k].relaxed >= 2) {
+        Xt[q] = x->sv[k].pred;
+        yt[q] = x->sv[k].sigma;
+        sc[q].score = e_rel[k];
+        q++;
+      }
+    double *truth = malloc(((size_t)q + 1) * sizeof *truth);
+    if (truth) {
+      for (int64_t k = 0; k < q; ++k) truth[k] = sc[k].score;
+      ms_regression_scores rs;
+      ms_calibration_scores cs;
+      u->mae = u->rmse = u->within1 = u->within2 = NAN;
+      if (!ms_metrics_regression(q, truth, Xt, &rs)) {
+        u->mae = rs.mae;
+        u->rmse = rs.rmse;
+      }
+      if (!ms_metrics_calibration(q, truth, Xt, yt, &cs)) {
+        u->within1 = cs.within_1sigma;
+        u->within2 = cs.within_2sigma;
+      }
+      ms_err_clear();
+      free(truth);
+    }
+    u->relaxed_rounds = u->relaxed_filter = u->skipped = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      u->relaxed_rounds += x->sv[k].relaxed == 1;
+      u->relaxed_filter += x->sv[k].relaxed == 2;
+      u->skipped += x->sv[k].relaxed == 0 || x->sv[k].relaxed == 3;
+    }
+    ss->in = n;
+    ss->out = u->relaxed_rounds + u->relaxed_filter;
+    ss->by_status[MS_STATUS_REJECTED] = u->skipped;
+    ss->cpu_s = busy;
+    ss->wall_s = MPI_Wtime() - t0;
+  }
+  free(X);
+  free(e_rel);
+  free(Xt);
+  free(yt);
+  free(fo);
+  free(round_of);
+  free(sc);
+  free(idx);
+  free(use);
+  free(comp);
+  free(hull);
+  free(scratch);
+  return e;
+}
+
+/* With ground_truth: how well the filter's decisions find the candidates that end up within the
+ * hull stage's threshold (Matbench Discovery's precision, recall, F1, DAF). Collective. */
+ms_err ms__sur_scores(run_ctx *x, const relax_out *rout, int64_t nrout) {
+  sur_state *u = &x->sur;
+  u->precision = u->recall = u->f1 = u->daf = u->prevalence = NAN;
+  u->n_scored = 0;
+  if (!u->ground_truth || !x->st[MS_STAGE_HULL].present) return MS_SUCCESS;
+  const ms_stage *hs = &x->camp->stage[x->st[MS_STAGE_HULL].index];
+  u->threshold = isnan(hs->keep.max_e_above_hull) ? 0.0 : hs->keep.max_e_above_hull;
+  int64_t n = x->nsv;
+  double *eh = malloc(((size_t)n + 1) * sizeof *eh), *all = malloc(((size_t)n + 1) * sizeof *all);
+  double *pred = malloc(((size_t)n + 1) * sizeof *pred);
+  ms_err e = eh && all && pred ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  if (!e) {
+    /* a candidate that did not reach the hull (not converged, removed by the relax keep rule or
+     * as a duplicate) is not stable: +1e9 */
+    for (int64_t k = 0; k < n; ++k) eh[k] = 1e9;
+    for (int64_t k = 0; k < nrout; ++k) {
+      int64_t lo = ms__fn_lower_bound_sv(x->sv, n, rout[k].id);
+      if (lo < n && x->sv[lo].id == rout[k].id && isfinite(rout[k].e_above_hull) && rout[k].duplicate_of < 0)
+        eh[lo] = rout[k].e_above_hull;
+    }
+    MPI_Allreduce(eh, all, (int)n, MPI_DOUBLE, MPI_MIN, x->comm);
+    for (int64_t k = 0; k < n; ++k) pred[k] = x->sv[k].relaxed == 3 ? 1e9 : -1e9;
+    ms_stability_scores st;
+    if (!ms_metrics_stability(n, all, pred, u->threshold + 1e-12, &st)) {
+      u->precision = st.precision;
+      u->recall = st.recall;
+      u->f1 = st.f1;
+      u->daf = st.daf;
+      u->prevalence = st.prevalence;
+      u->n_scored = st.n;
+    }
+    ms_err_clear();
+  }
+  free(eh);
+  free(all);
+  free(pred);
+  return e;
+}
+
+void ms__sur_print(const run_ctx *x) {
+  const sur_state *u = &x->sur;
+  if (!ms_log_is_root() || ms_log_get_level() < MS_LOG_INFO) return;
+  int64_t relaxed = u->relaxed_rounds + u->relaxed_filter;
+  fprintf(stderr,
+          "surrogate: %lld survivors, %lld relaxed to learn (%d round%s), %lld by the filter, %lld skipped "
+          "(%.2fx fewer relaxations); held-out MAE %.4f eV/atom, RMSE %.4f, within 1/2 sigma %.0f%%/%.0f%%\n",
+          (long long)x->nsv, (long long)u->relaxed_rounds, u->rounds, u->rounds == 1 ? "" : "s",
+          (long long)u->relaxed_filter, (long long)u->skipped, relaxed > 0 ? (double)x->nsv / (double)relaxed : NAN,
+          u->mae, u->rmse, 100 * u->within1, 100 * u->within2);
+  if (u->ground_truth)
+    fprintf(stderr,
+            "surrogate filter vs ground truth (e_above_hull <= %g eV/atom, %lld candidates): precision %.3f, "
+            "recall %.3f, F1 %.3f, prevalence %.3f, DAF %.2f\n",
+            u->threshold, (long long)u->n_scored, u->precision, u->recall, u->f1, u->prevalence, u->daf);
+}
+
+ms_err ms__sur_write(run_ctx *x, ms_h5 f) {
+  sur_state *u = &x->sur;
+  ms_err e = MS_SUCCESS;
+  if (u->model) e = ms_surrogate_write(u->model, x->comm, f, "/surrogate/model");
+  struct {
+    const char *name;
+    double v;
+  } attrs[] = {{"kappa", u->kappa},
+               {"margin_eV_per_atom", u->margin},
+               {"hull_margin_eV_per_atom", u->hull_margin},
+               {"survivors", (double)x->nsv},
+               {"relaxed_in_rounds", (double)u->relaxed_rounds},
+               {"relaxed_by_filter", (double)u->relaxed_filter},
+               {"skipped", (double)u->skipped},
+               {"relaxation_reduction_factor",
+                (u->relaxed_rounds + u->relaxed_filter) > 0 ? (double)x->nsv / (double)(u->relaxed_rounds + u->relaxed_filter) : NAN},
+               {"mae_eV_per_atom", u->mae},
+               {"rmse_eV_per_atom", u->rmse},
+               {"within_1sigma", u->within1},
+               {"within_2sigma", u->within2},
+               {"precision", u->precision},
+               {"recall", u->recall},
+               {"f1", u->f1},
+               {"prevalence", u->prevalence},
+               {"daf", u->daf},
+               {"stability_threshold_eV_per_atom", u->threshold}};
+  for (size_t k = 0; k < sizeof attrs / sizeof attrs[0] && !e; ++k) e = ms_h5_attr_double(f, "/surrogate", attrs[k].name, attrs[k].v);
+  if (!e) e = ms_h5_attr_int(f, "/surrogate", "rounds", u->model && !u->load ? u->rounds : 0);
+  if (!e) e = ms_h5_attr_int(f, "/surrogate", "batch_per_round", u->batch);
+  if (!e) e = ms_h5_attr_int(f, "/surrogate", "ground_truth", u->ground_truth);
+  if (!e) e = ms_h5_attr_str(f, "/surrogate", "loaded_from", u->load ? u->load : "");
+  if (!e)
+    e = ms_h5_attr_str(f, "/surrogate", "description",
+                       "surrogate stage (docs/surrogate.md): the model, what it relaxed and skipped, its "
+                       "held-out accuracy and, with ground_truth, the filter's precision/recall/F1/DAF for "
+                       "candidates within the hull stage's threshold");
+  return e;
+}
+
