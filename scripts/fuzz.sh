@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets with clang and run them: the structure readers (cif, poscar,
-# extxyz) and the YAML inputs (campaign files, potential files, prototype files).
+# extxyz), the YAML inputs (campaign files, potential files, prototype files) and the hull
+# stage's CSV of reference phases (hull_csv).
 #
-# usage: scripts/fuzz.sh [all|cif|poscar|extxyz|campaign|potential|prototype] [SECONDS]
+# usage: scripts/fuzz.sh [all|cif|poscar|extxyz|campaign|potential|prototype|hull_csv] [SECONDS]
 #        (defaults: all, 60; SECONDS is per target, the targets run one after another;
 #        0 runs each target until its first failure, as libFuzzer's -max_total_time=0)
 #
@@ -25,12 +26,12 @@ seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 
-all_targets=(cif poscar extxyz campaign potential prototype)
+all_targets=(cif poscar extxyz campaign potential prototype hull_csv)
 case "$target" in
   all) targets=("${all_targets[@]}") ;;
-  cif | poscar | extxyz | campaign | potential | prototype) targets=("$target") ;;
+  cif | poscar | extxyz | campaign | potential | prototype | hull_csv) targets=("$target") ;;
   *)
-    echo "usage: $0 [all|cif|poscar|extxyz|campaign|potential|prototype] [SECONDS]" >&2
+    echo "usage: $0 [all|cif|poscar|extxyz|campaign|potential|prototype|hull_csv] [SECONDS]" >&2
     exit 1
     ;;
 esac

@@ -322,14 +322,19 @@ static ms_err push_ref(ms_hull_ref **refs, int *nrefs, const ms_hull_ref *r) {
   return MS_SUCCESS;
 }
 
-static ms_err read_csv_refs(const char *csv, const ms_hull_ref *ends, int nends, ms_hull_ref **refs, int *nrefs) {
-  FILE *f = fopen(csv, "r");
-  MS_CHECK(f, MS_ERR_FILE, "%s: cannot read the hull reference entries: %s", csv, strerror(errno));
+ms_err ms__hull_read_entries(FILE *f, const char *csv, const ms_hull_ref *ends, int nends, ms_hull_ref **refs,
+                             int *nrefs) {
   char line[1024];
   int lineno = 0, header = 0;
   ms_err e = MS_SUCCESS;
   while (!e && fgets(line, sizeof line, f)) {
     lineno++;
+    size_t len = strlen(line);
+    if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(f)) {
+      e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "%s:%d: line longer than %d characters", csv,
+                      lineno, (int)sizeof line - 2);
+      break;
+    }
     line[strcspn(line, "\r\n")] = 0;
     if (!line[0] || line[0] == '#') continue;
     char *fields[3] = {line, NULL, NULL};
@@ -372,8 +377,16 @@ static ms_err read_csv_refs(const char *csv, const ms_hull_ref *ends, int nends,
     snprintf(r.prototype, sizeof r.prototype, "%s", nf >= 3 && fields[2][0] ? fields[2] : "csv entry");
     e = push_ref(refs, nrefs, &r);
   }
-  fclose(f);
+  if (!e && ferror(f)) e = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__, "%s: read error", csv);
   if (!e && !header) e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "%s: empty file (expected a header formula,energy_per_atom_eV)", csv);
+  return e;
+}
+
+static ms_err read_csv_refs(const char *csv, const ms_hull_ref *ends, int nends, ms_hull_ref **refs, int *nrefs) {
+  FILE *f = fopen(csv, "r");
+  MS_CHECK(f, MS_ERR_FILE, "%s: cannot read the hull reference entries: %s", csv, strerror(errno));
+  ms_err e = ms__hull_read_entries(f, csv, ends, nends, refs, nrefs);
+  fclose(f);
   return e;
 }
 

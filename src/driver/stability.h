@@ -4,6 +4,7 @@
 
 #include <mpi.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "matscreen/cell.h"
 #include "matscreen/error.h"
@@ -48,6 +49,16 @@ ms_err ms__hull_references_auto(MPI_Comm comm, ms_relax relax, const ms_composit
 ms_err ms__hull_references_user(MPI_Comm comm, ms_relax relax, const char *const *paths, int npaths,
                                 const char *csv, const ms_hull_ref *ends, int nends,
                                 ms_hull_ref **refs, int *nrefs);
+
+/**
+ * Not collective. The CSV entries (formula,energy_per_atom_eV[,name], a header line first;
+ * blank lines and lines starting with # are skipped) read from @p f, named @p csv in messages
+ * ("FILE:LINE: ..."), charged like the end members @p ends, appended to *refs / *nrefs
+ * (realloc'd; the caller frees them also on failure). MS_ERR_INPUT for a bad header, formula
+ * or number, an element without an end member, or a line over 1022 characters.
+ */
+ms_err ms__hull_read_entries(FILE *f, const char *csv, const ms_hull_ref *ends, int nends, ms_hull_ref **refs,
+                             int *nrefs);
 
 #define MS_DECOMP_LEN 96
 

@@ -112,6 +112,11 @@ def main():
         g.write(base.replace("structures: [../../../examples/structures/SrTiO3.cif], entries: refs.csv", "entries: bad.csv"))
     r = subprocess.run([MPIEXEC, "-n", "2", MS, "run", y, "-o", os.path.join(work, "bad2.h5")], capture_output=True, text=True)
     check(r.returncode == 1 and "Ba" in r.stderr and "bad.csv:2" in r.stderr, "CSV with an element outside the campaign: " + r.stderr.strip()[:200])
+    # a line the reader cannot hold is an error, not two lines
+    with open(csv, "w") as g:
+        g.write("formula,energy_per_atom_eV,name\nSrTiO3,-30," + "x" * 1100 + "\n")
+    r = subprocess.run([MPIEXEC, "-n", "2", MS, "run", y, "-o", os.path.join(work, "bad3.h5")], capture_output=True, text=True)
+    check(r.returncode == 1 and "bad.csv:2: line longer than" in r.stderr, "CSV line over 1022 characters: " + r.stderr.strip()[:200])
 
 
 main()
