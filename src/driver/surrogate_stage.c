@@ -258,12 +258,43 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
   return err;
 }
 
-/* Lowest relaxed energy per formula among the rows with @p use[k] (NaN: none). */
-static double best_of(const char (*fo)[32], const double *e_rel, const signed char *use, int64_t n, const char *f) {
-  double b = NAN;
+typedef struct {
+  char f[32];
+  int64_t k;
+} formula_row;
+
+static int cmp_formula_row(const void *a, const void *b) {
+  const formula_row *x = a, *y = b;
+  int c = strcmp(x->f, y->f);
+  return c ? c : (x->k > y->k) - (x->k < y->k);
+}
+
+/* Number the distinct reduced formulas: grp[k] in 0..*ngrp-1, the same for equal formulas. */
+static ms_err formula_groups(const char (*fo)[32], int64_t n, int64_t *grp, int64_t *ngrp) {
+  formula_row *r = malloc(((size_t)n + 1) * sizeof *r);
+  MS_CHECK(r, MS_ERR_MEM, "out of memory");
+  for (int64_t k = 0; k < n; ++k) {
+    memcpy(r[k].f, fo[k], sizeof r[k].f);
+    r[k].k = k;
+  }
+  qsort(r, (size_t)n, sizeof *r, cmp_formula_row);
+  int64_t g = -1;
+  for (int64_t j = 0; j < n; ++j) {
+    if (j == 0 || strcmp(r[j].f, r[j - 1].f) != 0) ++g;
+    grp[r[j].k] = g;
+  }
+  *ngrp = g + 1;
+  free(r);
+  return MS_SUCCESS;
+}
+
+/* Lowest relaxed energy of each formula group among the rows with @p use[k] (NaN: none), in
+ * one pass over the survivors. */
+static void best_per_formula(const int64_t *grp, int64_t ngrp, const double *e_rel, const signed char *use,
+                             int64_t n, double *best) {
+  for (int64_t g = 0; g < ngrp; ++g) best[g] = NAN;
   for (int64_t k = 0; k < n; ++k)
-    if (use[k] && isfinite(e_rel[k]) && strcmp(fo[k], f) == 0 && !(e_rel[k] >= b)) b = e_rel[k];
-  return b;
+    if (use[k] && isfinite(e_rel[k]) && !(e_rel[k] >= best[grp[k]])) best[grp[k]] = e_rel[k];
 }
 
 typedef struct {
@@ -326,10 +357,13 @@ ms_err ms__sur_phase(run_ctx *x, int *stopped) {
   signed char *use = malloc((size_t)n + 1);
   ms_composition *comp = calloc((size_t)n + 1, sizeof *comp);
   double *hull = malloc(((size_t)n + 1) * sizeof *hull), *scratch = malloc(((size_t)n + 1) * sizeof *scratch);
-  ms_err e = X && e_rel && Xt && yt && fo && round_of && sc && idx && use && comp && hull && scratch
+  int64_t *grp = malloc(((size_t)n + 1) * sizeof *grp), ngrp = 0;
+  double *gbest = malloc(((size_t)n + 1) * sizeof *gbest);
+  ms_err e = X && e_rel && Xt && yt && fo && round_of && sc && idx && use && comp && hull && scratch && grp && gbest
                  ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   e = ms_err_agree(x->comm, e);
   if (!e) e = survivor_descriptors(x, d, X, fo, comp);
+  if (!e) e = ms_err_agree(x->comm, formula_groups((const char (*)[32])fo, n, grp, &ngrp));
   if (!e && !isnan(u->hull_margin)) {
     /* the phases the hull stage will compare with: end members of every survivor's cations, and
      * the user's references */
@@ -360,10 +394,11 @@ ms_err ms__sur_phase(run_ctx *x, int *stopped) {
       e = ms_surrogate_predict(u->model, n, X, mean, sig);
       for (int64_t k = 0; k < n; ++k) use[k] = round_of[k] >= 0;
       if (!e) e = hull_under_survivors(x, comp, e_rel, use, scratch, hull);
+      best_per_formula(grp, ngrp, e_rel, use, n, gbest);
       int64_t ns = 0;
       for (int64_t k = 0; k < n && !e; ++k) {
         if (round_of[k] >= 0) continue;
-        double best = isnan(u->margin) ? NAN : best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+        double best = isnan(u->margin) ? NAN : gbest[grp[k]];
         double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
         /* most promising first: compositions with nothing relaxed (under the rule on the best),
          * then by how far the optimistic prediction is inside the keep rules */
@@ -411,13 +446,14 @@ ms_err ms__sur_phase(run_ctx *x, int *stopped) {
     if (u->model) e = ms_surrogate_predict(u->model, n, X, mean, sig);
     for (int64_t k = 0; k < n; ++k) use[k] = x->sv[k].relaxed != 0;
     if (!e) e = hull_under_survivors(x, comp, e_rel, use, scratch, hull);
+    best_per_formula(grp, ngrp, e_rel, use, n, gbest);
     int64_t ns = 0;
     for (int64_t k = 0; k < n && !e; ++k) {
       if (x->sv[k].relaxed > 1) continue; /* keeps the prediction it was chosen with */
       x->sv[k].pred = u->model ? mean[k] : NAN;
       x->sv[k].sigma = u->model ? sig[k] : NAN;
       if (x->sv[k].relaxed) continue;
-      double best = isnan(u->margin) ? NAN : best_of((const char (*)[32])fo, e_rel, use, n, fo[k]);
+      double best = isnan(u->margin) ? NAN : gbest[grp[k]];
       double opt = mean[k] - u->kappa * (isfinite(sig[k]) ? sig[k] : 0);
       double excess = u->model ? filter_excess(u, opt, best, hull[k]) : -HUGE_VAL;
       if (excess <= 0) sc[ns++] = (scored){excess, k};
@@ -511,6 +547,8 @@ ms_err ms__sur_phase(run_ctx *x, int *stopped) {
   free(Xt);
   free(yt);
   free(fo);
+  free(grp);
+  free(gbest);
   free(round_of);
   free(sc);
   free(idx);
