@@ -69,6 +69,19 @@ ms_err ms_ynode_string(const ms_ynode *node, const char *path, const char **out)
 ms_err ms_ynode_doubles(const ms_ynode *node, const char *path, double *out, int n);
 
 /**
+ * Optional keys of mapping @p map with range checks: when @p key is present, convert it
+ * (positioned errors name "PATH.key") and require lo <= value <= hi ("must be in lo..hi, got
+ * v"); *found (may be NULL) says whether it was present; *out is untouched when it is not.
+ */
+ms_err ms_ynode_key_int(ms_ynode *map, const char *key, const char *path, long long lo,
+                        long long hi, long long *out, int *found);
+ms_err ms_ynode_key_double(ms_ynode *map, const char *key, const char *path, double lo,
+                           double hi, double *out, int *found);
+/** A scalar n (read as [n, n]) or [min, max] of integers in lo..hi with min <= max. */
+ms_err ms_ynode_key_int_range(ms_ynode *map, const char *key, const char *path, long long lo,
+                              long long hi, long long out[2], int *found);
+
+/**
  * Report the first key of @p map (and of nested maps when @p recursive) that was never looked
  * up: "file:line:col: PATH.key: unknown key (did you mean 'formula_units'?)". @p allowed is an
  * optional NULL-terminated list of valid keys used for the suggestion.

@@ -506,3 +506,58 @@ ms_err ms_ynode_check_unused_all(const ms_ynode *node, const char *path) {
   MS_CALL(check_unused_rec(node, path, NULL, 1, 0));
   return MS_SUCCESS;
 }
+
+/* ---- keys of a mapping with range checks --------------------------------------------- */
+
+static void key_path(char *buf, size_t len, const char *path, const char *key) {
+  snprintf(buf, len, "%s%s%s", path, *path ? "." : "", key);
+}
+
+ms_err ms_ynode_key_int(ms_ynode *map, const char *key, const char *path, long long lo,
+                        long long hi, long long *out, int *found) {
+  ms_ynode *n = ms_ynode_get(map, key);
+  if (found) *found = n != NULL;
+  if (!n) return MS_SUCCESS;
+  char sub[192];
+  key_path(sub, sizeof sub, path, key);
+  MS_CALL(ms_ynode_int(n, sub, out));
+  if (*out < lo || *out > hi)
+    return ms_ynode_error(n, sub, "must be in %lld..%lld, got %lld", lo, hi, *out);
+  return MS_SUCCESS;
+}
+
+ms_err ms_ynode_key_double(ms_ynode *map, const char *key, const char *path, double lo,
+                           double hi, double *out, int *found) {
+  ms_ynode *n = ms_ynode_get(map, key);
+  if (found) *found = n != NULL;
+  if (!n) return MS_SUCCESS;
+  char sub[192];
+  key_path(sub, sizeof sub, path, key);
+  MS_CALL(ms_ynode_double(n, sub, out));
+  if (!(*out >= lo && *out <= hi))
+    return ms_ynode_error(n, sub, "must be in [%g, %g], got %g", lo, hi, *out);
+  return MS_SUCCESS;
+}
+
+ms_err ms_ynode_key_int_range(ms_ynode *map, const char *key, const char *path, long long lo,
+                              long long hi, long long out[2], int *found) {
+  ms_ynode *n = ms_ynode_get(map, key);
+  if (found) *found = n != NULL;
+  if (!n) return MS_SUCCESS;
+  char sub[192];
+  key_path(sub, sizeof sub, path, key);
+  if (n->type == MS_YSCALAR) {
+    MS_CALL(ms_ynode_int(n, sub, &out[0]));
+    out[1] = out[0];
+  } else {
+    MS_CALL(ms_ynode_expect(n, MS_YSEQ, sub));
+    if (n->n != 2)
+      return ms_ynode_error(n, sub, "must be a number or [min, max], got %d items", n->n);
+    MS_CALL(ms_ynode_int(n->items[0], sub, &out[0]));
+    MS_CALL(ms_ynode_int(n->items[1], sub, &out[1]));
+  }
+  if (out[0] < lo || out[1] > hi || out[0] > out[1])
+    return ms_ynode_error(n, sub, "must be within %lld..%lld with min <= max, got [%lld, %lld]", lo,
+                          hi, out[0], out[1]);
+  return MS_SUCCESS;
+}

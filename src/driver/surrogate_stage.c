@@ -28,25 +28,16 @@ ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path) {
   u->mo.seed = x->camp->seed;
   ms_ynode *n = st->node, *v;
   char p2[128];
-  if ((v = ms_ynode_get(n, "rounds"))) {
-    long long r;
-    snprintf(p2, sizeof p2, "%s.rounds", path);
-    MS_CALL(ms_ynode_int(v, p2, &r));
-    if (r < 1 || r > 100) return ms_ynode_error(v, p2, "must be in 1..100, got %lld", r);
-    u->rounds = (int)r;
-  }
+  long long r = u->rounds;
+  MS_CALL(ms_ynode_key_int(n, "rounds", path, 1, 100, &r, NULL));
+  u->rounds = (int)r;
   if ((v = ms_ynode_get(n, "batch_per_round"))) {
-    long long r;
     snprintf(p2, sizeof p2, "%s.batch_per_round", path);
     MS_CALL(ms_ynode_int(v, p2, &r));
     if (r < 2) return ms_ynode_error(v, p2, "must be >= 2 (a model needs two relaxed candidates), got %lld", r);
     u->batch = r;
   }
-  if ((v = ms_ynode_get(n, "kappa"))) {
-    snprintf(p2, sizeof p2, "%s.kappa", path);
-    MS_CALL(ms_ynode_double(v, p2, &u->kappa));
-    if (!(u->kappa >= 0 && u->kappa <= 100)) return ms_ynode_error(v, p2, "must be in [0, 100], got %g", u->kappa);
-  }
+  MS_CALL(ms_ynode_key_double(n, "kappa", path, 0, 100, &u->kappa, NULL));
   if ((v = ms_ynode_get(n, "ground_truth"))) {
     snprintf(p2, sizeof p2, "%s.ground_truth", path);
     MS_CALL(ms_ynode_bool(v, p2, &u->ground_truth));
@@ -70,20 +61,12 @@ ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path) {
     MS_CALL(ms_ynode_expect(v, MS_YMAP, p2));
     ms_ynode *q;
     char p3[160];
-    if ((q = ms_ynode_get(v, "members"))) {
-      long long r;
-      snprintf(p3, sizeof p3, "%s.members", p2);
-      MS_CALL(ms_ynode_int(q, p3, &r));
-      if (r < 2 || r > 256) return ms_ynode_error(q, p3, "must be in 2..256, got %lld", r);
-      u->mo.members = (int)r;
-    }
-    if ((q = ms_ynode_get(v, "features"))) {
-      long long r;
-      snprintf(p3, sizeof p3, "%s.features", p2);
-      MS_CALL(ms_ynode_int(q, p3, &r));
-      if (r < 8 || r > 4096) return ms_ynode_error(q, p3, "must be in 8..4096, got %lld", r);
-      u->mo.features = (int)r;
-    }
+    r = u->mo.members;
+    MS_CALL(ms_ynode_key_int(v, "members", p2, 2, 256, &r, NULL));
+    u->mo.members = (int)r;
+    r = u->mo.features;
+    MS_CALL(ms_ynode_key_int(v, "features", p2, 8, 4096, &r, NULL));
+    u->mo.features = (int)r;
     if ((q = ms_ynode_get(v, "lambda"))) {
       snprintf(p3, sizeof p3, "%s.lambda", p2);
       MS_CALL(ms_ynode_double(q, p3, &u->mo.lambda));

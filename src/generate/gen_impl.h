@@ -42,14 +42,6 @@ ms_err ms__ion_radius(const ms_species *sp, int cn, double *r);
 double ms__pair_min_separation(const ms_species *a, double ra, const ms_species *b, double rb,
                                double anion_radius, double factor);
 
-/* YAML helpers: positioned errors with "PATH.key". */
-ms_err ms__y_int(ms_ynode *map, const char *key, const char *path, long long lo, long long hi,
-                 long long *out, int *found);
-ms_err ms__y_double(ms_ynode *map, const char *key, const char *path, double lo, double hi,
-                    double *out, int *found);
-/* A scalar or [min, max] of integers in lo..hi with min <= max. */
-ms_err ms__y_int_range(ms_ynode *map, const char *key, const char *path, long long lo, long long hi,
-                       long long out[2], int *found);
 /* Parse an ion ("Ti4+") at @p node; it must have an oxidation state. */
 ms_err ms__y_ion(const ms_ynode *node, const char *path, ms_species *out);
 

@@ -464,8 +464,8 @@ static ms_err parse_rule(rule *ru, ms_ynode *n, const char *path, int *on) {
       if (!is_bool) {
         if (n->type == MS_YMAP) {
           static const char *const keys[] = {"min", "max", NULL};
-          MS_CALL(ms__y_double(n, "min", path, 0, 10, &ru->p[0], NULL));
-          MS_CALL(ms__y_double(n, "max", path, 0, 10, &ru->p[1], NULL));
+          MS_CALL(ms_ynode_key_double(n, "min", path, 0, 10, &ru->p[0], NULL));
+          MS_CALL(ms_ynode_key_double(n, "max", path, 0, 10, &ru->p[1], NULL));
           MS_CALL(ms_ynode_check_unused(n, path, keys));
         } else {
           MS_CALL(ms_ynode_doubles(n, path, ru->p, 2));
@@ -480,7 +480,7 @@ static ms_err parse_rule(rule *ru, ms_ynode *n, const char *path, int *on) {
       if (!is_bool) {
         if (n->type == MS_YMAP) {
           static const char *const keys[] = {"max", NULL};
-          MS_CALL(ms__y_double(n, "max", path, -100, 100, &ru->p[0], NULL));
+          MS_CALL(ms_ynode_key_double(n, "max", path, -100, 100, &ru->p[0], NULL));
           MS_CALL(ms_ynode_check_unused(n, path, keys));
         } else {
           MS_CALL(ms_ynode_double(n, path, &ru->p[0]));
@@ -493,8 +493,8 @@ static ms_err parse_rule(rule *ru, ms_ynode *n, const char *path, int *on) {
       if (!is_bool) {
         static const char *const keys[] = {"tolerance", "upper", "shell", NULL};
         MS_CALL(ms_ynode_expect(n, MS_YMAP, path));
-        MS_CALL(ms__y_double(n, "tolerance", path, 0, 0.99, &ru->p[0], NULL));
-        MS_CALL(ms__y_double(n, "shell", path, 1.0, 2.0, &ru->p[1], NULL));
+        MS_CALL(ms_ynode_key_double(n, "tolerance", path, 0, 0.99, &ru->p[0], NULL));
+        MS_CALL(ms_ynode_key_double(n, "shell", path, 1.0, 2.0, &ru->p[1], NULL));
         ms_ynode *u = ms_ynode_get(n, "upper");
         if (u) {
           char sub[224];
@@ -509,7 +509,7 @@ static ms_err parse_rule(rule *ru, ms_ynode *n, const char *path, int *on) {
       if (!is_bool) {
         static const char *const keys[] = {"factor", NULL};
         MS_CALL(ms_ynode_expect(n, MS_YMAP, path));
-        MS_CALL(ms__y_double(n, "factor", path, 0.05, 2.0, &ru->p[0], NULL));
+        MS_CALL(ms_ynode_key_double(n, "factor", path, 0.05, 2.0, &ru->p[0], NULL));
         MS_CALL(ms_ynode_check_unused(n, path, keys));
       }
       break;

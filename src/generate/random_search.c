@@ -515,7 +515,7 @@ static ms_err parse_minsep(rs_data *s, ms_ynode *item, const char *path,
   ms_ynode *pairs = NULL;
   if (ms) {
     MS_CALL(ms_ynode_expect(ms, MS_YMAP, sub));
-    MS_CALL(ms__y_double(ms, "factor", sub, 0.1, 2.0, &factor, NULL));
+    MS_CALL(ms_ynode_key_double(ms, "factor", sub, 0.1, 2.0, &factor, NULL));
     pairs = ms_ynode_get(ms, "pairs");
     MS_CALL(ms_ynode_check_unused(ms, sub, minsep_keys));
   }
@@ -586,7 +586,7 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
   s->seed = ctx->seed;
   long long v;
   int found = 0;
-  MS_CALL(ms__y_int(item, "seed", path, 0, INT64_MAX, &v, &found));
+  MS_CALL(ms_ynode_key_int(item, "seed", path, 0, INT64_MAX, &v, &found));
   if (found) s->seed = (uint64_t)v;
   /* Oxidation states. */
   int ox_by_Z[MS_MAX_Z + 1] = {0};
@@ -635,11 +635,11 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
     s->ncomp = c + 1;
   }
   long long z[2] = {1, 4};
-  MS_CALL(ms__y_int_range(item, "formula_units", path, 1, MAX_Z, z, NULL));
+  MS_CALL(ms_ynode_key_int_range(item, "formula_units", path, 1, MAX_Z, z, NULL));
   s->zmin = (int)z[0];
   s->zmax = (int)z[1];
   long long draws = 0;
-  MS_CALL(ms__y_int(item, "draws", path, 1, (long long)1 << 40, &draws, &found));
+  MS_CALL(ms_ynode_key_int(item, "draws", path, 1, (long long)1 << 40, &draws, &found));
   if (!found) return ms_ynode_error(item, path, "missing required key 'draws' (per composition)");
   s->draws = draws;
   /* Volume. */
@@ -649,9 +649,9 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
   if (vn) {
     snprintf(sub, sizeof sub, "%s.volume", path);
     MS_CALL(ms_ynode_expect(vn, MS_YMAP, sub));
-    MS_CALL(ms__y_double(vn, "packing_fraction", sub, 0.05, 1.5, &packing, NULL));
-    MS_CALL(ms__y_double(vn, "spread", sub, 0, 0.9, &s->spread, NULL));
-    MS_CALL(ms__y_double(vn, "per_formula_unit_A3", sub, 1, 1e5, &per_fu, &found));
+    MS_CALL(ms_ynode_key_double(vn, "packing_fraction", sub, 0.05, 1.5, &packing, NULL));
+    MS_CALL(ms_ynode_key_double(vn, "spread", sub, 0, 0.9, &s->spread, NULL));
+    MS_CALL(ms_ynode_key_double(vn, "per_formula_unit_A3", sub, 1, 1e5, &per_fu, &found));
     if (found && s->ncomp > 1)
       return ms_ynode_error(vn, sub, "per_formula_unit_A3 needs exactly one composition");
     MS_CALL(ms_ynode_check_unused(vn, sub, volume_keys));
@@ -659,14 +659,14 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
   for (int c = 0; c < s->ncomp; ++c)
     s->comp[c].vfu = per_fu > 0 ? per_fu : s->comp[c].vfu / packing;
   long long att = 50;
-  MS_CALL(ms__y_int(item, "max_attempts", path, 1, 100000, &att, NULL));
+  MS_CALL(ms_ynode_key_int(item, "max_attempts", path, 1, 100000, &att, NULL));
   s->max_attempts = (int)att;
   /* Space groups. */
   ms_ynode *so = ms_ynode_get(item, "symmetry_ops"), *sl = ms_ynode_get(item, "spacegroups");
   if (so && sl)
     return ms_ynode_error(sl, path, "give either symmetry_ops or spacegroups, not both");
   long long ops[2] = {1, 48};
-  MS_CALL(ms__y_int_range(item, "symmetry_ops", path, 1, 48, ops, NULL));
+  MS_CALL(ms_ynode_key_int_range(item, "symmetry_ops", path, 1, 48, ops, NULL));
   s->sym_lo = (int)ops[0];
   s->sym_hi = (int)ops[1];
   int want[231] = {0};

@@ -592,7 +592,7 @@ static ms_err parse_counts(ms_ynode *st, const char *sub, partial_sub *u) {
     }
   } else {
     long long kk[2];
-    MS_CALL(ms__y_int_range(st, "count_range", sub, 1, u->nsites, kk, NULL));
+    MS_CALL(ms_ynode_key_int_range(st, "count_range", sub, 1, u->nsites, kk, NULL));
     for (long long v = kk[0]; v <= kk[1]; ++v) u->counts[u->ncounts++] = (int)v;
   }
   return ms_ynode_check_unused(st, sub, substitute_keys);
@@ -731,7 +731,7 @@ static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
   ms_ordering_options oo;
   ms_ordering_options_default(&oo);
   long long maxe = oo.max_enumeration;
-  MS_CALL(ms__y_int(item, "max_enumeration", path, 1, (long long)1e10, &maxe, NULL));
+  MS_CALL(ms_ynode_key_int(item, "max_enumeration", path, 1, (long long)1e10, &maxe, NULL));
   oo.max_enumeration = maxe;
   /* Every combination of counts (the last substitution's count varies fastest) whose total
    * charge change is zero; the others are never counted. */
