@@ -64,8 +64,10 @@ typedef struct {
   int linear;          /**< 1 (default): add the standardised descriptors as linear features
                             beside the random ones (a linear kernel term), so that trends
                             extrapolate instead of decaying to the mean; 0: random only */
-  int noise;           /**< 1 (default): sigma^2 = ensemble variance + a noise variance
-                            estimated out of bag; 0: ensemble variance only */
+  int noise;           /**< 2 (default): sigma^2 = ensemble variance + a local noise
+                            variance c exp(g(x)), g a ridge model of the log squared
+                            out-of-bag error (errors differ by region); 1: + one noise
+                            variance estimated out of bag; 0: ensemble variance only */
 } ms_surrogate_options;
 
 typedef struct ms_surrogate_s *ms_surrogate;
@@ -77,7 +79,9 @@ typedef struct {
   int64_t ntrain;               /**< training rows */
   double length_scale;          /**< the one used (median heuristic or given) */
   double lambda_abs;            /**< mean over members of the absolute ridge penalty */
-  double noise_sigma;           /**< eV/atom, the noise term (0 without noise) */
+  double noise_sigma;           /**< eV/atom, the noise term (0 without noise); with noise 2
+                                     the geometric middle of its range over the training
+                                     rows, sqrt(c exp((g_min + g_max) / 2)) */
   double oob_rmse;              /**< eV/atom, out-of-bag RMSE of the ensemble (NaN if no row
                                      was out of bag for two members) */
   int64_t oob_rows;             /**< rows that entered the out-of-bag estimates */

@@ -85,7 +85,16 @@ ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path) {
       else if (strcmp(t, "relaxed_energy") == 0) u->mo.target_delta = 0;
       else return ms_ynode_error(q, p3, "must be relaxation_energy (e_relaxed - e_single) or relaxed_energy, got '%s'", t);
     }
-    static const char *const keys[] = {"members", "features", "lambda", "length_scale", "target", NULL};
+    if ((q = ms_ynode_get(v, "noise"))) {
+      const char *t;
+      snprintf(p3, sizeof p3, "%s.noise", p2);
+      MS_CALL(ms_ynode_string(q, p3, &t));
+      if (strcmp(t, "none") == 0) u->mo.noise = 0;
+      else if (strcmp(t, "constant") == 0) u->mo.noise = 1;
+      else if (strcmp(t, "local") == 0) u->mo.noise = 2;
+      else return ms_ynode_error(q, p3, "must be constant, local or none, got '%s'", t);
+    }
+    static const char *const keys[] = {"members", "features", "lambda", "length_scale", "target", "noise", NULL};
     MS_CALL(ms_ynode_check_unused(v, p2, keys));
   }
   const ms_keep_rule *k = &st->keep;

@@ -51,7 +51,7 @@ void ms_surrogate_options_default(ms_surrogate_options *o) {
   o->target_delta = 1;
   o->baseline_column = -1;
   o->linear = 1;
-  o->noise = 1;
+  o->noise = 2;
 }
 
 void ms_surrogate_free(ms_surrogate *sp) {
@@ -65,6 +65,8 @@ void ms_surrogate_free(ms_surrogate *sp) {
   free(s->weight);
   free(s->intercept);
   free(s->lambda_abs);
+  free(s->noise_w);
+  free(s->noise_b);
   free(s);
   *sp = NULL;
 }
@@ -131,17 +133,19 @@ ms_err ms_surrogate_predict(const ms_surrogate s, int64_t n, const double *X, do
       if (sigma) sigma[i] = NAN;
       continue;
     }
-    double sum = 0;
+    double sum = 0, g = 0;
     for (int m = 0; m < M; ++m) {
-      f[m] = ms__surrogate_member(s, m, z, phi);
+      f[m] = ms__surrogate_member(s, m, z, phi); /* leaves member m's features in phi */
+      if (s->noise_w) g += ms__surrogate_log_noise_member(s, m, phi);
       sum += f[m];
     }
+    const double noise = ms__surrogate_noise_from_log(s, g / M);
     double mu = sum / M, var = 0;
     for (int m = 0; m < M; ++m) var += (f[m] - mu) * (f[m] - mu);
     var = M > 1 ? var / (M - 1) : 0.0;
     double base = s->baseline >= 0 ? x[s->baseline] : 0.0;
     mean[i] = base + mu;
-    if (sigma) sigma[i] = sqrt(var + s->noise_var);
+    if (sigma) sigma[i] = sqrt(var + noise);
   }
   free(z);
   free(phi);
@@ -159,7 +163,10 @@ void ms_surrogate_get_info(const ms_surrogate s, ms_surrogate_info *info) {
   double lam = 0;
   for (int m = 0; m < s->opt.members; ++m) lam += s->lambda_abs[m];
   info->lambda_abs = lam / s->opt.members;
-  info->noise_sigma = sqrt(s->noise_var);
+  /* local noise: the geometric middle of its range over the training rows */
+  info->noise_sigma = s->opt.noise == 2 && s->noise_w
+                          ? sqrt(s->noise_var * exp(0.5 * (s->noise_lo + s->noise_hi)))
+                          : sqrt(s->noise_var);
   info->oob_rmse = s->oob_rmse;
   info->oob_rows = s->oob_rows;
   info->descriptor_names = s->descriptor_names;
@@ -178,6 +185,8 @@ static ms_err check_args(const ms_surrogate_options *o, int64_t n, int d, const 
            "surrogate: lambda must be > 0, got %g", o->lambda);
   MS_CHECK(isfinite(o->length_scale) && o->length_scale >= 0, MS_ERR_ARG,
            "surrogate: length_scale must be >= 0 (0: median heuristic), got %g", o->length_scale);
+  MS_CHECK(o->noise >= 0 && o->noise <= 2, MS_ERR_ARG,
+           "surrogate: noise must be 0 (none), 1 (constant) or 2 (local), got %d", o->noise);
   MS_CHECK(d >= 1 && d <= 100000, MS_ERR_ARG, "surrogate: d must be in 1..100000, got %d", d);
   MS_CHECK(n >= 2, MS_ERR_ARG, "surrogate: training needs at least 2 rows, got %lld",
            (long long)n);
@@ -282,37 +291,37 @@ typedef struct {
   const double *X, *t; /* rows and targets (baseline removed) */
 } train_data;
 
-static ms_err fit_member(ms_surrogate s, int m, const train_data *td) {
+ms_err ms__surrogate_ridge_fit(const ms_surrogate s, int m, int64_t n, const double *X,
+                               const double *t, const int32_t *count, double lambda, double *w,
+                               double *intercept, double *lambda_abs) {
   const int nw = s->nw, d = s->d;
-  const int64_t n = td->n;
-  int32_t *count = NULL;
   double *z = NULL, *phi = NULL, *mean = NULL, *G = NULL, *rhs = NULL;
-  ms_err e = MS_CALLOC((size_t)n, &count);
-  if (!e) e = MS_CALLOC((size_t)d, &z);
+  ms_err e = MS_CALLOC((size_t)d, &z);
   if (!e) e = MS_CALLOC((size_t)nw, &phi);
   if (!e) e = MS_CALLOC((size_t)nw, &mean);
   if (!e) e = MS_CALLOC((size_t)nw * nw, &G);
   if (!e) e = MS_CALLOC((size_t)nw, &rhs);
   if (e) goto done;
-  bootstrap(s, m, n, count);
   /* First pass: weighted means of the features and of the target. */
   double tmean = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (!count[i]) continue;
-    ms__surrogate_standardize(s, td->X + (size_t)i * d, z);
+    const double c = count ? count[i] : 1.0;
+    if (c == 0) continue;
+    ms__surrogate_standardize(s, X + (size_t)i * d, z);
     ms__surrogate_features(s, m, z, phi);
-    for (int k = 0; k < nw; ++k) mean[k] += count[i] * phi[k];
-    tmean += count[i] * td->t[i];
+    for (int k = 0; k < nw; ++k) mean[k] += c * phi[k];
+    tmean += c * t[i];
   }
   for (int k = 0; k < nw; ++k) mean[k] /= n;
   tmean /= n;
   /* Second pass: centred Gram matrix (upper triangle) and right-hand side. */
   for (int64_t i = 0; i < n; ++i) {
-    if (!count[i]) continue;
-    ms__surrogate_standardize(s, td->X + (size_t)i * d, z);
+    const double c = count ? count[i] : 1.0;
+    if (c == 0) continue;
+    ms__surrogate_standardize(s, X + (size_t)i * d, z);
     ms__surrogate_features(s, m, z, phi);
     for (int k = 0; k < nw; ++k) phi[k] -= mean[k];
-    const double c = count[i], r = c * (td->t[i] - tmean);
+    const double r = c * (t[i] - tmean);
     for (int a = 0; a < nw; ++a) {
       const double ua = c * phi[a];
       double *Ga = G + (size_t)a * nw;
@@ -323,8 +332,7 @@ static ms_err fit_member(ms_surrogate s, int m, const train_data *td) {
   double tr = 0;
   for (int a = 0; a < nw; ++a) tr += G[(size_t)a * nw + a];
   /* With constant features (tr = 0) the solution is w = 0 for any positive penalty. */
-  double lam = tr > 0 ? s->opt.lambda * tr / n : s->opt.lambda;
-  double *w = s->weight + (size_t)m * nw;
+  double lam = tr > 0 ? lambda * tr / n : lambda;
   e = ms__ridge_solve(nw, G, lam, rhs, w);
   if (e) {
     e = ms__err_push(e, __FILE__, __LINE__, __func__);
@@ -332,15 +340,25 @@ static ms_err fit_member(ms_surrogate s, int m, const train_data *td) {
   }
   double dot = 0;
   for (int k = 0; k < nw; ++k) dot += mean[k] * w[k];
-  s->intercept[m] = tmean - dot;
-  s->lambda_abs[m] = lam;
+  *intercept = tmean - dot;
+  if (lambda_abs) *lambda_abs = lam;
 done:
-  free(count);
   free(z);
   free(phi);
   free(mean);
   free(G);
   free(rhs);
+  return e;
+}
+
+static ms_err fit_member(ms_surrogate s, int m, const train_data *td) {
+  int32_t *count = NULL;
+  MS_CALL(MS_CALLOC((size_t)td->n, &count));
+  bootstrap(s, m, td->n, count);
+  ms_err e = ms__surrogate_ridge_fit(s, m, td->n, td->X, td->t, count, s->opt.lambda,
+                                     s->weight + (size_t)m * s->nw, &s->intercept[m],
+                                     &s->lambda_abs[m]);
+  free(count);
   return e;
 }
 
@@ -444,6 +462,7 @@ static ms_err oob_noise(MPI_Comm comm, ms_surrogate s, const train_data *td) {
     }
     s->noise_var = s->opt.noise && q > 0 ? q : 0.0;
     free(excess);
+    if (!e && s->opt.noise == 2) e = ms__surrogate_fit_local_noise(comm, s, n, td->X, all);
   }
   free(inbag);
   free(count);

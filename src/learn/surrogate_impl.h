@@ -19,7 +19,8 @@ struct ms_surrogate_s {
   int baseline;     /* resolved baseline column, -1 without target_delta */
   int64_t ntrain;
   double length_scale;
-  double noise_var; /* (eV/atom)^2, added to the ensemble variance */
+  double noise_var; /* (eV/atom)^2, added to the ensemble variance (noise 1); with noise 2
+                       the scale c of the local noise c exp(g(z)) */
   double oob_rmse;
   int64_t oob_rows;
   int descriptor_names;
@@ -30,6 +31,11 @@ struct ms_surrogate_s {
   double *weight;       /* members x nw */
   double *intercept;    /* members */
   double *lambda_abs;   /* members: absolute ridge penalty used */
+  /* noise 2 (local): g(z) = mean over members of noise_b[m] + noise_w[m] . phi_m(z), clamped
+   * to [noise_lo, noise_hi], models the log of the out-of-bag squared error */
+  double *noise_w;      /* members x nw (NULL unless noise 2) */
+  double *noise_b;      /* members */
+  double noise_lo, noise_hi;
 };
 
 /* Allocate the arrays of a model whose sizes (opt, d, p, nlin, nw) are set. */
@@ -44,6 +50,26 @@ void ms__surrogate_features(const ms_surrogate s, int m, const double *z, double
 /* Prediction of member m (in target units, without the baseline) at standardised row z;
  * @p phi is scratch of nw values. */
 double ms__surrogate_member(const ms_surrogate s, int m, const double *z, double *phi);
+
+/* Ridge fit of weights w (nw) and intercept on member m's features of n rows of X with
+ * targets t and multiplicities count (NULL: all 1); lambda is relative to the mean squared
+ * norm of the centred features, the absolute penalty goes to *lambda_abs (may be NULL).
+ * Not collective. */
+ms_err ms__surrogate_ridge_fit(const ms_surrogate s, int m, int64_t n, const double *X,
+                               const double *t, const int32_t *count, double lambda, double *w,
+                               double *intercept, double *lambda_abs);
+
+/* Local noise (surrogate_noise.c): member m's term of g at its features phi, and the noise
+ * variance for g = the mean of the members' terms (noise 0/1: the constant noise_var). */
+double ms__surrogate_log_noise_member(const ms_surrogate s, int m, const double *phi);
+double ms__surrogate_noise_from_log(const ms_surrogate s, double g);
+
+/* Fit the local noise model (noise 2) to n rows of out-of-bag statistics: oob[3i] = r_i^2,
+ * oob[3i+1] = v_i (member spread), oob[3i+2] = 1 if the row has them; sets noise_w, noise_b,
+ * the clamp range and the scale noise_var. Collective over comm (every rank passes the same
+ * rows and gets the same model). */
+ms_err ms__surrogate_fit_local_noise(MPI_Comm comm, ms_surrogate s, int64_t n, const double *X,
+                                     const double *oob);
 
 /* Solve (G + lambda I) w = b for the P x P symmetric G (row-major; only the upper triangle is
  * read) with PETSc's Cholesky on PETSC_COMM_SELF (ridge.c). Not collective. */

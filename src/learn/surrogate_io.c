@@ -50,6 +50,10 @@ ms_err ms_surrogate_write(const ms_surrogate s, MPI_Comm comm, ms_h5 f, const ch
   W(ms_h5_write_double(f, N("weights"), first ? M : 0, s->nw, s->weight, 0));
   W(ms_h5_write_double(f, N("intercepts"), first ? M : 0, 1, s->intercept, 0));
   W(ms_h5_write_double(f, N("lambda_abs"), first ? M : 0, 1, s->lambda_abs, 0));
+  if (s->opt.noise == 2) {
+    W(ms_h5_write_double(f, N("noise_weights"), first ? M : 0, s->nw, s->noise_w, 0));
+    W(ms_h5_write_double(f, N("noise_intercepts"), first ? M : 0, 1, s->noise_b, 0));
+  }
 #undef N
   int64_t seed_bits;
   memcpy(&seed_bits, &s->opt.seed, sizeof seed_bits);
@@ -76,6 +80,10 @@ ms_err ms_surrogate_write(const ms_surrogate s, MPI_Comm comm, ms_h5 f, const ch
   W(ms_h5_attr_double(f, g, "noise_variance_eV2_per_atom2", s->noise_var));
   W(ms_h5_attr_double(f, g, "oob_rmse_eV_per_atom", s->oob_rmse));
   W(ms_h5_attr_int(f, g, "oob_rows", s->oob_rows));
+  if (s->opt.noise == 2) {
+    W(ms_h5_attr_double(f, g, "noise_log_min", s->noise_lo));
+    W(ms_h5_attr_double(f, g, "noise_log_max", s->noise_hi));
+  }
   W(ms_h5_attr_str(f, g, "description",
                    "ensemble of ridge regressions on random Fourier features of standardised "
                    "descriptors; predicts the relaxed energy in eV/atom (docs/surrogate.md)"));
@@ -177,7 +185,7 @@ static ms_err read_model(reader *r, ms_surrogate *out) {
   MS_CALL(attr_int(r, "members", 1, 4096, &M));
   MS_CALL(attr_int(r, "features", 1, 65536, &p));
   MS_CALL(attr_int(r, "linear", 0, 1, &lin));
-  MS_CALL(attr_int(r, "noise", 0, 1, &noise));
+  MS_CALL(attr_int(r, "noise", 0, 2, &noise));
   MS_CALL(attr_int(r, "target_delta", 0, 1, &delta));
   MS_CALL(attr_int(r, "baseline_column", -1, d - 1, &base));
   MS_CHECK((base >= 0) == (delta != 0), MS_ERR_INPUT,
@@ -230,6 +238,19 @@ static ms_err read_model(reader *r, ms_surrogate *out) {
   MS_CALL(dset_read(r, "weights", H5T_NATIVE_DOUBLE, (size_t)M * s->nw, s->weight));
   MS_CALL(dset_read(r, "intercepts", H5T_NATIVE_DOUBLE, (size_t)M, s->intercept));
   MS_CALL(dset_read(r, "lambda_abs", H5T_NATIVE_DOUBLE, (size_t)M, s->lambda_abs));
+  if (noise == 2) {
+    MS_CALL(MS_CALLOC((size_t)M * s->nw, &s->noise_w));
+    MS_CALL(MS_CALLOC((size_t)M, &s->noise_b));
+    MS_CALL(dset_read(r, "noise_weights", H5T_NATIVE_DOUBLE, (size_t)M * s->nw, s->noise_w));
+    MS_CALL(dset_read(r, "noise_intercepts", H5T_NATIVE_DOUBLE, (size_t)M, s->noise_b));
+    for (int64_t m = 0; m < M; ++m)
+      MS_CHECK(isfinite(s->noise_b[m]), MS_ERR_INPUT, "%s:%s: bad local noise model", r->path, r->group);
+    MS_CALL(attr_read(r, "noise_log_min", H5T_NATIVE_DOUBLE, &s->noise_lo));
+    MS_CALL(attr_read(r, "noise_log_max", H5T_NATIVE_DOUBLE, &s->noise_hi));
+    MS_CHECK(isfinite(s->noise_lo) && isfinite(s->noise_hi) &&
+                 s->noise_lo <= s->noise_hi && s->noise_hi < 700,
+             MS_ERR_INPUT, "%s:%s: bad local noise model", r->path, r->group);
+  }
   for (int j = 0; j < s->d; ++j)
     MS_CHECK(s->scale[j] > 0 && isfinite(s->scale[j]) && isfinite(s->mu[j]), MS_ERR_INPUT,
              "%s:%s: bad standardisation of column %d", r->path, r->group, j);

@@ -13,7 +13,7 @@ usage: check_surrogate.py MATSCREEN MPIEXEC SOURCE_ROOT
   skips has mean - kappa sigma more than X above the hull energy at its composition, checked
   against the final hull (which lies at or below the one the filter used) through relaxed
   candidates of the same composition, on a campaign with coupled-substitution orderings; the
-  same decisions at 1 and 2 ranks;
+  same decisions at 1 and 2 ranks (with the constant noise term; the rest use the local one);
 - bad options give positioned errors.
 """
 import os
@@ -141,7 +141,9 @@ def main():
     hull_rule(work, text)
     # bad options
     for repl, msg in (("rounds: 2,", "rounds: 0,"), ("kappa: 0.5,", "kappa: -1,"),
-                      ("batch_per_round: 15,", "batch_per_round: 15, model: {target: nonsense},")):
+                      ("batch_per_round: 15,", "batch_per_round: 15, model: {target: nonsense},"),
+                      ("batch_per_round: 15,", "batch_per_round: 15, model: {noise: loud},"),
+                      ("batch_per_round: 15,", "batch_per_round: 15, model: {members: 1},")):
         bad = os.path.join(work, "bad.yaml")
         with open(bad, "w") as fh:
             fh.write(text.replace(repl, msg))
@@ -157,6 +159,8 @@ def hull_rule(work, text):
             "{label: B, ion: Ti4+, count_range: [1, 3]}]}\n")
     t = text.replace("funnel:\n", item + "funnel:\n")
     t = t.replace("keep: {max_energy_above_best_eV_per_atom: 0.02}}", "keep: {max_e_above_hull_eV_per_atom: %g}}" % X)
+    # with the constant noise term (the other runs have the default, local one)
+    t = t.replace("kappa: 0.5,", "kappa: 0.5, model: {noise: constant},")
     with open(yaml, "w") as fh:
         fh.write(t)
     outs = {}
@@ -175,6 +179,8 @@ def hull_rule(work, text):
         fo = c["formula"][()]
         er, eh = c["e_relaxed_eV_per_atom"][()], c["e_above_hull_eV_per_atom"][()]
         pred, sig = c["e_predicted_eV_per_atom"][()], c["e_predicted_sigma_eV_per_atom"][()]
+        check(int(f["surrogate/model"].attrs["noise"]) == 1 and "noise_weights" not in f["surrogate/model"],
+              "model: {noise: constant} saved as such")
         check(abs(s["hull_margin_eV_per_atom"] - X) < 1e-15 and np.isnan(s["margin_eV_per_atom"]),
               "hull rule recorded in /surrogate, no rule on the best")
         hull = {}

@@ -72,6 +72,28 @@ int main(int argc, char **argv) {
     MS_TEST_TRUE(memcmp(&a.oob_rmse, &b.oob_rmse, sizeof(double)) == 0);
     MS_TEST_TRUE(a.oob_rows == b.oob_rows);
   }
+  /* The constant noise term too (the default, noise 2, is the local one: its log-error model
+   * is fitted member by member across the ranks). */
+  {
+    ms_surrogate_options ol = o;
+    ol.noise = 1;
+    ms_surrogate lw = NULL, ls = NULL;
+    double *pw = malloc(sizeof(double) * NP * 2), *ps = malloc(sizeof(double) * NP * 2);
+    MS_TEST_OK(ms_surrogate_train(MPI_COMM_WORLD, &ol, N, D, X, y, &lw));
+    MS_TEST_OK(ms_surrogate_train(MPI_COMM_SELF, &ol, N, D, X, y, &ls));
+    if (lw && ls) {
+      MS_TEST_OK(ms_surrogate_predict(lw, NP, Xp, pw, pw + NP));
+      MS_TEST_OK(ms_surrogate_predict(ls, NP, Xp, ps, ps + NP));
+      MS_TEST_TRUE(memcmp(pw, ps, sizeof(double) * NP * 2) == 0);
+      /* same mean as with the local term, another sigma */
+      MS_TEST_TRUE(memcmp(pw, mw, sizeof(double) * NP) == 0);
+      MS_TEST_TRUE(memcmp(pw + NP, mw + NP, sizeof(double) * NP) != 0);
+    }
+    ms_surrogate_free(&lw);
+    ms_surrogate_free(&ls);
+    free(pw);
+    free(ps);
+  }
   /* The same bits on every rank. */
   uint64_t h = checksum(mw, NP * 2), lo = 0, hi = 0;
   MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);

@@ -1,6 +1,9 @@
 /* The learned surrogate (src/learn/surrogate.c, ridge.c, surrogate_io.c) on one rank:
  * - a synthetic regression y = smooth(x) + Gaussian noise: the test MAE is close to the noise
  *   floor and far below that of the mean, and the uncertainty covers about the right fraction;
+ * - the local noise term (noise 2) on errors whose size depends on x: within 1 sigma about
+ *   68 % of the time in the quiet and in the noisy region alike, where the constant term is
+ *   too wide in one and too narrow in the other; saved and loaded, bitwise the same sigma;
  * - the relaxation-energy target (target_delta) with a baseline column;
  * - determinism (same seed, bitwise the same predictions; another seed, other predictions);
  * - a model written with ms_h5 and read back predicts bitwise the same values, and a file
@@ -61,7 +64,7 @@ static void test_defaults(void) {
   MS_TEST_EQ_INT(o.target_delta, 1);
   MS_TEST_EQ_INT(o.baseline_column, -1);
   MS_TEST_EQ_INT(o.linear, 1);
-  MS_TEST_EQ_INT(o.noise, 1);
+  MS_TEST_EQ_INT(o.noise, 2);
 }
 
 static void test_regression(void) {
@@ -151,6 +154,99 @@ static void test_regression(void) {
   MS_TEST_TRUE(isnan(m2[0]) && isnan(sg[0]) && isfinite(m2[1]) && isfinite(sg[1]));
   ms_surrogate_free(&s2);
   ms_surrogate_free(&s);
+  free(X);
+  free(y);
+  free(Xt);
+  free(yt);
+  free(mean);
+  free(sig);
+  free(mean2);
+  free(sig2);
+}
+
+static void tamper_int_attr(const char *path, const char *obj, const char *name, int64_t v);
+static void write_model(ms_surrogate s, const char *path, const char *group);
+
+/* Share of |y - mean| <= sigma over the rows with x0 < 0 (quiet, side 0) or >= 0 (side 1). */
+static double within_1sigma_side(int n, const double *X, const double *y, const double *mean,
+                                 const double *sig, int side) {
+  int in = 0, all = 0;
+  for (int i = 0; i < n; ++i) {
+    if ((X[i * 3] >= 0) != side) continue;
+    all++;
+    in += fabs(y[i] - mean[i]) <= sig[i];
+  }
+  return all ? (double)in / all : NAN;
+}
+
+/* Standard deviation of the noise: 0.01 at x0 = -2 rising to 0.25 at x0 = 2. */
+static double noise_at(const double *x) { return 0.01 + 0.06 * (x[0] + 2); }
+
+static void test_local_noise(void) {
+  enum { NTR = 800, NTE = 800 };
+  double *X = malloc(sizeof(double) * NTR * 3), *y = malloc(sizeof(double) * NTR);
+  double *Xt = malloc(sizeof(double) * NTE * 3), *yt = malloc(sizeof(double) * NTE);
+  double *mean = malloc(sizeof(double) * NTE), *sig = malloc(sizeof(double) * NTE);
+  double *mean2 = malloc(sizeof(double) * NTE), *sig2 = malloc(sizeof(double) * NTE);
+  synthetic(NTR, 1.0, 11, X, y);
+  synthetic(NTE, 1.0, 12, Xt, yt);
+  for (int i = 0; i < NTR; ++i) y[i] = smooth(X + 3 * i) + (y[i] - smooth(X + 3 * i)) * noise_at(X + 3 * i);
+  for (int i = 0; i < NTE; ++i) yt[i] = smooth(Xt + 3 * i) + (yt[i] - smooth(Xt + 3 * i)) * noise_at(Xt + 3 * i);
+  ms_surrogate_options o;
+  ms_surrogate_options_default(&o);
+  o.members = 8;
+  o.features = 128;
+  o.target_delta = 0;
+  o.seed = 5;
+  o.noise = 1;
+  ms_surrogate c = train(&o, NTR, 3, X, y);
+  o.noise = 2;
+  ms_surrogate l = train(&o, NTR, 3, X, y);
+  MS_TEST_OK(ms_surrogate_predict(c, NTE, Xt, mean, sig));
+  MS_TEST_OK(ms_surrogate_predict(l, NTE, Xt, mean2, sig2));
+  /* the noise term leaves the mean alone */
+  MS_TEST_TRUE(memcmp(mean, mean2, sizeof(double) * NTE) == 0);
+  double c0 = within_1sigma_side(NTE, Xt, yt, mean, sig, 0), c1 = within_1sigma_side(NTE, Xt, yt, mean, sig, 1);
+  double l0 = within_1sigma_side(NTE, Xt, yt, mean2, sig2, 0), l1 = within_1sigma_side(NTE, Xt, yt, mean2, sig2, 1);
+  double s0 = 0, s1 = 0;
+  int n0 = 0, n1 = 0;
+  for (int i = 0; i < NTE; ++i) {
+    if (Xt[3 * i] < 0) s0 += sig2[i], n0++;
+    else s1 += sig2[i], n1++;
+  }
+  s0 /= n0;
+  s1 /= n1;
+  fprintf(stderr, "local noise: within 1 sigma quiet/noisy constant %.3f/%.3f, local %.3f/%.3f; "
+                  "mean local sigma %.4f/%.4f\n", c0, c1, l0, l1, s0, s1);
+  /* constant: too wide where quiet, too narrow where noisy */
+  MS_TEST_TRUE(c0 > 0.8 && c1 < 0.55);
+  /* local: close to a normal's 68 % on both sides, and sigma follows the noise (whose mean
+   * is 0.07 on the quiet side and 0.19 on the noisy one) */
+  MS_TEST_TRUE(l0 > 0.6 && l0 < 0.78 && l1 > 0.58 && l1 < 0.78);
+  MS_TEST_TRUE(s1 > 1.7 * s0 && s0 > 0.03 && s1 < 0.3);
+  /* saved and loaded: bitwise the same */
+  char path[512];
+  path_in_build(path, sizeof path, "test_surrogate_local_noise.h5");
+  remove(path);
+  write_model(l, path, "/surrogate");
+  ms_surrogate r = NULL;
+  MS_TEST_OK(ms_surrogate_read(path, "/surrogate", &r));
+  if (r) {
+    MS_TEST_OK(ms_surrogate_predict(r, NTE, Xt, mean, sig));
+    MS_TEST_TRUE(memcmp(mean, mean2, sizeof(double) * NTE) == 0);
+    MS_TEST_TRUE(memcmp(sig, sig2, sizeof(double) * NTE) == 0);
+    ms_surrogate_info ri;
+    ms_surrogate_get_info(r, &ri);
+    MS_TEST_EQ_INT(ri.options.noise, 2);
+    ms_surrogate_free(&r);
+  }
+  tamper_int_attr(path, "/surrogate", "noise", 3);
+  MS_TEST_ERR(ms_surrogate_read(path, "/surrogate", &r), MS_ERR_INPUT, "noise = 3");
+  remove(path);
+  o.noise = 3;
+  MS_TEST_ERR(ms_surrogate_train(MPI_COMM_SELF, &o, NTR, 3, X, y, &r), MS_ERR_ARG, "noise must be");
+  ms_surrogate_free(&c);
+  ms_surrogate_free(&l);
   free(X);
   free(y);
   free(Xt);
@@ -357,6 +453,7 @@ int main(int argc, char **argv) {
   if (ms_elements_load()) return 1;
   test_defaults();
   test_regression();
+  test_local_noise();
   test_delta_target();
   test_save_load();
   test_errors();
