@@ -5,13 +5,15 @@
 # held-out MAE and uncertainty calibration. The other campaigns of scripts/bench
 # (surrogate_campaign_cubic.yaml, surrogate_campaign_random.yaml) are earlier benchmarks.
 #   scripts/bench/surrogate_bench.sh [--bin build/matscreen] [--ranks 2] [--kappa K]
-#                                    [--threshold T] [--campaign FILE] [--margin M]
-# --kappa replaces the campaign's kappa (2.5 in the file); --threshold sets the surrogate's rule
+#                                    [--threshold T] [--campaign FILE] [--margin M] [--seed S]
+# --kappa replaces the campaign's kappa (3.0 in the file); --seed the campaign seed (which keys
+# the model's random features and bootstrap samples: the spread over seeds shows how much of a
+# result is the draw); --threshold sets the surrogate's rule
 # against the hull and the hull stage's stability threshold (both 0.01 eV/atom in the file);
 # --margin sets max_energy_above_best where the campaign has that rule
 # (surrogate_campaign_random.yaml: 0.05).
 cd "$(dirname "$0")/../.." || exit 1
-bin=build/matscreen ranks=2 kappa="" threshold="" margin="" campaign=scripts/bench/surrogate_campaign.yaml
+bin=build/matscreen ranks=2 kappa="" threshold="" margin="" seed="" campaign=scripts/bench/surrogate_campaign.yaml
 while [ $# -gt 0 ]; do
   case $1 in
     --bin) bin=$2; shift 2 ;;
@@ -20,12 +22,14 @@ while [ $# -gt 0 ]; do
     --threshold) threshold=$2; shift 2 ;;
     --margin) margin=$2; shift 2 ;;
     --campaign) campaign=$2; shift 2 ;;
-    *) echo "usage: $0 [--bin B] [--ranks N] [--kappa K] [--threshold T] [--campaign FILE] [--margin M]" >&2; exit 1 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "usage: $0 [--bin B] [--ranks N] [--kappa K] [--threshold T] [--campaign FILE] [--margin M] [--seed S]" >&2; exit 1 ;;
   esac
 done
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader
 work=$(mktemp -d)
 edits=(-e "s/^campaign:/campaign:/")
+[ -n "$seed" ] && edits+=(-e "s/seed: [0-9]*,/seed: $seed,/")
 [ -n "$kappa" ] && edits+=(-e "s/kappa: [0-9.]*,/kappa: $kappa,/")
 [ -n "$threshold" ] && edits+=(-e "s/max_e_above_hull_eV_per_atom: [0-9.]*}}/max_e_above_hull_eV_per_atom: $threshold}}/g")
 [ -n "$margin" ] && edits+=(-e "s/max_energy_above_best_eV_per_atom: [0-9.]*}}/max_energy_above_best_eV_per_atom: $margin}}/")
