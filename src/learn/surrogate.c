@@ -508,6 +508,34 @@ static ms_err setup(const ms_surrogate_options *o, int64_t n, int d, const doubl
   return MS_SUCCESS;
 }
 
+ms_err ms__surrogate_share_members(MPI_Comm comm, const ms_surrogate s, double *w, double *a,
+                                   double *b) {
+  int rank, size;
+  MS_CALL_MPI(MPI_Comm_rank(comm, &rank));
+  MS_CALL_MPI(MPI_Comm_size(comm, &size));
+  const int nw = s->nw, len = nw + 1 + (b != NULL);
+  double *buf = NULL;
+  ms_err e = ms_err_agree(comm, MS_CALLOC((size_t)len, &buf));
+  for (int m = 0; m < s->opt.members && !e; ++m) {
+    const int root = m % size;
+    if (rank == root) {
+      memcpy(buf, w + (size_t)m * nw, (size_t)nw * sizeof *buf);
+      buf[nw] = a[m];
+      if (b) buf[nw + 1] = b[m];
+    }
+    int rc = MPI_Bcast(buf, len, MPI_DOUBLE, root, comm);
+    if (rc != MPI_SUCCESS) {
+      e = ms__err_mpi(rc, "MPI_Bcast", __FILE__, __LINE__, __func__);
+      break;
+    }
+    memcpy(w + (size_t)m * nw, buf, (size_t)nw * sizeof *buf);
+    a[m] = buf[nw];
+    if (b) b[m] = buf[nw + 1];
+  }
+  free(buf);
+  return e;
+}
+
 ms_err ms_surrogate_train(MPI_Comm comm, const ms_surrogate_options *o, int64_t n, int d,
                           const double *X, const double *y, ms_surrogate *out) {
   MS_CHECK(out, MS_ERR_ARG, "ms_surrogate_train: NULL output");
@@ -516,11 +544,10 @@ ms_err ms_surrogate_train(MPI_Comm comm, const ms_surrogate_options *o, int64_t 
   MS_CALL_MPI(MPI_Comm_rank(comm, &rank));
   MS_CALL_MPI(MPI_Comm_size(comm, &size));
   ms_surrogate s = NULL;
-  double *t = NULL, *buf = NULL;
+  double *t = NULL;
   ms_err e = check_args(o, n, d, X, y);
   if (!e) e = setup(o, n, d, X, &s);
   if (!e) e = MS_CALLOC((size_t)n, &t);
-  if (!e) e = MS_CALLOC((size_t)s->nw + 2, &buf);
   if (!e)
     for (int64_t i = 0; i < n; ++i)
       t[i] = y[i] - (s->baseline >= 0 ? X[(size_t)i * d + s->baseline] : 0.0);
@@ -532,26 +559,10 @@ ms_err ms_surrogate_train(MPI_Comm comm, const ms_surrogate_options *o, int64_t 
   }
   e = ms_err_agree(comm, e);
   /* Every member's weights, intercept and penalty from the rank that fitted it. */
-  for (int m = 0; m < (e ? 0 : o->members); ++m) {
-    const int nw = s->nw, root = m % size;
-    if (rank == root) {
-      memcpy(buf, s->weight + (size_t)m * nw, (size_t)nw * sizeof *buf);
-      buf[nw] = s->intercept[m];
-      buf[nw + 1] = s->lambda_abs[m];
-    }
-    int rc = MPI_Bcast(buf, nw + 2, MPI_DOUBLE, root, comm);
-    if (rc != MPI_SUCCESS) {
-      e = ms__err_mpi(rc, "MPI_Bcast", __FILE__, __LINE__, __func__);
-      break;
-    }
-    memcpy(s->weight + (size_t)m * nw, buf, (size_t)nw * sizeof *buf);
-    s->intercept[m] = buf[nw];
-    s->lambda_abs[m] = buf[nw + 1];
-  }
+  if (!e) e = ms__surrogate_share_members(comm, s, s->weight, s->intercept, s->lambda_abs);
   e = ms_err_agree(comm, e);
   if (!e) e = oob_noise(comm, s, &td);
   free(t);
-  free(buf);
   if (e) {
     ms_surrogate_free(&s);
     return e;

@@ -59,6 +59,11 @@ ms_err ms__surrogate_ridge_fit(const ms_surrogate s, int m, int64_t n, const dou
                                const double *t, const int32_t *count, double lambda, double *w,
                                double *intercept, double *lambda_abs);
 
+/* Member m's row of w (members x nw) and its entries of a and b (members each; b may be
+ * NULL) from rank m % size, where it was fitted, to every rank. Collective; errors agreed. */
+ms_err ms__surrogate_share_members(MPI_Comm comm, const ms_surrogate s, double *w, double *a,
+                                   double *b);
+
 /* Local noise (surrogate_noise.c): member m's term of g at its features phi, and the noise
  * variance for g = the mean of the members' terms (noise 0/1: the constant noise_var). */
 double ms__surrogate_log_noise_member(const ms_surrogate s, int m, const double *phi);

@@ -79,12 +79,11 @@ ms_err ms__surrogate_fit_local_noise(MPI_Comm comm, ms_surrogate s, int64_t n, c
   MS_CALL_MPI(MPI_Comm_rank(comm, &rank));
   MS_CALL_MPI(MPI_Comm_size(comm, &size));
   const int d = s->d, M = s->opt.members, nw = s->nw;
-  double *Xo = NULL, *u = NULL, *ratio = NULL, *buf = NULL;
+  double *Xo = NULL, *u = NULL, *ratio = NULL;
   int64_t no = 0;
   ms_err e = MS_CALLOC((size_t)n * d + 1, &Xo);
   if (!e) e = MS_CALLOC((size_t)n + 1, &u);
   if (!e) e = MS_CALLOC((size_t)n + 1, &ratio);
-  if (!e) e = MS_CALLOC((size_t)nw + 1, &buf);
   if (!e && !s->noise_w) e = MS_CALLOC((size_t)M * nw, &s->noise_w);
   if (!e && !s->noise_b) e = MS_CALLOC((size_t)M, &s->noise_b);
   e = ms_err_agree(comm, e);
@@ -111,20 +110,7 @@ ms_err ms__surrogate_fit_local_noise(MPI_Comm comm, ms_surrogate s, int64_t n, c
     e = ms__surrogate_ridge_fit(s, m, no, Xo, u, NULL, NOISE_LAMBDA, s->noise_w + (size_t)m * nw,
                                 &s->noise_b[m], NULL);
   e = ms_err_agree(comm, e);
-  for (int m = 0; m < M && !e; ++m) {
-    const int root = m % size;
-    if (rank == root) {
-      memcpy(buf, s->noise_w + (size_t)m * nw, (size_t)nw * sizeof *buf);
-      buf[nw] = s->noise_b[m];
-    }
-    int rc = MPI_Bcast(buf, nw + 1, MPI_DOUBLE, root, comm);
-    if (rc != MPI_SUCCESS) {
-      e = ms__err_mpi(rc, "MPI_Bcast", __FILE__, __LINE__, __func__);
-      break;
-    }
-    memcpy(s->noise_w + (size_t)m * nw, buf, (size_t)nw * sizeof *buf);
-    s->noise_b[m] = buf[nw];
-  }
+  if (!e) e = ms__surrogate_share_members(comm, s, s->noise_w, s->noise_b, NULL);
   e = ms_err_agree(comm, e);
   if (e) goto done;
   /* clamp range: g over the training rows; then the scale c */
@@ -150,6 +136,5 @@ done:
   free(Xo);
   free(u);
   free(ratio);
-  free(buf);
   return e;
 }

@@ -165,7 +165,7 @@ static void test_regression(void) {
 }
 
 static void tamper_int_attr(const char *path, const char *obj, const char *name, int64_t v);
-static void write_model(ms_surrogate s, const char *path, const char *group);
+static ms_surrogate save_and_reload(ms_surrogate s, const char *name, char *path, size_t len);
 
 /* Share of |y - mean| <= sigma over the rows with x0 < 0 (quiet, side 0) or >= 0 (side 1). */
 static double within_1sigma_side(int n, const double *X, const double *y, const double *mean,
@@ -226,11 +226,7 @@ static void test_local_noise(void) {
   MS_TEST_TRUE(s1 > 1.7 * s0 && s0 > 0.03 && s1 < 0.3);
   /* saved and loaded: bitwise the same */
   char path[512];
-  path_in_build(path, sizeof path, "test_surrogate_local_noise.h5");
-  remove(path);
-  write_model(l, path, "/surrogate");
-  ms_surrogate r = NULL;
-  MS_TEST_OK(ms_surrogate_read(path, "/surrogate", &r));
+  ms_surrogate r = save_and_reload(l, "test_surrogate_local_noise.h5", path, sizeof path);
   if (r) {
     MS_TEST_OK(ms_surrogate_predict(r, NTE, Xt, mean, sig));
     MS_TEST_TRUE(memcmp(mean, mean2, sizeof(double) * NTE) == 0);
@@ -338,6 +334,17 @@ static void write_model(ms_surrogate s, const char *path, const char *group) {
   MS_TEST_OK(ms_h5_close(&f));
 }
 
+/* Write @p s to a fresh file @p name in the build directory (its path into @p path) under
+ * /surrogate and read it back (NULL, with a test failure, if that fails). */
+static ms_surrogate save_and_reload(ms_surrogate s, const char *name, char *path, size_t len) {
+  path_in_build(path, len, name);
+  remove(path);
+  write_model(s, path, "/surrogate");
+  ms_surrogate l = NULL;
+  MS_TEST_OK(ms_surrogate_read(path, "/surrogate", &l));
+  return l;
+}
+
 static void test_save_load(void) {
   const int D = ms_descriptor_count();
   enum { N = 240, NP = 100 };
@@ -356,11 +363,7 @@ static void test_save_load(void) {
   MS_TEST_OK(ms_surrogate_predict(s, NP, X, m1, s1));
 
   char path[512];
-  path_in_build(path, sizeof path, "test_surrogate_model.h5");
-  remove(path);
-  write_model(s, path, "/surrogate");
-  ms_surrogate l = NULL;
-  MS_TEST_OK(ms_surrogate_read(path, "/surrogate", &l));
+  ms_surrogate l = save_and_reload(s, "test_surrogate_model.h5", path, sizeof path);
   if (l) {
     MS_TEST_OK(ms_surrogate_predict(l, NP, X, m2, s2));
     MS_TEST_TRUE(memcmp(m1, m2, sizeof m1) == 0);
