@@ -11,8 +11,9 @@
  * number of ranks.
  *
  * The run's state (run_ctx) and the types shared with the stages kept in their own files are in
- * funnel_impl.h; the surrogate stage is surrogate_stage.c, dedup and hull helpers stability.c,
- * the keep rules keep.c, the checkpoint spool.c. */
+ * funnel_impl.h; the surrogate stage is surrogate_stage.c, the shortlist shortlist_stage.c,
+ * the HDF5 output funnel_output.c, dedup and hull helpers stability.c, the keep rules keep.c,
+ * the checkpoint spool.c. */
 #include "matscreen/funnel.h"
 
 #include <math.h>
@@ -22,11 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fftw3.h>
-#include <hdf5.h>
-#include <petscversion.h>
-#include <spglib.h>
-#include <yaml.h>
 
 #include "keep.h"
 #include "labfeed.h"
@@ -56,7 +52,7 @@ void ms_funnel_options_default(ms_funnel_options *o) {
   o->progress_interval = 10.0;
 }
 
-static ms_err bytes_put(bytes *v, const void *p, size_t len) {
+ms_err ms__fn_bytes_put(bytes *v, const void *p, size_t len) {
   if (v->n + len > v->cap) {
     size_t cap = v->cap ? v->cap : 4096;
     while (cap < v->n + len) cap *= 2;
@@ -578,7 +574,7 @@ static void count_status(ms_funnel_stage_stats *s, int status) {
 }
 
 /* Read the phase-A frame of block @p b (payload malloc'ed: ms_astats then records). */
-static ms_err read_block_a(run_ctx *x, int64_t b, char **buf, uint32_t *n) {
+ms_err ms__fn_read_block_a(run_ctx *x, int64_t b, char **buf, uint32_t *n) {
   const ms_spool_entry *en = ms__spool_find(x->spool, MS_SPOOL_A, b);
   MS_CHECK(en, MS_ERR_INTERNAL, "block %lld of phase A has no committed frame", (long long)b);
   MS_CHECK(en->len == sizeof(ms_astats) + (uint64_t)en->nitems * sizeof(ms_arec), MS_ERR_FILE,
@@ -588,7 +584,7 @@ static ms_err read_block_a(run_ctx *x, int64_t b, char **buf, uint32_t *n) {
   return ms__spool_read(x->spool, en, (void **)buf);
 }
 
-static int eligible_a(const ms_arec *r) { return r->reject_stage < 0 && r->status == MS_STATUS_OK; }
+int ms__fn_eligible_a(const ms_arec *r) { return r->reject_stage < 0 && r->status == MS_STATUS_OK; }
 
 /* The stage counts of phase A and its survivors (x->sv on every rank, sorted by id). */
 static ms_err after_phase_a(run_ctx *x) {
@@ -608,7 +604,7 @@ static ms_err after_phase_a(run_ctx *x) {
     for (int64_t b = b0; b < b1 && !err; ++b) {
       char *buf = NULL;
       uint32_t n = 0;
-      err = read_block_a(x, b, &buf, &n);
+      err = ms__fn_read_block_a(x, b, &buf, &n);
       if (err) break;
       const ms_astats *st = (const ms_astats *)buf;
       const ms_arec *r = (const ms_arec *)(buf + sizeof(ms_astats));
@@ -622,7 +618,7 @@ static ms_err after_phase_a(run_ctx *x) {
           for (int z = 0; z < 16; ++z) o->by_status[z] += st->by_status[q][z];
         }
       for (uint32_t k = 0; k < n && !err; ++k) {
-        if (!eligible_a(&r[k])) continue;
+        if (!ms__fn_eligible_a(&r[k])) continue;
         /* without a single-point stage there is no energy and no keep rule: all go on */
         double e = sp_row > 0 ? r[k].e_single : 0.0;
         err = pass == 1 ? ms__ks_observe(&ks, e, r[k].formula)
@@ -673,7 +669,7 @@ static ms_err pack_structure(bytes *b, int64_t id, const ms_cell *c) {
   h.natoms = c->natoms;
   for (int i = 0; i < 3; ++i)
     for (int j = 0; j < 3; ++j) h.lattice[3 * i + j] = c->lattice[i][j];
-  MS_CALL(bytes_put(b, &h, sizeof h));
+  MS_CALL(ms__fn_bytes_put(b, &h, sizeof h));
   for (int k = 0; k < c->natoms; ++k) {
     ssite s;
     memset(&s, 0, sizeof s);
@@ -682,7 +678,7 @@ static ms_err pack_structure(bytes *b, int64_t id, const ms_cell *c) {
     s.Z = sp->Z;
     s.has_ox = sp->has_ox;
     s.ox = sp->ox;
-    MS_CALL(bytes_put(b, &s, sizeof s));
+    MS_CALL(ms__fn_bytes_put(b, &s, sizeof s));
   }
   return MS_SUCCESS;
 }
@@ -727,7 +723,7 @@ static ms_err block_b(run_ctx *x, int64_t b, void *vctx) {
       o.spacegroup = sg;
     }
     o.busy_s = MPI_Wtime() - t0;
-    MS_CALL(bytes_put(&c->frame, &o, sizeof o));
+    MS_CALL(ms__fn_bytes_put(&c->frame, &o, sizeof o));
     if (rr.status == MS_STATUS_CONVERGED) MS_CALL(pack_structure(&c->frame, o.id, &c->cell));
   }
   return ms__spool_append(x->spool, MS_SPOOL_B, b, (uint32_t)(last - first), c->frame.b, c->frame.n);
@@ -802,7 +798,7 @@ static ms_err read_phase_b(run_ctx *x, relax_out **outs, int64_t *nouts, bytes *
                             ms__spool_dir(x->spool), (long long)b);
           break;
         }
-        err = bytes_put(structs, buf + p, len);
+        err = ms__fn_bytes_put(structs, buf + p, len);
         p += len;
       }
       m++;
@@ -853,7 +849,7 @@ static ms_err hull_systems(run_ctx *x, const ms_composition *allc, int64_t n);
 static ms_err hull_phase_rows(run_ctx *x, int64_t m, const int64_t *ids, const ms_composition *comps,
                               const double *en);
 
-static ms_err unpack_cell(const sheader *h, ms_cell *c) {
+ms_err ms__fn_unpack_cell(const sheader *h, ms_cell *c) {
   ms_cell_free(c);
   double L[3][3];
   for (int i = 0; i < 3; ++i)
@@ -884,7 +880,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     p += sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
     if (!rout[k].kept) continue;
     ms_cell_init(&cells[q]);
-    e = unpack_cell(h, &cells[q]);
+    e = ms__fn_unpack_cell(h, &cells[q]);
     ids[q] = rout[k].id;
     en[q] = rout[k].e_relaxed;
     which[q] = k;
@@ -1041,11 +1037,6 @@ static int cmp_relax(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-typedef struct {
-  int64_t id;
-  const sheader *h;
-  const ssite *s;
-} sref;
 static int cmp_sref(const void *a, const void *b) {
   int64_t x = ((const sref *)a)->id, y = ((const sref *)b)->id;
   return (x > y) - (x < y);
@@ -1187,643 +1178,6 @@ static ms_err hull_phase_rows(run_ctx *x, int64_t m, const int64_t *ids, const m
   return MS_SUCCESS;
 }
 
-/* ---- shortlist -------------------------------------------------------------------------------- */
-
-static void put_str(char *dst, int width, const char *src);
-
-/* The campaign's shortlist section: options, the novelty path relative to the campaign file,
- * the known-structure set (loaded on every rank: every rank runs the same selection). */
-static ms_err setup_shortlist(run_ctx *x) {
-  ms_campaign *c = x->camp;
-  if (!c->shortlist) return MS_SUCCESS;
-  MS_CALL(ms_shortlist_parse(c->shortlist, "shortlist", &x->slopt));
-  x->slopt.seed = c->seed;
-  x->has_shortlist = 1;
-  if (!x->st[MS_STAGE_HULL].present)
-    return ms_ynode_error(c->shortlist, "shortlist",
-                          "the shortlist ranks candidates by their energy above the hull: add a hull stage to the funnel");
-  if (x->slopt.novelty_set) {
-    char *p = ms_campaign_path(c, x->slopt.novelty_set);
-    MS_CHECK(p, MS_ERR_MEM, "out of memory");
-    free((char *)x->slopt.novelty_set);
-    x->slopt.novelty_set = p;
-  }
-  if (x->slopt.novelty_set) {
-    ms_err e = ms_known_set_load(x->slopt.novelty_set, &x->known);
-    if (e) {
-      char msg[900];
-      snprintf(msg, sizeof msg, "%s", ms_err_message());
-      ms_ynode *nv = ms_ynode_get(c->shortlist, "novelty");
-      return ms_ynode_error(nv ? nv : c->shortlist, "shortlist.novelty", "%s", msg);
-    }
-    x->slopt.known = x->known;
-  }
-  return MS_SUCCESS;
-}
-
-/* Gather the hull survivors (rout[k].kept) with their structures on every rank and choose the
- * shortlist; every rank gets the same picks, rank 0 keeps the rows for the output. */
-static ms_err shortlist_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const bytes *structs) {
-  ms_funnel_stage_stats *ss = &x->sum->stats[x->sum->nstages - 1];
-  double t0 = MPI_Wtime();
-  bytes mine = {0};
-  size_t p = 0;
-  ms_err e = MS_SUCCESS;
-  for (int64_t k = 0; k < nrout && !e; ++k) {
-    if (rout[k].status != MS_STATUS_CONVERGED) continue;
-    const sheader *h = (const sheader *)(structs->b + p);
-    size_t len = sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
-    if (rout[k].kept) {
-      e = bytes_put(&mine, &rout[k], sizeof(relax_out));
-      if (!e) e = bytes_put(&mine, structs->b + p, len);
-    }
-    p += len;
-  }
-  e = ms_err_agree(x->comm, e);
-  char *all = NULL;
-  size_t total = 0;
-  if (!e) e = ms__fn_allgather_bytes(x->comm, mine.b, mine.n, &all, &total);
-  free(mine.b);
-  int64_t m = 0;
-  for (size_t q = 0; !e && q < total; ++m) {
-    const sheader *h = (const sheader *)(all + q + sizeof(relax_out));
-    q += sizeof(relax_out) + sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
-  }
-  ms_shortlist_entry *en = calloc((size_t)m + 1, sizeof *en);
-  ms_cell *cells = calloc((size_t)m + 1, sizeof *cells);
-  const relax_out **ro = calloc((size_t)m + 1, sizeof *ro);
-  if (!e && (!en || !cells || !ro)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  size_t q = 0;
-  for (int64_t k = 0; k < m && !e; ++k) {
-    ro[k] = (const relax_out *)(all + q);
-    const sheader *h = (const sheader *)(all + q + sizeof(relax_out));
-    q += sizeof(relax_out) + sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
-    ms_cell_init(&cells[k]);
-    e = unpack_cell(h, &cells[k]);
-    en[k] = (ms_shortlist_entry){ro[k]->id, ro[k]->e_above_hull, 0.0, ro[k]->formula, ro[k]->prototype,
-                                 &cells[k], ro[k]->spacegroup};
-  }
-  ms_shortlist_pick *picks = NULL;
-  size_t np = 0;
-  const int64_t *excl = x->slopt.exclude_tried ? x->lab.tried : NULL;
-  size_t nexcl = x->slopt.exclude_tried ? (size_t)x->lab.ntried : 0;
-  if (!e) e = ms_shortlist_select(&x->slopt, en, (size_t)m, excl, nexcl, &picks, &np);
-  e = ms_err_agree(x->comm, e);
-  if (!e) {
-    x->sl = calloc(np + 1, sizeof *x->sl);
-    e = ms_err_agree(x->comm, x->sl ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
-  }
-  for (size_t k = 0; k < np && !e; ++k) {
-    const relax_out *o = NULL;
-    for (int64_t j = 0; j < m; ++j)
-      if (ro[j]->id == picks[k].id) o = ro[j];
-    x->sl[k].pick = picks[k];
-    if (o) x->sl[k].o = *o;
-  }
-  if (!e) x->nsl = (int64_t)np;
-  for (int64_t k = 0; k < m; ++k) ms_cell_free(&cells[k]);
-  free(cells);
-  free(en);
-  free(ro);
-  free(all);
-  free(picks);
-  ss->in = m;
-  ss->out = x->nsl;
-  ss->cpu_s = ss->wall_s = MPI_Wtime() - t0;
-  return e;
-}
-
-/* /shortlist: one row per pick in priority order (rows from rank 0). */
-static ms_err write_shortlist(run_ctx *x, ms_h5 f) {
-  int64_t n = x->rank == 0 ? x->nsl : 0;
-  int64_t *id = calloc((size_t)x->nsl + 1, sizeof *id);
-  int32_t *prio = calloc((size_t)x->nsl + 1, sizeof *prio), *sg = calloc((size_t)x->nsl + 1, sizeof *sg);
-  double *score = calloc((size_t)x->nsl + 1, sizeof *score), *eh = calloc((size_t)x->nsl + 1, sizeof *eh);
-  double *sig = calloc((size_t)x->nsl + 1, sizeof *sig);
-  char *fo = calloc((size_t)x->nsl + 1, 32), *pr = calloc((size_t)x->nsl + 1, 48);
-  char *dec = calloc((size_t)x->nsl + 1, MS_DECOMP_LEN), *nov = calloc((size_t)x->nsl + 1, 16);
-  char *km = calloc((size_t)x->nsl + 1, 64);
-  ms_err e = MS_SUCCESS;
-  if (!id || !prio || !sg || !score || !eh || !sig || !fo || !pr || !dec || !nov || !km)
-    e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  e = ms_err_agree(x->comm, e);
-  for (int64_t k = 0; k < x->nsl && !e; ++k) {
-    const sl_row *r = &x->sl[k];
-    id[k] = r->pick.id;
-    prio[k] = r->pick.priority;
-    score[k] = r->pick.score;
-    eh[k] = r->o.e_above_hull;
-    sig[k] = 0.0;
-    sg[k] = r->o.spacegroup;
-    put_str(fo + 32 * k, 32, r->o.formula);
-    put_str(pr + 48 * k, 48, r->o.prototype);
-    put_str(dec + MS_DECOMP_LEN * k, MS_DECOMP_LEN, r->o.decomposition);
-    put_str(nov + 16 * k, 16, r->pick.novelty);
-    put_str(km + 64 * k, 64, r->pick.known_match);
-  }
-#define W(call)         \
-  do {                  \
-    if (!e) e = (call); \
-  } while (0)
-  W(ms_h5_write_int64(f, "/shortlist/candidate_id", n, 1, id));
-  W(ms_h5_write_int32(f, "/shortlist/priority", n, 1, prio));
-  W(ms_h5_write_double(f, "/shortlist/score", n, 1, score, 0));
-  W(ms_h5_write_double(f, "/shortlist/e_above_hull_eV_per_atom", n, 1, eh, 0));
-  W(ms_h5_write_double(f, "/shortlist/uncertainty_eV_per_atom", n, 1, sig, 0));
-  W(ms_h5_write_strings(f, "/shortlist/formula", n, 32, fo));
-  W(ms_h5_write_strings(f, "/shortlist/prototype", n, 48, pr));
-  W(ms_h5_write_int32(f, "/shortlist/spacegroup", n, 1, sg));
-  W(ms_h5_write_strings(f, "/shortlist/decomposition", n, MS_DECOMP_LEN, dec));
-  W(ms_h5_write_strings(f, "/shortlist/novelty", n, 16, nov));
-  W(ms_h5_write_strings(f, "/shortlist/known_match", n, 64, km));
-  W(ms_h5_attr_int(f, "/shortlist", "round", x->round));
-  W(ms_h5_attr_str(f, "/shortlist", "acquisition", ms_acquisition_name(x->slopt.kind)));
-  W(ms_h5_attr_str(f, "/shortlist", "description",
-                   "candidates for the lab in priority order (1 = first); score: acquisition score "
-                   "(higher is better, docs/shortlist.md); uncertainty 0 until a surrogate provides one"));
-#undef W
-  free(id);
-  free(prio);
-  free(sg);
-  free(score);
-  free(eh);
-  free(sig);
-  free(fo);
-  free(pr);
-  free(dec);
-  free(nov);
-  free(km);
-  return e;
-}
-
-/* ---- output ----------------------------------------------------------------------------------- */
-
-/* ---- the /candidates table, streamed from the checkpoint ------------------------------------- */
-
-enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STATUS, C_STAGE, C_REJ,
-       C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
-       C_DUP, C_PRED, C_PSIG, C_SDEC, C_NCOLS };
-
-static const struct {
-  const char *name;
-  ms_h5_type type;
-  int width;
-} columns[C_NCOLS] = {
-    [C_ID] = {"id", MS_H5_I64, 1},
-    [C_ITEM] = {"search_item", MS_H5_I32, 1},
-    [C_GEN] = {"generator", MS_H5_STR, 32},
-    [C_PROTO] = {"prototype", MS_H5_STR, 32},
-    [C_FORMULA] = {"formula", MS_H5_STR, 32},
-    [C_NATOMS] = {"natoms", MS_H5_I32, 1},
-    [C_SG_GEN] = {"spacegroup_generated", MS_H5_I32, 1},
-    [C_SG] = {"spacegroup", MS_H5_I32, 1},
-    [C_STATUS] = {"status", MS_H5_STR, 32},
-    [C_STAGE] = {"stage_reached", MS_H5_I32, 1},
-    [C_REJ] = {"rejected_at_stage", MS_H5_I32, 1},
-    [C_ESP] = {"e_single_point_eV_per_atom", MS_H5_F64, 1},
-    [C_VSCALE] = {"volume_scale", MS_H5_F64, 1},
-    [C_ERELAX] = {"e_relaxed_eV_per_atom", MS_H5_F64, 1},
-    [C_RSTATUS] = {"relax_status", MS_H5_STR, 32},
-    [C_RITER] = {"relax_iterations", MS_H5_I32, 1},
-    [C_RTIME] = {"relax_time_s", MS_H5_F64, 1},
-    [C_SPTIME] = {"single_point_time_s", MS_H5_F64, 1},
-    [C_RULE] = {"rejected_by_rule", MS_H5_STR, 32},
-    [C_DECOMP] = {"decomposition", MS_H5_STR, MS_DECOMP_LEN},
-    [C_EHULL] = {"e_above_hull_eV_per_atom", MS_H5_F64, 1},
-    [C_DUP] = {"duplicate_of", MS_H5_I64, 1},
-    [C_PRED] = {"e_predicted_eV_per_atom", MS_H5_F64, 1},
-    [C_PSIG] = {"e_predicted_sigma_eV_per_atom", MS_H5_F64, 1},
-    [C_SDEC] = {"surrogate_decision", MS_H5_I32, 1},
-};
-
-static void put_str(char *dst, int width, const char *src) {
-  memset(dst, 0, (size_t)width);
-  memcpy(dst, src, strnlen(src, (size_t)width));
-}
-
-/* Fill column @p c of rows @p rec[0..n) into @p buf. */
-static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char *buf) {
-  int64_t *i64 = (int64_t *)buf;
-  int32_t *i32 = (int32_t *)buf;
-  double *d = (double *)buf;
-  int w = columns[c].width;
-  for (int64_t k = 0; k < n; ++k) {
-    const ms_record *r = &rec[k];
-    switch (c) {
-      case C_ID: i64[k] = r->id; break;
-      case C_ITEM: i32[k] = r->item; break;
-      case C_GEN: put_str(buf + w * k, w, ms_generator_type(ms_search_generator(x->search, r->item))->name); break;
-      case C_PROTO: put_str(buf + w * k, w, r->prototype); break;
-      case C_FORMULA: put_str(buf + w * k, w, r->formula); break;
-      case C_NATOMS: i32[k] = r->natoms; break;
-      case C_SG_GEN: i32[k] = r->spacegroup; break;
-      case C_SG: i32[k] = r->spacegroup_relaxed; break;
-      case C_STATUS: put_str(buf + w * k, w, ms_status_name((ms_status)r->status)); break;
-      case C_STAGE: i32[k] = r->stage_reached; break;
-      case C_REJ: i32[k] = r->reject_stage; break;
-      case C_ESP: d[k] = r->e_single; break;
-      case C_VSCALE: d[k] = r->volume_scale; break;
-      case C_ERELAX: d[k] = r->e_relaxed; break;
-      case C_RSTATUS: put_str(buf + w * k, w, r->relax_status >= 0 ? ms_status_name((ms_status)r->relax_status) : ""); break;
-      case C_RITER: i32[k] = r->relax_iterations; break;
-      case C_RTIME: d[k] = r->relax_time_s; break;
-      case C_SPTIME: d[k] = r->sp_time_s; break;
-      case C_RULE: put_str(buf + w * k, w, r->rejected_by); break;
-      case C_DECOMP: put_str(buf + w * k, w, r->decomposition); break;
-      case C_EHULL: d[k] = r->e_above_hull; break;
-      case C_DUP: i64[k] = r->duplicate_of; break;
-      case C_PRED: d[k] = r->e_pred; break;
-      case C_PSIG: d[k] = r->e_pred_sigma; break;
-      case C_SDEC: i32[k] = r->surrogate; break;
-      default: break;
-    }
-  }
-}
-
-int64_t ms__fn_lower_bound_sv(const survivor *sv, int64_t n, int64_t id) {
-  int64_t lo = 0, hi = n;
-  while (lo < hi) {
-    int64_t mid = (lo + hi) / 2;
-    if (sv[mid].id < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/* One finished row from a phase-A record, the single-point keep decision and, for a survivor,
- * its relaxation outcome (@p rel, or NULL). */
-static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const relax_out *rel, ms_record *r) {
-  int survived = sv != NULL;
-  memset(r, 0, sizeof *r);
-  r->id = a->id;
-  r->duplicate_of = -1;
-  r->e_single = a->e_single;
-  r->volume_scale = a->volume_scale;
-  r->e_relaxed = r->e_above_hull = NAN;
-  r->sp_time_s = a->sp_time_s;
-  r->item = a->item;
-  r->status = a->status;
-  r->natoms = a->natoms;
-  r->spacegroup = a->spacegroup;
-  r->relax_status = -1;
-  r->reject_stage = a->reject_stage;
-  memcpy(r->formula, a->formula, sizeof r->formula);
-  memcpy(r->prototype, a->prototype, sizeof r->prototype);
-  memcpy(r->rejected_by, a->rejected_by, sizeof r->rejected_by);
-  r->e_pred = r->e_pred_sigma = NAN;
-  r->surrogate = -1;
-  if (eligible_a(a) && x->st[MS_STAGE_SINGLE_POINT].present) {
-    int row = 1 + x->st[MS_STAGE_SINGLE_POINT].index;
-    if (survived) r->stage_reached = row;
-    else r->reject_stage = row;
-  }
-  if (survived && x->st[MS_STAGE_SURROGATE].present) {
-    r->e_pred = sv->pred;
-    r->e_pred_sigma = sv->sigma;
-    r->surrogate = sv->relaxed;
-    if (sv->relaxed == 0) { /* the filter skipped it */
-      r->reject_stage = 1 + x->st[MS_STAGE_SURROGATE].index;
-      r->status = MS_STATUS_REJECTED;
-    }
-  }
-  if (rel) {
-    r->relax_status = rel->status;
-    r->relax_iterations = rel->iterations;
-    r->relax_time_s = rel->time_s;
-    r->e_relaxed = rel->e_relaxed;
-    r->status = rel->status;
-    r->stage_reached = rel->stage_reached;
-    r->reject_stage = rel->reject_stage;
-    r->duplicate_of = rel->duplicate_of;
-    r->spacegroup_relaxed = rel->spacegroup;
-    r->e_above_hull = rel->e_above_hull;
-    memcpy(r->decomposition, rel->decomposition, sizeof r->decomposition);
-  }
-}
-
-#define ROUND_ROWS 16384
-
-/* Collective. Rank r writes the rows of its own phase-A blocks (sorted by id: a row per
- * candidate with keep_rejected: all, a row per survivor of phase A with counts), in rounds of
- * ROUND_ROWS so that memory does not depend on the size of the campaign. @p rel: this rank's
- * relaxation outcomes (of survivors in its blocks), sorted by id. */
-static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_t nrel) {
-  int all = x->camp->keep_rejected_rows;
-  int64_t b0 = ms__fn_own_lo(x->nba, x->size, x->rank), b1 = ms__fn_own_lo(x->nba, x->size, x->rank + 1);
-  int64_t id0 = b0 * x->ba, id1 = b1 * x->ba < x->total ? b1 * x->ba : x->total;
-  int64_t total_rows = all ? x->total : x->nsv;
-  int64_t row0 = all ? id0 : ms__fn_lower_bound_sv(x->sv, x->nsv, id0);
-  int64_t myrows = all ? id1 - id0 : ms__fn_lower_bound_sv(x->sv, x->nsv, id1) - row0;
-  long long mine = (myrows + ROUND_ROWS - 1) / ROUND_ROWS, rounds = 0;
-  MPI_Allreduce(&mine, &rounds, 1, MPI_LONG_LONG, MPI_MAX, x->comm);
-  ms_h5_dset d[C_NCOLS] = {0};
-  ms_err e = MS_SUCCESS;
-  for (int c = 0; c < C_NCOLS && !e; ++c) {
-    char name[96];
-    snprintf(name, sizeof name, "/candidates/%s", columns[c].name);
-    e = ms_h5_dset_create(f, name, columns[c].type, columns[c].width, 0, total_rows, &d[c]);
-  }
-  ms_record *rows = malloc(ROUND_ROWS * sizeof *rows);
-  char *buf = malloc((size_t)ROUND_ROWS * MS_DECOMP_LEN);
-  if (!e && (!rows || !buf)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  e = ms_err_agree(x->comm, e);
-  int64_t written = 0, nrows = 0, q = 0;
-  long long round = 0;
-  ms_err local = MS_SUCCESS; /* a read failure: stop filling, keep taking part in the rounds */
-  for (int64_t b = b0; b < b1 && !e; ++b) {
-    char *fb = NULL;
-    uint32_t n = 0;
-    if (!local) local = read_block_a(x, b, &fb, &n);
-    const ms_arec *a = fb ? (const ms_arec *)(fb + sizeof(ms_astats)) : NULL;
-    for (uint32_t k = 0; k < n && !local; ++k) {
-      int64_t pos = ms__fn_lower_bound_sv(x->sv, x->nsv, a[k].id);
-      int survived = pos < x->nsv && x->sv[pos].id == a[k].id;
-      if (!all && !survived) continue;
-      while (q < nrel && rel[q].id < a[k].id) q++;
-      const relax_out *ro = q < nrel && rel[q].id == a[k].id ? &rel[q] : NULL;
-      finish_row(x, &a[k], survived ? &x->sv[pos] : NULL, ro, &rows[nrows++]);
-      if (nrows == ROUND_ROWS) {
-        for (int c = 0; c < C_NCOLS && !e; ++c) {
-          fill_column(x, c, rows, nrows, buf);
-          e = ms_h5_dset_write(d[c], row0 + written, nrows, buf);
-        }
-        written += nrows;
-        nrows = 0;
-        round++;
-      }
-    }
-    free(fb);
-  }
-  if (!e && !local && written + nrows != myrows)
-    local = ms__err_set(MS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "candidate rows: wrote %lld, expected %lld",
-                        (long long)(written + nrows), (long long)myrows);
-  if (local) nrows = 0;
-  while (!e && round < rounds) {
-    for (int c = 0; c < C_NCOLS && !e; ++c) {
-      fill_column(x, c, rows, nrows, buf);
-      e = ms_h5_dset_write(d[c], row0 + written, nrows, buf);
-    }
-    written += nrows;
-    nrows = 0;
-    round++;
-  }
-  for (int c = 0; c < C_NCOLS; ++c) ms_h5_dset_close(&d[c]);
-  free(rows);
-  free(buf);
-  return ms_err_agree(x->comm, e ? e : local);
-}
-
-static ms_err write_output(run_ctx *x, const char *path, const relax_out *rel, int64_t nrel,
-                           sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start) {
-  ms_h5 f = NULL;
-  MS_CALL(ms_err_agree(x->comm, ms_h5_create(x->comm, path, &f)));
-  ms_err e = MS_SUCCESS;
-#define W(call)                  \
-  do {                           \
-    if (!e) e = (call);          \
-  } while (0)
-  /* root attributes */
-  int mv = 0, mn = 0;
-  MPI_Get_version(&mv, &mn);
-  char buf[256];
-  time_t now = time(NULL);
-  char tbuf[64], t0buf[64];
-  strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-  time_t t0 = (time_t)t_start;
-  strftime(t0buf, sizeof t0buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
-  W(ms_h5_attr_str(f, "/", "program", "matscreen"));
-  W(ms_h5_attr_str(f, "/", "program_version", MS_VERSION));
-  W(ms_h5_attr_str(f, "/", "git_revision", MS_GIT_REVISION));
-  W(ms_h5_attr_int(f, "/", "schema_version", 1));
-  snprintf(buf, sizeof buf, "MPI %d.%d", mv, mn);
-  W(ms_h5_attr_str(f, "/", "mpi_version", buf));
-  W(ms_h5_attr_int(f, "/", "ranks", x->size));
-  W(ms_h5_attr_int(f, "/", "seed", (int64_t)x->camp->seed));
-  W(ms_h5_attr_str(f, "/", "campaign", x->camp->name));
-  W(ms_h5_attr_str(f, "/", "potential", ms_potential_name(x->pot)));
-  snprintf(buf, sizeof buf, "%d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
-  W(ms_h5_attr_str(f, "/", "petsc_version", buf));
-  snprintf(buf, sizeof buf, "%d.%d.%d", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
-  W(ms_h5_attr_str(f, "/", "hdf5_version", buf));
-  W(ms_h5_attr_str(f, "/", "fftw_version", fftw_version));
-  W(ms_h5_attr_str(f, "/", "libyaml_version", yaml_get_version_string()));
-  snprintf(buf, sizeof buf, "%d.%d.%d", spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version());
-  W(ms_h5_attr_str(f, "/", "spglib_version", buf));
-  W(ms_h5_attr_double(f, "/", "peak_rss_MiB", x->sum->peak_rss_mib));
-  W(ms_h5_attr_double(f, "/", "wall_s", x->sum->wall_s));
-  W(ms_h5_attr_str(f, "/", "start_time", t0buf));
-  W(ms_h5_attr_str(f, "/", "end_time", tbuf));
-  /* config */
-  W(ms_h5_write_text(f, "/config/given", x->camp->text));
-  char *resolved = ms_campaign_resolved_yaml(x->camp);
-  W(ms_h5_write_text(f, "/config/resolved", resolved ? resolved : ""));
-  free(resolved);
-  /* species of the potential and the prototype library, by name (rows from rank 0) */
-  {
-    int nsp = ms_potential_nspecies(x->pot), mine = x->rank == 0 ? nsp : 0;
-    char *lab = calloc((size_t)nsp + 1, 16), *el = calloc((size_t)nsp + 1, 4);
-    double *q = calloc((size_t)nsp + 1, sizeof *q);
-    if (!lab || !el || !q) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (int k = 0; k < nsp && !e; ++k) {
-      ms_species sp;
-      const char *l = ms_potential_species(x->pot, k, &sp, &q[k]);
-      memcpy(lab + 16 * k, l, strnlen(l, 16));
-      const ms_element *elem = ms_element_by_z(sp.Z);
-      if (elem) memcpy(el + 4 * k, elem->symbol, strnlen(elem->symbol, 4));
-    }
-    W(ms_h5_write_strings(f, "/species/label", mine, 16, lab));
-    W(ms_h5_write_strings(f, "/species/element", mine, 4, el));
-    W(ms_h5_write_double(f, "/species/charge_e", mine, 1, q, 0));
-    W(ms_h5_attr_str(f, "/species", "description", "ions covered by the potential and their charges in the model"));
-    free(lab);
-    free(el);
-    free(q);
-    int np = 0;
-    const char *const *pn = ms_prototype_builtin_names(&np);
-    char *names = calloc((size_t)np + 1, 48);
-    for (int k = 0; k < np && names; ++k) memcpy(names + 48 * k, pn[k], strnlen(pn[k], 48));
-    W(ms_h5_write_strings(f, "/prototypes/name", x->rank == 0 ? np : 0, 48, names));
-    free(names);
-  }
-  /* candidates */
-  e = ms_err_agree(x->comm, e);
-  if (!e) e = write_candidates(x, f, rel, nrel);
-  W(ms_h5_attr_str(f, "/candidates", "description",
-                   "one row per candidate (with keep_rejected: counts, one row per candidate that "
-                   "survived the single-point stage); sorted by id"));
-  W(ms_h5_attr_str(f, "/candidates", "stage_names", "0 = generate, k = funnel[k-1]"));
-  /* structures (relaxed survivors), compressed rows */
-  int64_t tot_atoms = 0;
-  for (int64_t k = 0; k < nst; ++k) tot_atoms += st[k].h->natoms;
-  long long mine_atoms = tot_atoms, before = 0;
-  MPI_Exscan(&mine_atoms, &before, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
-  if (x->rank == 0) before = 0;
-  int64_t *cid = malloc(((size_t)nst + 1) * sizeof *cid), *off = malloc(((size_t)nst + 1) * sizeof *off);
-  int32_t *nat = malloc(((size_t)nst + 1) * sizeof *nat), *surv = malloc(((size_t)nst + 1) * sizeof *surv);
-  double *lat = malloc(((size_t)nst * 9 + 1) * sizeof *lat);
-  double *fr = malloc(((size_t)tot_atoms * 3 + 1) * sizeof *fr);
-  char *spc = malloc(((size_t)tot_atoms + 1) * 8);
-  if (!cid || !off || !nat || !surv || !lat || !fr || !spc)
-    e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  e = ms_err_agree(x->comm, e);
-  if (!e) {
-    int64_t a = 0;
-    for (int64_t k = 0; k < nst; ++k) {
-      cid[k] = st[k].id;
-      nat[k] = st[k].h->natoms;
-      surv[k] = st[k].h->survived;
-      off[k] = before + a;
-      memcpy(lat + 9 * k, st[k].h->lattice, 9 * sizeof(double));
-      for (int q = 0; q < st[k].h->natoms; ++q, ++a) {
-        memcpy(fr + 3 * a, st[k].s[q].f, 3 * sizeof(double));
-        ms_species sp = {st[k].s[q].Z, st[k].s[q].has_ox, st[k].s[q].ox};
-        char lab[16];
-        ms_species_format(&sp, lab, sizeof lab);
-        memset(spc + 8 * a, 0, 8);
-        memcpy(spc + 8 * a, lab, strnlen(lab, 8));
-      }
-    }
-    W(ms_h5_write_int64(f, "/structures/candidate_id", nst, 1, cid));
-    W(ms_h5_write_double(f, "/structures/lattice_A", nst, 9, lat, 1));
-    W(ms_h5_write_int32(f, "/structures/natoms", nst, 1, nat));
-    W(ms_h5_write_int32(f, "/structures/survived", nst, 1, surv));
-    W(ms_h5_write_int64(f, "/structures/offset", nst, 1, off));
-    W(ms_h5_write_strings(f, "/structures/species", tot_atoms, 8, spc));
-    W(ms_h5_write_double(f, "/structures/frac_positions", tot_atoms, 3, fr, 0));
-    W(ms_h5_attr_str(f, "/structures", "description",
-                     "relaxed structures of the candidates that passed the relax keep rule and are not duplicates "
-                     "(survived = 1: also every later stage; 0: removed by the hull stage); sites of "
-                     "structure k are rows offset[k] .. offset[k]+natoms[k]-1"));
-  }
-  free(cid);
-  free(off);
-  free(nat);
-  free(surv);
-  free(lat);
-  free(fr);
-  free(spc);
-  /* hull: the end-member references and the stable candidates (rows from rank 0) */
-  if (!e && x->st[MS_STAGE_HULL].present) {
-    int nr = x->rank == 0 ? x->nrefs : 0;
-    char *rf = calloc((size_t)x->nrefs + 1, 32), *rp = calloc((size_t)x->nrefs + 1, 48);
-    double *re = calloc((size_t)x->nrefs + 1, sizeof *re);
-    if (!rf || !rp || !re) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-    for (int k = 0; k < x->nrefs && !e; ++k) {
-      memcpy(rf + 32 * k, x->refs[k].formula, strnlen(x->refs[k].formula, 32));
-      memcpy(rp + 48 * k, x->refs[k].prototype, strnlen(x->refs[k].prototype, 48));
-      re[k] = x->refs[k].energy;
-    }
-    W(ms_h5_write_strings(f, "/hull/reference_formula", nr, 32, rf));
-    W(ms_h5_write_strings(f, "/hull/reference_prototype", nr, 48, rp));
-    W(ms_h5_write_double(f, "/hull/reference_energy_eV_per_atom", nr, 1, re, 0));
-    W(ms_h5_write_int64(f, "/hull/stable_candidate_id", x->rank == 0 ? x->nstable : 0, 1, x->stable_ids));
-    {
-      int32_t *isend = calloc((size_t)x->nrefs + 1, sizeof *isend), *onh = calloc((size_t)x->nrefs + 1, sizeof *onh);
-      int64_t ns = x->rank == 0 ? x->nhsys : 0, nr2 = x->rank == 0 ? x->nhrows : 0;
-      char *sn = calloc((size_t)x->nhsys + 1, 64), *rs = calloc((size_t)x->nhrows + 1, 64);
-      char *rfo = calloc((size_t)x->nhrows + 1, 32), *rsrc = calloc((size_t)x->nhrows + 1, 48);
-      int64_t *sc = calloc((size_t)x->nhsys + 1, sizeof *sc), *ss = calloc((size_t)x->nhsys + 1, sizeof *ss);
-      int64_t *rid = calloc((size_t)x->nhrows + 1, sizeof *rid);
-      double *ren = calloc((size_t)x->nhrows + 1, sizeof *ren);
-      if (!isend || !onh || !sn || !rs || !rfo || !rsrc || !sc || !ss || !rid || !ren)
-        e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-      e = ms_err_agree(x->comm, e);
-      for (int k = 0; k < x->nrefs && !e; ++k) {
-        isend[k] = k < x->nends;
-        onh[k] = x->ref_stable ? x->ref_stable[k] : 0;
-      }
-      for (int64_t k = 0; k < x->nhsys && !e; ++k) {
-        put_str(sn + 64 * k, 64, x->hsys[k].name);
-        sc[k] = x->hsys[k].entries;
-        ss[k] = x->hsys[k].stable;
-      }
-      for (int64_t k = 0; k < x->nhrows && !e; ++k) {
-        put_str(rs + 64 * k, 64, x->hrows[k].system);
-        put_str(rfo + 32 * k, 32, x->hrows[k].formula);
-        put_str(rsrc + 48 * k, 48, x->hrows[k].source);
-        rid[k] = x->hrows[k].id;
-        ren[k] = x->hrows[k].energy;
-      }
-      W(ms_h5_write_int32(f, "/hull/reference_is_end_member", nr, 1, isend));
-      W(ms_h5_write_int32(f, "/hull/reference_on_hull", nr, 1, onh));
-      W(ms_h5_write_strings(f, "/hull/systems/name", ns, 64, sn));
-      W(ms_h5_write_int64(f, "/hull/systems/entries", ns, 1, sc));
-      W(ms_h5_write_int64(f, "/hull/systems/stable_candidates", ns, 1, ss));
-      W(ms_h5_write_strings(f, "/hull/phases/system", nr2, 64, rs));
-      W(ms_h5_write_strings(f, "/hull/phases/formula", nr2, 32, rfo));
-      W(ms_h5_write_strings(f, "/hull/phases/source", nr2, 48, rsrc));
-      W(ms_h5_write_int64(f, "/hull/phases/candidate_id", nr2, 1, rid));
-      W(ms_h5_write_double(f, "/hull/phases/energy_per_atom_eV", nr2, 1, ren, 0));
-      W(ms_h5_attr_str(f, "/hull/phases", "description",
-                       "for every chemical system of the hull entries (/hull/systems), the phases on the hull "
-                       "whose elements are in it: reference phases (candidate_id -1) and candidates"));
-      free(isend);
-      free(onh);
-      free(sn);
-      free(rs);
-      free(rfo);
-      free(rsrc);
-      free(sc);
-      free(ss);
-      free(rid);
-      free(ren);
-    }
-    W(ms_h5_attr_str(f, "/hull", "description",
-                     "components are the binary compounds of each cation with the anion, relaxed with the "
-                     "campaign's model in the library prototypes of their stoichiometry (lowest kept)"));
-    free(rf);
-    free(rp);
-    free(re);
-  }
-  if (!e && x->has_shortlist) e = write_shortlist(x, f);
-  if (!e && x->st[MS_STAGE_SURROGATE].present) e = ms_err_agree(x->comm, ms__sur_write(x, f));
-  if (!e) e = ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank));
-  /* funnel table: written by rank 0 (one row per stage) */
-  int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
-  char *names = calloc((size_t)ns + 1, 32);
-  int64_t *cin = calloc((size_t)ns + 1, sizeof *cin), *cout = calloc((size_t)ns + 1, sizeof *cout);
-  double *cpu = calloc((size_t)ns + 1, sizeof *cpu), *wall = calloc((size_t)ns + 1, sizeof *wall);
-  int64_t *bys = calloc((size_t)ns * MS_STATUS_COUNT_ + 1, sizeof *bys);
-  if (names && cin && cout && cpu && wall && bys) {
-    for (int k = 0; k < ns; ++k) {
-      strncpy(names + 32 * k, sum->stats[k].name, 32);
-      cin[k] = sum->stats[k].in;
-      cout[k] = sum->stats[k].out;
-      cpu[k] = sum->stats[k].cpu_s;
-      wall[k] = sum->stats[k].wall_s;
-      for (int q = 0; q < MS_STATUS_COUNT_; ++q) bys[k * MS_STATUS_COUNT_ + q] = sum->stats[k].by_status[q];
-    }
-    W(ms_h5_write_strings(f, "/funnel/stage", mine, 32, names));
-    W(ms_h5_write_int64(f, "/funnel/count_in", mine, 1, cin));
-    W(ms_h5_write_int64(f, "/funnel/count_out", mine, 1, cout));
-    W(ms_h5_write_double(f, "/funnel/cpu_s", mine, 1, cpu, 0));
-    W(ms_h5_write_double(f, "/funnel/wall_s", mine, 1, wall, 0));
-    W(ms_h5_write_int64(f, "/funnel/by_status", mine, MS_STATUS_COUNT_, bys));
-    char statuses[512] = "";
-    for (int q = 0; q < MS_STATUS_COUNT_; ++q) {
-      strncat(statuses, ms_status_name((ms_status)q), sizeof statuses - strlen(statuses) - 2);
-      if (q + 1 < MS_STATUS_COUNT_) strncat(statuses, ",", sizeof statuses - strlen(statuses) - 1);
-    }
-    W(ms_h5_attr_str(f, "/funnel/by_status", "columns", statuses));
-  } else {
-    e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  }
-  free(names);
-  free(cin);
-  free(cout);
-  free(cpu);
-  free(wall);
-  free(bys);
-#undef W
-  e = ms_err_agree(x->comm, e);
-  if (e) {
-    ms_h5_abort(&f);
-    return e;
-  }
-  MS_CALL(ms_err_agree(x->comm, ms_h5_close(&f)));
-  return MS_SUCCESS;
-}
-
 /* ---- the run ------------------------------------------------------------------------------------ */
 
 static void reduce_stats(MPI_Comm comm, ms_funnel_stage_stats *s, int sum_counts) {
@@ -1891,7 +1245,7 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
   if (!e && ms_search_count(x->search) == 0)
     e = ms_ynode_error(search, "search", "empty search space: no generator produces a candidate "
                        "(for substitutions: no charge-neutral assignment of the ions)");
-  if (!e) e = setup_shortlist(x);
+  if (!e) e = ms__sl_setup(x);
   e = ms_err_agree(x->comm, e);
   if (!e) e = ms__labfeed_setup(x->comm, c, &x->lab);
   x->round = x->lab.round > 0 ? x->lab.round : 1;
@@ -2031,7 +1385,7 @@ static ms_err merge_to_writers(run_ctx *x, const relax_out *rout, int64_t nrout,
       int relax_no = x->st[MS_STAGE_RELAX].index + 1;
       if (rout[q].kept || (rout[q].stage_reached >= relax_no && rout[q].duplicate_of < 0)) {
         size_t at = kept.n;
-        e = bytes_put(&kept, structs->b + p, len);
+        e = ms__fn_bytes_put(&kept, structs->b + p, len);
         if (!e) ((sheader *)(kept.b + at))->survived = rout[q].kept != 0;
         dest[m] = owner_of_block(h->id / x->ba, x->nba, x->size);
         off[m + 1] = kept.n;
@@ -2143,7 +1497,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   ms__stop_restore();
   if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present))
     e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));
-  if (!e && x.has_shortlist) e = ms_err_agree(comm, shortlist_stage(&x, rout, nrout, &structs));
+  if (!e && x.has_shortlist) e = ms_err_agree(comm, ms__sl_stage(&x, rout, nrout, &structs));
   if (!e && x.st[MS_STAGE_SURROGATE].present) {
     e = ms__sur_scores(&x, rout, nrout);
     if (!e) ms__sur_print(&x);
@@ -2160,7 +1514,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
     MPI_Allreduce(&rss, &grss, 1, MPI_DOUBLE, MPI_MAX, comm);
     sum->peak_rss_mib = grss;
     sum->wall_s = MPI_Wtime() - w0;
-    e = write_output(&x, sum->output, mrel, nmrel, refs, nrefs, sum, t_start);
+    e = ms__fn_write_output(&x, sum->output, mrel, nmrel, refs, nrefs, sum, t_start);
   }
   free(mrel);
   free(mst);

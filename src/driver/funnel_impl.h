@@ -177,6 +177,12 @@ int64_t ms__fn_own_lo(int64_t nb, int size, int r);
 void ms__fn_scale_volume(ms_cell *c, double factor);
 /* qsort comparison of int64_t. */
 int ms__fn_cmp_i64(const void *a, const void *b);
+/* Append @p len bytes to @p v (grows it). */
+ms_err ms__fn_bytes_put(bytes *v, const void *p, size_t len);
+/* The cell packed at @p h (a sheader followed by its sites) into @p c (emptied first). */
+ms_err ms__fn_unpack_cell(const sheader *h, ms_cell *c);
+/* Copy @p src into a fixed-width, NUL-padded string column entry of @p width bytes. */
+void ms__fn_put_str(char *dst, int width, const char *src);
 /* First survivor with id >= @p id (n if none). */
 int64_t ms__fn_lower_bound_sv(const survivor *sv, int64_t n, int64_t id);
 /* Collective: relax the survivor blocks todo[0..ntodo) (of per_block survivors each) over the
@@ -191,6 +197,28 @@ ms_err ms__fn_hull_references(run_ctx *x, const ms_composition *comps, int64_t n
 /* ---- the surrogate stage (surrogate_stage.c, docs/surrogate.md) ---------------------------- */
 
 /* funnel[k] = {stage: surrogate, ...}: options into x->sur. */
+/* A structure of the merged relaxation results: its id and where its packed cell lies. */
+typedef struct {
+  int64_t id;
+  const sheader *h;
+  const ssite *s;
+} sref;
+
+/* Read the phase-A frame of block @p b (payload malloc'ed: ms_astats then records). */
+ms_err ms__fn_read_block_a(run_ctx *x, int64_t b, char **buf, uint32_t *n);
+/* 1 if a phase-A record passed every stage of phase A (goes on to the surrogate/relaxation). */
+int ms__fn_eligible_a(const ms_arec *r);
+/* The run's HDF5 output (funnel_output.c): root attributes, /config, /candidates streamed from
+ * the checkpoint, /structures, /funnel, /hull, /surrogate, /shortlist, /lab. Collective. */
+ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, int64_t nrel,
+                           sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start);
+
+/* Shortlist stage (shortlist_stage.c): read the campaign's shortlist section (after the stage
+ * options), choose the picks among the hull survivors (collective), write /shortlist. */
+ms_err ms__sl_setup(run_ctx *x);
+ms_err ms__sl_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const bytes *structs);
+ms_err ms__sl_write(run_ctx *x, ms_h5 f);
+
 ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path);
 /* Collective: the learning rounds and the filter; marks x->sv[k].relaxed, pred and sigma. */
 ms_err ms__sur_phase(run_ctx *x, int *stopped);

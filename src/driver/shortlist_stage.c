@@ -1,0 +1,174 @@
+/* The shortlist stage of the funnel (docs/shortlist.md): after the hull, choose what the lab
+ * should try next among the hull survivors (ms_shortlist_select, identical on every rank) and
+ * write /shortlist. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "funnel_impl.h"
+#include "matscreen/shortlist.h"
+
+/* The campaign's shortlist section: options, the novelty path relative to the campaign file,
+ * the known-structure set (loaded on every rank: every rank runs the same selection). */
+ms_err ms__sl_setup(run_ctx *x) {
+  ms_campaign *c = x->camp;
+  if (!c->shortlist) return MS_SUCCESS;
+  MS_CALL(ms_shortlist_parse(c->shortlist, "shortlist", &x->slopt));
+  x->slopt.seed = c->seed;
+  x->has_shortlist = 1;
+  if (!x->st[MS_STAGE_HULL].present)
+    return ms_ynode_error(c->shortlist, "shortlist",
+                          "the shortlist ranks candidates by their energy above the hull: add a hull stage to the funnel");
+  if (x->slopt.novelty_set) {
+    char *p = ms_campaign_path(c, x->slopt.novelty_set);
+    MS_CHECK(p, MS_ERR_MEM, "out of memory");
+    free((char *)x->slopt.novelty_set);
+    x->slopt.novelty_set = p;
+  }
+  if (x->slopt.novelty_set) {
+    ms_err e = ms_known_set_load(x->slopt.novelty_set, &x->known);
+    if (e) {
+      char msg[900];
+      snprintf(msg, sizeof msg, "%s", ms_err_message());
+      ms_ynode *nv = ms_ynode_get(c->shortlist, "novelty");
+      return ms_ynode_error(nv ? nv : c->shortlist, "shortlist.novelty", "%s", msg);
+    }
+    x->slopt.known = x->known;
+  }
+  return MS_SUCCESS;
+}
+
+/* Gather the hull survivors (rout[k].kept) with their structures on every rank and choose the
+ * shortlist; every rank gets the same picks, rank 0 keeps the rows for the output. */
+ms_err ms__sl_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const bytes *structs) {
+  ms_funnel_stage_stats *ss = &x->sum->stats[x->sum->nstages - 1];
+  double t0 = MPI_Wtime();
+  bytes mine = {0};
+  size_t p = 0;
+  ms_err e = MS_SUCCESS;
+  for (int64_t k = 0; k < nrout && !e; ++k) {
+    if (rout[k].status != MS_STATUS_CONVERGED) continue;
+    const sheader *h = (const sheader *)(structs->b + p);
+    size_t len = sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+    if (rout[k].kept) {
+      e = ms__fn_bytes_put(&mine, &rout[k], sizeof(relax_out));
+      if (!e) e = ms__fn_bytes_put(&mine, structs->b + p, len);
+    }
+    p += len;
+  }
+  e = ms_err_agree(x->comm, e);
+  char *all = NULL;
+  size_t total = 0;
+  if (!e) e = ms__fn_allgather_bytes(x->comm, mine.b, mine.n, &all, &total);
+  free(mine.b);
+  int64_t m = 0;
+  for (size_t q = 0; !e && q < total; ++m) {
+    const sheader *h = (const sheader *)(all + q + sizeof(relax_out));
+    q += sizeof(relax_out) + sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+  }
+  ms_shortlist_entry *en = calloc((size_t)m + 1, sizeof *en);
+  ms_cell *cells = calloc((size_t)m + 1, sizeof *cells);
+  const relax_out **ro = calloc((size_t)m + 1, sizeof *ro);
+  if (!e && (!en || !cells || !ro)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  size_t q = 0;
+  for (int64_t k = 0; k < m && !e; ++k) {
+    ro[k] = (const relax_out *)(all + q);
+    const sheader *h = (const sheader *)(all + q + sizeof(relax_out));
+    q += sizeof(relax_out) + sizeof(sheader) + (size_t)h->natoms * sizeof(ssite);
+    ms_cell_init(&cells[k]);
+    e = ms__fn_unpack_cell(h, &cells[k]);
+    en[k] = (ms_shortlist_entry){ro[k]->id, ro[k]->e_above_hull, 0.0, ro[k]->formula, ro[k]->prototype,
+                                 &cells[k], ro[k]->spacegroup};
+  }
+  ms_shortlist_pick *picks = NULL;
+  size_t np = 0;
+  const int64_t *excl = x->slopt.exclude_tried ? x->lab.tried : NULL;
+  size_t nexcl = x->slopt.exclude_tried ? (size_t)x->lab.ntried : 0;
+  if (!e) e = ms_shortlist_select(&x->slopt, en, (size_t)m, excl, nexcl, &picks, &np);
+  e = ms_err_agree(x->comm, e);
+  if (!e) {
+    x->sl = calloc(np + 1, sizeof *x->sl);
+    e = ms_err_agree(x->comm, x->sl ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  }
+  for (size_t k = 0; k < np && !e; ++k) {
+    const relax_out *o = NULL;
+    for (int64_t j = 0; j < m; ++j)
+      if (ro[j]->id == picks[k].id) o = ro[j];
+    x->sl[k].pick = picks[k];
+    if (o) x->sl[k].o = *o;
+  }
+  if (!e) x->nsl = (int64_t)np;
+  for (int64_t k = 0; k < m; ++k) ms_cell_free(&cells[k]);
+  free(cells);
+  free(en);
+  free(ro);
+  free(all);
+  free(picks);
+  ss->in = m;
+  ss->out = x->nsl;
+  ss->cpu_s = ss->wall_s = MPI_Wtime() - t0;
+  return e;
+}
+
+/* /shortlist: one row per pick in priority order (rows from rank 0). */
+ms_err ms__sl_write(run_ctx *x, ms_h5 f) {
+  int64_t n = x->rank == 0 ? x->nsl : 0;
+  int64_t *id = calloc((size_t)x->nsl + 1, sizeof *id);
+  int32_t *prio = calloc((size_t)x->nsl + 1, sizeof *prio), *sg = calloc((size_t)x->nsl + 1, sizeof *sg);
+  double *score = calloc((size_t)x->nsl + 1, sizeof *score), *eh = calloc((size_t)x->nsl + 1, sizeof *eh);
+  double *sig = calloc((size_t)x->nsl + 1, sizeof *sig);
+  char *fo = calloc((size_t)x->nsl + 1, 32), *pr = calloc((size_t)x->nsl + 1, 48);
+  char *dec = calloc((size_t)x->nsl + 1, MS_DECOMP_LEN), *nov = calloc((size_t)x->nsl + 1, 16);
+  char *km = calloc((size_t)x->nsl + 1, 64);
+  ms_err e = MS_SUCCESS;
+  if (!id || !prio || !sg || !score || !eh || !sig || !fo || !pr || !dec || !nov || !km)
+    e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  e = ms_err_agree(x->comm, e);
+  for (int64_t k = 0; k < x->nsl && !e; ++k) {
+    const sl_row *r = &x->sl[k];
+    id[k] = r->pick.id;
+    prio[k] = r->pick.priority;
+    score[k] = r->pick.score;
+    eh[k] = r->o.e_above_hull;
+    sig[k] = 0.0;
+    sg[k] = r->o.spacegroup;
+    ms__fn_put_str(fo + 32 * k, 32, r->o.formula);
+    ms__fn_put_str(pr + 48 * k, 48, r->o.prototype);
+    ms__fn_put_str(dec + MS_DECOMP_LEN * k, MS_DECOMP_LEN, r->o.decomposition);
+    ms__fn_put_str(nov + 16 * k, 16, r->pick.novelty);
+    ms__fn_put_str(km + 64 * k, 64, r->pick.known_match);
+  }
+#define W(call)         \
+  do {                  \
+    if (!e) e = (call); \
+  } while (0)
+  W(ms_h5_write_int64(f, "/shortlist/candidate_id", n, 1, id));
+  W(ms_h5_write_int32(f, "/shortlist/priority", n, 1, prio));
+  W(ms_h5_write_double(f, "/shortlist/score", n, 1, score, 0));
+  W(ms_h5_write_double(f, "/shortlist/e_above_hull_eV_per_atom", n, 1, eh, 0));
+  W(ms_h5_write_double(f, "/shortlist/uncertainty_eV_per_atom", n, 1, sig, 0));
+  W(ms_h5_write_strings(f, "/shortlist/formula", n, 32, fo));
+  W(ms_h5_write_strings(f, "/shortlist/prototype", n, 48, pr));
+  W(ms_h5_write_int32(f, "/shortlist/spacegroup", n, 1, sg));
+  W(ms_h5_write_strings(f, "/shortlist/decomposition", n, MS_DECOMP_LEN, dec));
+  W(ms_h5_write_strings(f, "/shortlist/novelty", n, 16, nov));
+  W(ms_h5_write_strings(f, "/shortlist/known_match", n, 64, km));
+  W(ms_h5_attr_int(f, "/shortlist", "round", x->round));
+  W(ms_h5_attr_str(f, "/shortlist", "acquisition", ms_acquisition_name(x->slopt.kind)));
+  W(ms_h5_attr_str(f, "/shortlist", "description",
+                   "candidates for the lab in priority order (1 = first); score: acquisition score "
+                   "(higher is better, docs/shortlist.md); uncertainty 0 until a surrogate provides one"));
+#undef W
+  free(id);
+  free(prio);
+  free(sg);
+  free(score);
+  free(eh);
+  free(sig);
+  free(fo);
+  free(pr);
+  free(dec);
+  free(nov);
+  free(km);
+  return e;
+}
