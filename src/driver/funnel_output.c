@@ -166,6 +166,21 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
 
 #define ROUND_ROWS 16384
 
+/* One collective round of the /candidates table: this rank's @p *nrows rows (maybe 0) at
+ * row0 + *written of every column, unless @p e already says a write failed; either way the
+ * rows count as written and the round as done. Returns the first error. */
+static ms_err write_round(run_ctx *x, ms_h5_dset *d, const ms_record *rows, char *buf, int64_t row0,
+                          int64_t *written, int64_t *nrows, long long *round, ms_err e) {
+  for (int c = 0; c < C_NCOLS && !e; ++c) {
+    fill_column(x, c, rows, *nrows, buf);
+    e = ms_h5_dset_write(d[c], row0 + *written, *nrows, buf);
+  }
+  *written += *nrows;
+  *nrows = 0;
+  (*round)++;
+  return e;
+}
+
 /* Collective. Rank r writes the rows of its own phase-A blocks (sorted by id: a row per
  * candidate with keep_rejected: all, a row per survivor of phase A with counts), in rounds of
  * ROUND_ROWS so that memory does not depend on the size of the campaign. @p rel: this rank's
@@ -205,15 +220,7 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
       while (q < nrel && rel[q].id < a[k].id) q++;
       const relax_out *ro = q < nrel && rel[q].id == a[k].id ? &rel[q] : NULL;
       finish_row(x, &a[k], survived ? &x->sv[pos] : NULL, ro, &rows[nrows++]);
-      if (nrows == ROUND_ROWS) {
-        for (int c = 0; c < C_NCOLS && !e; ++c) {
-          fill_column(x, c, rows, nrows, buf);
-          e = ms_h5_dset_write(d[c], row0 + written, nrows, buf);
-        }
-        written += nrows;
-        nrows = 0;
-        round++;
-      }
+      if (nrows == ROUND_ROWS) e = write_round(x, d, rows, buf, row0, &written, &nrows, &round, e);
     }
     free(fb);
   }
@@ -221,15 +228,7 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
     local = ms__err_set(MS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "candidate rows: wrote %lld, expected %lld",
                         (long long)(written + nrows), (long long)myrows);
   if (local) nrows = 0;
-  while (!e && round < rounds) {
-    for (int c = 0; c < C_NCOLS && !e; ++c) {
-      fill_column(x, c, rows, nrows, buf);
-      e = ms_h5_dset_write(d[c], row0 + written, nrows, buf);
-    }
-    written += nrows;
-    nrows = 0;
-    round++;
-  }
+  while (!e && round < rounds) e = write_round(x, d, rows, buf, row0, &written, &nrows, &round, e);
   for (int c = 0; c < C_NCOLS; ++c) ms_h5_dset_close(&d[c]);
   free(rows);
   free(buf);
