@@ -396,17 +396,24 @@ static void test_save_load(void) {
   MS_TEST_ERR(ms_surrogate_read(path, "/surrogate", &l), MS_ERR_INPUT, "format version");
   remove(path);
 
-  /* A generic model (not on descriptors) in a nested group loads without a names check. */
-  double Xg[60 * 3], yg[60], mg[5], mg2[5];
+  /* A generic model (not on descriptors) in a nested group loads without a names check; with
+   * the constant noise term (the model above has the default, local one). */
+  double Xg[60 * 3], yg[60], mg[5], mg2[5], sg1[5], sg2[5];
   synthetic(60, 0.01, 3, Xg, yg);
   o.target_delta = 0;
   o.linear = 0;
+  o.noise = 1;
   ms_surrogate g = train(&o, 60, 3, Xg, yg);
   write_model(g, path, "/models/round1/");
   MS_TEST_OK(ms_surrogate_read(path, "/models/round1", &l));
-  MS_TEST_OK(ms_surrogate_predict(g, 5, Xg, mg, NULL));
-  if (l) MS_TEST_OK(ms_surrogate_predict(l, 5, Xg, mg2, NULL));
-  MS_TEST_TRUE(l && memcmp(mg, mg2, sizeof mg) == 0);
+  MS_TEST_OK(ms_surrogate_predict(g, 5, Xg, mg, sg1));
+  if (l) MS_TEST_OK(ms_surrogate_predict(l, 5, Xg, mg2, sg2));
+  MS_TEST_TRUE(l && memcmp(mg, mg2, sizeof mg) == 0 && memcmp(sg1, sg2, sizeof sg1) == 0);
+  if (l) {
+    ms_surrogate_info gi;
+    ms_surrogate_get_info(l, &gi);
+    MS_TEST_EQ_INT(gi.options.noise, 1);
+  }
   ms_surrogate_free(&l);
   ms_surrogate_free(&g);
   remove(path);
