@@ -114,7 +114,7 @@ ms_err ms__surrogate_fit_local_noise(MPI_Comm comm, ms_surrogate s, int64_t n, c
   e = ms_err_agree(comm, e);
   if (e) goto done;
   /* clamp range: g over the training rows; then the scale c */
-  e = log_noise_rows(s, no, Xo, u);
+  e = ms_err_agree(comm, log_noise_rows(s, no, Xo, u)); /* (an allocation there is per rank) */
   if (e) goto done;
   s->noise_lo = HUGE_VAL;
   s->noise_hi = -HUGE_VAL;
