@@ -209,9 +209,17 @@ ms_err ms__fn_read_block_a(run_ctx *x, int64_t b, char **buf, uint32_t *n);
 /* 1 if a phase-A record passed every stage of phase A (goes on to the surrogate/relaxation). */
 int ms__fn_eligible_a(const ms_arec *r);
 /* The run's HDF5 output (funnel_output.c): root attributes, /config, /candidates streamed from
- * the checkpoint, /structures, /funnel, /hull, /surrogate, /shortlist, /lab. Collective. */
+ * the checkpoint, /structures, /funnel, /hull, /surrogate, /shortlist, /lab, and last the peak
+ * memory and wall time (measured there, so that they include the output; also stored in
+ * x->sum). @p w0: MPI_Wtime() at the start of the run. Collective. */
 ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, int64_t nrel,
-                           sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start);
+                           sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start, double w0);
+/* A safe point before @p next_stage ("dedup", "hull", "shortlist", "output") after the
+ * relaxations: agrees on stop requests and returns MS_ERR_INTERRUPTED (with the resume hint)
+ * when there is one. Collective. */
+ms_err ms__fn_stop_point(run_ctx *x, const char *next_stage);
+/* Peak resident memory of this process (VmHWM), MiB; 0 if unknown. */
+double ms__fn_peak_rss_mib(void);
 
 /* Shortlist stage (shortlist_stage.c): read the campaign's shortlist section (after the stage
  * options), choose the picks among the hull survivors (collective), write /shortlist. */

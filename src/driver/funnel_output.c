@@ -164,27 +164,14 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
   }
 }
 
-#define ROUND_ROWS 16384
+/* Rows per append: bounded memory (the columns of one round take about 4 MiB). */
+#define ROUND_ROWS 4096
 
-/* One collective round of the /candidates table: this rank's @p *nrows rows (maybe 0) at
- * row0 + *written of every column, unless @p e already says a write failed; either way the
- * rows count as written and the round as done. Returns the first error. */
-static ms_err write_round(run_ctx *x, ms_h5_dset *d, const ms_record *rows, char *buf, int64_t row0,
-                          int64_t *written, int64_t *nrows, long long *round, ms_err e) {
-  for (int c = 0; c < C_NCOLS && !e; ++c) {
-    fill_column(x, c, rows, *nrows, buf);
-    e = ms_h5_dset_write(d[c], row0 + *written, *nrows, buf);
-  }
-  *written += *nrows;
-  *nrows = 0;
-  (*round)++;
-  return e;
-}
-
-/* Collective. Rank r writes the rows of its own phase-A blocks (sorted by id: a row per
- * candidate with keep_rejected: all, a row per survivor of phase A with counts), in rounds of
- * ROUND_ROWS so that memory does not depend on the size of the campaign. @p rel: this rank's
- * relaxation outcomes (of survivors in its blocks), sorted by id. */
+/* Rank r appends the rows of its own phase-A blocks (sorted by id: a row per candidate with
+ * keep_rejected: all, a row per survivor of phase A with counts); the blocks are handed out in
+ * rank order, so rank order is row order (what the table needs). Memory does not depend on the
+ * size of the campaign. @p rel: this rank's relaxation outcomes (of survivors in its blocks),
+ * sorted by id. Collective. */
 static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_t nrel) {
   int all = x->camp->keep_rejected_rows;
   int64_t b0 = ms__fn_own_lo(x->nba, x->size, x->rank), b1 = ms__fn_own_lo(x->nba, x->size, x->rank + 1);
@@ -192,26 +179,27 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
   int64_t total_rows = all ? x->total : x->nsv;
   int64_t row0 = all ? id0 : ms__fn_lower_bound_sv(x->sv, x->nsv, id0);
   int64_t myrows = all ? id1 - id0 : ms__fn_lower_bound_sv(x->sv, x->nsv, id1) - row0;
-  long long mine = (myrows + ROUND_ROWS - 1) / ROUND_ROWS, rounds = 0;
-  MPI_Allreduce(&mine, &rounds, 1, MPI_LONG_LONG, MPI_MAX, x->comm);
-  ms_h5_dset d[C_NCOLS] = {0};
-  ms_err e = MS_SUCCESS;
-  for (int c = 0; c < C_NCOLS && !e; ++c) {
-    char name[96];
-    snprintf(name, sizeof name, "/candidates/%s", columns[c].name);
-    e = ms_h5_dset_create(f, name, columns[c].type, columns[c].width, 0, total_rows, &d[c]);
+  ms_h5_column cols[C_NCOLS];
+  size_t offset[C_NCOLS + 1] = {0};
+  for (int c = 0; c < C_NCOLS; ++c) {
+    cols[c] = (ms_h5_column){columns[c].name, columns[c].type, columns[c].width};
+    size_t rb = columns[c].type == MS_H5_STR ? (size_t)columns[c].width : columns[c].type == MS_H5_I32 ? 4 : 8;
+    offset[c + 1] = offset[c] + ROUND_ROWS * rb;
   }
+  ms_h5_table t = NULL;
+  MS_CALL(ms_h5_table_create(f, "/candidates", C_NCOLS, cols, total_rows, &t));
   ms_record *rows = malloc(ROUND_ROWS * sizeof *rows);
-  char *buf = malloc((size_t)ROUND_ROWS * MS_DECOMP_LEN);
-  if (!e && (!rows || !buf)) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  e = ms_err_agree(x->comm, e);
+  char *buf = malloc(offset[C_NCOLS]);
+  const void *data[C_NCOLS];
+  for (int c = 0; c < C_NCOLS; ++c) data[c] = buf ? buf + offset[c] : NULL;
+  /* A failure here (memory, a checkpoint read, a write on rank 0) stops this rank's rows; the
+   * table's finish still takes part and agrees on it. */
+  ms_err local = rows && buf ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   int64_t written = 0, nrows = 0, q = 0;
-  long long round = 0;
-  ms_err local = MS_SUCCESS; /* a read failure: stop filling, keep taking part in the rounds */
-  for (int64_t b = b0; b < b1 && !e; ++b) {
+  for (int64_t b = b0; b < b1 && !local; ++b) {
     char *fb = NULL;
     uint32_t n = 0;
-    if (!local) local = ms__fn_read_block_a(x, b, &fb, &n);
+    local = ms__fn_read_block_a(x, b, &fb, &n);
     const ms_arec *a = fb ? (const ms_arec *)(fb + sizeof(ms_astats)) : NULL;
     for (uint32_t k = 0; k < n && !local; ++k) {
       int64_t pos = ms__fn_lower_bound_sv(x->sv, x->nsv, a[k].id);
@@ -220,29 +208,44 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
       while (q < nrel && rel[q].id < a[k].id) q++;
       const relax_out *ro = q < nrel && rel[q].id == a[k].id ? &rel[q] : NULL;
       finish_row(x, &a[k], survived ? &x->sv[pos] : NULL, ro, &rows[nrows++]);
-      if (nrows == ROUND_ROWS) e = write_round(x, d, rows, buf, row0, &written, &nrows, &round, e);
+      if (nrows == ROUND_ROWS || (k + 1 == n && b + 1 == b1)) {
+        for (int c = 0; c < C_NCOLS; ++c) fill_column(x, c, rows, nrows, buf + offset[c]);
+        local = ms_h5_table_append(t, nrows, data);
+        written += nrows;
+        nrows = 0;
+      }
     }
     free(fb);
   }
-  if (!e && !local && written + nrows != myrows)
+  if (!local && nrows > 0) {
+    for (int c = 0; c < C_NCOLS; ++c) fill_column(x, c, rows, nrows, buf + offset[c]);
+    local = ms_h5_table_append(t, nrows, data);
+    written += nrows;
+  }
+  if (!local && written != myrows)
     local = ms__err_set(MS_ERR_INTERNAL, __FILE__, __LINE__, __func__, "candidate rows: wrote %lld, expected %lld",
-                        (long long)(written + nrows), (long long)myrows);
-  if (local) nrows = 0;
-  while (!e && round < rounds) e = write_round(x, d, rows, buf, row0, &written, &nrows, &round, e);
-  for (int c = 0; c < C_NCOLS; ++c) ms_h5_dset_close(&d[c]);
+                        (long long)written, (long long)myrows);
   free(rows);
   free(buf);
-  return ms_err_agree(x->comm, e ? e : local);
+  return ms_h5_table_finish(&t, local);
 }
 
 ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, int64_t nrel,
-                           sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start) {
+                           sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start, double w0) {
   ms_h5 f = NULL;
-  MS_CALL(ms_err_agree(x->comm, ms_h5_create(x->comm, path, &f)));
+  MS_CALL(ms_h5_create(x->comm, path, &f));
   ms_err e = MS_SUCCESS;
+  /* Every ms_h5 call returns the same result on every rank, so a chain of W() stays in step;
+   * a rank's own failure (memory) is agreed with LOCAL() before the next call. */
 #define W(call)                  \
   do {                           \
     if (!e) e = (call);          \
+  } while (0)
+#define LOCAL(ok)                                                                                            \
+  do {                                                                                                       \
+    ms_err l_ = e || (ok) ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"); \
+    ms_err a_ = ms_err_agree(x->comm, l_);                                                                  \
+    if (!e) e = a_;                                                                                          \
   } while (0)
   /* root attributes */
   int mv = 0, mn = 0;
@@ -256,7 +259,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   W(ms_h5_attr_str(f, "/", "program", "matscreen"));
   W(ms_h5_attr_str(f, "/", "program_version", MS_VERSION));
   W(ms_h5_attr_str(f, "/", "git_revision", MS_GIT_REVISION));
-  W(ms_h5_attr_int(f, "/", "schema_version", 1));
+  W(ms_h5_attr_int(f, "/", "schema_version", 2));
   snprintf(buf, sizeof buf, "MPI %d.%d", mv, mn);
   W(ms_h5_attr_str(f, "/", "mpi_version", buf));
   W(ms_h5_attr_int(f, "/", "ranks", x->size));
@@ -271,8 +274,6 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   W(ms_h5_attr_str(f, "/", "libyaml_version", yaml_get_version_string()));
   snprintf(buf, sizeof buf, "%d.%d.%d", spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version());
   W(ms_h5_attr_str(f, "/", "spglib_version", buf));
-  W(ms_h5_attr_double(f, "/", "peak_rss_MiB", x->sum->peak_rss_mib));
-  W(ms_h5_attr_double(f, "/", "wall_s", x->sum->wall_s));
   W(ms_h5_attr_str(f, "/", "start_time", t0buf));
   W(ms_h5_attr_str(f, "/", "end_time", tbuf));
   /* config */
@@ -285,7 +286,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     int nsp = ms_potential_nspecies(x->pot), mine = x->rank == 0 ? nsp : 0;
     char *lab = calloc((size_t)nsp + 1, 16), *el = calloc((size_t)nsp + 1, 4);
     double *q = calloc((size_t)nsp + 1, sizeof *q);
-    if (!lab || !el || !q) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    LOCAL(lab && el && q);
     for (int k = 0; k < nsp && !e; ++k) {
       ms_species sp;
       const char *l = ms_potential_species(x->pot, k, &sp, &q[k]);
@@ -303,13 +304,13 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     int np = 0;
     const char *const *pn = ms_prototype_builtin_names(&np);
     char *names = calloc((size_t)np + 1, 48);
-    for (int k = 0; k < np && names; ++k) memcpy(names + 48 * k, pn[k], strnlen(pn[k], 48));
+    LOCAL(names);
+    for (int k = 0; k < np && !e; ++k) memcpy(names + 48 * k, pn[k], strnlen(pn[k], 48));
     W(ms_h5_write_strings(f, "/prototypes/name", x->rank == 0 ? np : 0, 48, names));
     free(names);
   }
   /* candidates */
-  e = ms_err_agree(x->comm, e);
-  if (!e) e = write_candidates(x, f, rel, nrel);
+  W(write_candidates(x, f, rel, nrel));
   W(ms_h5_attr_str(f, "/candidates", "description",
                    "one row per candidate (with keep_rejected: counts, one row per candidate that "
                    "survived the single-point stage); sorted by id"));
@@ -325,9 +326,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   double *lat = malloc(((size_t)nst * 9 + 1) * sizeof *lat);
   double *fr = malloc(((size_t)tot_atoms * 3 + 1) * sizeof *fr);
   char *spc = malloc(((size_t)tot_atoms + 1) * 8);
-  if (!cid || !off || !nat || !surv || !lat || !fr || !spc)
-    e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  e = ms_err_agree(x->comm, e);
+  LOCAL(cid && off && nat && surv && lat && fr && spc);
   if (!e) {
     int64_t a = 0;
     for (int64_t k = 0; k < nst; ++k) {
@@ -369,7 +368,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     int nr = x->rank == 0 ? x->nrefs : 0;
     char *rf = calloc((size_t)x->nrefs + 1, 32), *rp = calloc((size_t)x->nrefs + 1, 48);
     double *re = calloc((size_t)x->nrefs + 1, sizeof *re);
-    if (!rf || !rp || !re) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+    LOCAL(rf && rp && re);
     for (int k = 0; k < x->nrefs && !e; ++k) {
       memcpy(rf + 32 * k, x->refs[k].formula, strnlen(x->refs[k].formula, 32));
       memcpy(rp + 48 * k, x->refs[k].prototype, strnlen(x->refs[k].prototype, 48));
@@ -387,9 +386,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
       int64_t *sc = calloc((size_t)x->nhsys + 1, sizeof *sc), *ss = calloc((size_t)x->nhsys + 1, sizeof *ss);
       int64_t *rid = calloc((size_t)x->nhrows + 1, sizeof *rid);
       double *ren = calloc((size_t)x->nhrows + 1, sizeof *ren);
-      if (!isend || !onh || !sn || !rs || !rfo || !rsrc || !sc || !ss || !rid || !ren)
-        e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-      e = ms_err_agree(x->comm, e);
+      LOCAL(isend && onh && sn && rs && rfo && rsrc && sc && ss && rid && ren);
       for (int k = 0; k < x->nrefs && !e; ++k) {
         isend[k] = k < x->nends;
         onh[k] = x->ref_stable ? x->ref_stable[k] : 0;
@@ -437,16 +434,17 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     free(rp);
     free(re);
   }
-  if (!e && x->has_shortlist) e = ms__sl_write(x, f);
-  if (!e && x->st[MS_STAGE_SURROGATE].present) e = ms_err_agree(x->comm, ms__sur_write(x, f));
-  if (!e) e = ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank));
+  if (x->has_shortlist) W(ms__sl_write(x, f));
+  if (x->st[MS_STAGE_SURROGATE].present) W(ms_err_agree(x->comm, ms__sur_write(x, f)));
+  W(ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank)));
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
   char *names = calloc((size_t)ns + 1, 32);
   int64_t *cin = calloc((size_t)ns + 1, sizeof *cin), *cout = calloc((size_t)ns + 1, sizeof *cout);
   double *cpu = calloc((size_t)ns + 1, sizeof *cpu), *wall = calloc((size_t)ns + 1, sizeof *wall);
   int64_t *bys = calloc((size_t)ns * MS_STATUS_COUNT_ + 1, sizeof *bys);
-  if (names && cin && cout && cpu && wall && bys) {
+  LOCAL(names && cin && cout && cpu && wall && bys);
+  if (!e) {
     for (int k = 0; k < ns; ++k) {
       strncpy(names + 32 * k, sum->stats[k].name, 32);
       cin[k] = sum->stats[k].in;
@@ -467,8 +465,6 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
       if (q + 1 < MS_STATUS_COUNT_) strncat(statuses, ",", sizeof statuses - strlen(statuses) - 1);
     }
     W(ms_h5_attr_str(f, "/funnel/by_status", "columns", statuses));
-  } else {
-    e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   }
   free(names);
   free(cin);
@@ -476,12 +472,18 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   free(cpu);
   free(wall);
   free(bys);
+  /* Last, so that they cover writing the output itself. */
+  double rss = ms__fn_peak_rss_mib(), grss = 0;
+  MPI_Allreduce(&rss, &grss, 1, MPI_DOUBLE, MPI_MAX, x->comm);
+  x->sum->peak_rss_mib = grss;
+  x->sum->wall_s = MPI_Wtime() - w0;
+  W(ms_h5_attr_double(f, "/", "peak_rss_MiB", x->sum->peak_rss_mib));
+  W(ms_h5_attr_double(f, "/", "wall_s", x->sum->wall_s));
 #undef W
-  e = ms_err_agree(x->comm, e);
+#undef LOCAL
   if (e) {
     ms_h5_abort(&f);
     return e;
   }
-  MS_CALL(ms_err_agree(x->comm, ms_h5_close(&f)));
-  return MS_SUCCESS;
+  return ms_h5_close(&f);
 }
