@@ -894,9 +894,9 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     int64_t *dup = malloc(((size_t)m + 1) * sizeof *dup);
     long long groups = 0, lm = m, gin = 0;
     MPI_Allreduce(&lm, &gin, 1, MPI_LONG_LONG, MPI_SUM, x->comm);
-    e = dup ? ms__dedup(x->comm, &x->mopt, m, ids, cells, en, dup, &groups)
-            : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-    e = ms_err_agree(x->comm, e);
+    /* every rank must reach the collective dedup or none */
+    e = ms_err_agree(x->comm, dup ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    if (!e) e = ms_err_agree(x->comm, ms__dedup(x->comm, &x->mopt, m, ids, cells, en, dup, &groups));
     int64_t kept = 0;
     for (int64_t k = 0; k < m && !e; ++k) {
       relax_out *o = &rout[which[k]];
@@ -925,6 +925,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     ds->cpu_s = MPI_Wtime() - t0;
     ds->wall_s = ds->cpu_s;
     reduce_stats(x->comm, ds, 0);
+    if (!e && x->st[MS_STAGE_HULL].present) e = ms__fn_stop_point(x, "hull");
   }
   if (!e && x->st[MS_STAGE_HULL].present) {
     int row = 1 + x->st[MS_STAGE_HULL].index;
@@ -1304,6 +1305,28 @@ static ms_err interrupted(run_ctx *x, const char *output, int why) {
                      ms__stop_reason(why), ms__spool_dir(x->spool), x->camp->file, output);
 }
 
+/* A safe point between the stages after the relaxations (collective): every rank's stop request
+ * is agreed on, and a stop ends the run here. Everything these stages compute comes from the
+ * committed relaxations, so --resume recomputes it (seconds to minutes) and loses nothing. */
+ms_err ms__fn_stop_point(run_ctx *x, const char *next_stage) {
+  int mine = ms__stop_requested(0), why = 0;
+  MPI_Allreduce(&mine, &why, 1, MPI_INT, MPI_MAX, x->comm);
+  if (!why) {
+    ms__stop_test_hook(next_stage, x->rank, x->size); /* a signal during next_stage, for tests */
+    return MS_SUCCESS;
+  }
+  ms_err e = MS_ERR_INTERRUPTED;
+  if (x->rank == 0)
+    e = ms__err_set(MS_ERR_INTERRUPTED, __FILE__, __LINE__, __func__,
+                    "stopped by %s before %s%s; the relaxations are committed in %s. Continue "
+                    "with: mpirun -n N matscreen run %s -o %s --resume  (any N; the stages after the "
+                    "relaxations and the output are recomputed from the committed work)",
+                    ms__stop_reason(why), strcmp(next_stage, "output") == 0 ? "writing the output" : "the stage ",
+                    strcmp(next_stage, "output") == 0 ? "" : next_stage, ms__spool_dir(x->spool), x->camp->file,
+                    x->sum->output);
+  return ms_err_agree(x->comm, e);
+}
+
 /* Relax keep rule on the outcomes read back (wherever they are), with the relax stage's counts. */
 static ms_err relax_keep(run_ctx *x, relax_out *rout, int64_t nrout, ms_funnel_stage_stats *rs) {
   for (int64_t k = 0; k < nrout; ++k) {
@@ -1420,8 +1443,7 @@ static ms_err merge_to_writers(run_ctx *x, const relax_out *rout, int64_t nrout,
   return MS_SUCCESS;
 }
 
-/* Peak resident memory of this process (VmHWM), MiB; 0 if unknown. */
-static double peak_rss_mib(void) {
+double ms__fn_peak_rss_mib(void) {
   FILE *f = fopen("/proc/self/status", "r");
   if (!f) return 0;
   char line[256];
@@ -1494,9 +1516,13 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
     if (!e && !stopped) e = relax_keep(&x, rout, nrout, rs);
   }
   if (!e && stopped) e = ms_err_agree(comm, x.rank == 0 ? interrupted(&x, sum->output, stopped) : MS_ERR_INTERRUPTED);
-  ms__stop_restore();
-  if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present))
-    e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));
+  /* The signal handlers stay until the end: a stop during the later stages takes effect at the
+   * next safe point, and one during the output lets the output finish (docs/reliability.md). */
+  if (!e && relax_row > 0 && (x.st[MS_STAGE_DEDUP].present || x.st[MS_STAGE_HULL].present)) {
+    e = ms__fn_stop_point(&x, x.st[MS_STAGE_DEDUP].present ? "dedup" : "hull");
+    if (!e) e = ms_err_agree(comm, stability_stages(&x, rout, nrout, &structs));
+  }
+  if (!e && x.has_shortlist) e = ms__fn_stop_point(&x, "shortlist");
   if (!e && x.has_shortlist) e = ms_err_agree(comm, ms__sl_stage(&x, rout, nrout, &structs));
   if (!e && x.st[MS_STAGE_SURROGATE].present) {
     e = ms__sur_scores(&x, rout, nrout);
@@ -1509,12 +1535,14 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   size_t nmst = 0;
   sref *refs = NULL;
   if (!e) e = merge_to_writers(&x, rout, nrout, &structs, &mrel, &nmrel, &mst, &nmst, &refs, &nrefs);
+  if (!e) e = ms__fn_stop_point(&x, "output");
   if (!e) {
-    double rss = peak_rss_mib(), grss = 0;
-    MPI_Allreduce(&rss, &grss, 1, MPI_DOUBLE, MPI_MAX, comm);
-    sum->peak_rss_mib = grss;
-    sum->wall_s = MPI_Wtime() - w0;
-    e = ms__fn_write_output(&x, sum->output, mrel, nmrel, refs, nrefs, sum, t_start);
+    e = ms__fn_write_output(&x, sum->output, mrel, nmrel, refs, nrefs, sum, t_start, w0);
+    int mine = ms__stop_requested(0), why = 0;
+    MPI_Allreduce(&mine, &why, 1, MPI_INT, MPI_MAX, comm);
+    if (why && !e && ms_log_is_root())
+      ms_log_info("%s arrived while the output was written: it was finished instead (%s is complete)",
+                  ms__stop_reason(why), sum->output);
   }
   free(mrel);
   free(mst);
@@ -1531,6 +1559,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   }
   free(x.sv);
   teardown(&x);
+  ms__stop_restore();
   return e;
 }
 

@@ -3,6 +3,7 @@
 #include "stop.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -65,4 +66,12 @@ const char *ms__stop_reason(int code) {
     case MS_STOP_WALLTIME: return "the --max-walltime limit";
     default: return "no stop";
   }
+}
+
+void ms__stop_test_hook(const char *stage, int rank, int size) {
+  const char *spec = getenv("MATSCREEN_FAULT_SIGNAL");
+  if (!spec || rank != size - 1) return;
+  size_t n = strcspn(spec, ":");
+  if (strlen(stage) != n || strncmp(spec, stage, n) != 0) return;
+  raise(spec[n] == ':' && strcmp(spec + n + 1, "SIGUSR1") == 0 ? SIGUSR1 : SIGTERM);
 }

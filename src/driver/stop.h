@@ -26,5 +26,12 @@ enum { MS_STOP_NONE = 0, MS_STOP_SIGTERM = 1, MS_STOP_WALLTIME = 2, MS_STOP_SIGU
 const char *ms__stop_reason(int code);
 /** Seconds since ms__stop_install(). */
 double ms__stop_elapsed(void);
+/**
+ * Test hook: when MATSCREEN_FAULT_SIGNAL is "STAGE" or "STAGE:SIGNAME" (SIGTERM by default,
+ * or SIGUSR1) and @p stage equals STAGE, the last rank sends itself that signal, as a batch
+ * system would while that stage runs (it is called as the stage starts). Stages: dedup, hull,
+ * shortlist, output. No effect otherwise.
+ */
+void ms__stop_test_hook(const char *stage, int rank, int size);
 
 #endif
