@@ -93,48 +93,99 @@ static int header_ok(const frame_header *h) {
          (h->kind == MS_SPOOL_A || h->kind == MS_SPOOL_B) && h->len < ((uint64_t)1 << 40);
 }
 
-/* Index the committed frames of one log file; a torn or corrupt frame ends the file. */
-static ms_err scan_file(ms_spool s, const char *path, int gen, int rank, int64_t *frames, int64_t *torn) {
+/* What scanning the logs found besides the good frames. */
+typedef struct {
+  int64_t frames;        /* committed frames indexed */
+  int64_t torn;          /* logs ending in an incomplete frame (a write cut short: normal after a kill) */
+  int64_t damaged;       /* damaged regions inside logs (bytes changed after they were written) */
+  int64_t damaged_bytes;
+  char first[4300];      /* where the first damaged region is, for the message */
+} scan_stats;
+
+/* 1 if a complete, intact frame starts at @p off of @p fd (file size @p size); fills @p h and
+ * reads the payload into *buf (grown as needed). */
+static int frame_at(int fd, int64_t off, int64_t size, frame_header *h, char **buf, size_t *cap) {
+  if (off + (int64_t)sizeof *h > size || pread(fd, h, sizeof *h, off) != (ssize_t)sizeof *h || !header_ok(h))
+    return 0;
+  if (off + (int64_t)sizeof *h + (int64_t)h->len > size) return 0;
+  if (h->len > *cap) {
+    char *q = realloc(*buf, h->len);
+    if (!q) return 0;
+    *buf = q;
+    *cap = h->len;
+  }
+  return (h->len == 0 || pread(fd, *buf, h->len, off + (int64_t)sizeof *h) == (ssize_t)h->len) &&
+         fnv1a(*buf, h->len, FNV_SEED) == h->sum;
+}
+
+/* Offset of the next intact frame after @p from (the magic, then a full check), or -1. */
+static int64_t next_frame(int fd, int64_t from, int64_t size, char **buf, size_t *cap) {
+  enum { WIN = 1 << 16 };
+  unsigned char win[WIN + 8];
+  const uint64_t magic = FRAME_MAGIC;
+  for (int64_t at = from; at + 8 <= size; at += WIN) {
+    ssize_t r = pread(fd, win, WIN + 8, at);
+    if (r < 8) return -1;
+    for (ssize_t k = 0; k + 8 <= r; ++k) {
+      if (memcmp(win + k, &magic, 8) != 0) continue;
+      frame_header h;
+      if (frame_at(fd, at + k, size, &h, buf, cap)) return at + k;
+    }
+  }
+  return -1;
+}
+
+/* Index the committed frames of one log file. A damaged or incomplete frame does not end the
+ * scan: the frames after it are intact and kept (their blocks are not recomputed); only the
+ * blocks of the damaged bytes are. A damaged region reaching the end of the file that starts
+ * with an incomplete frame is a torn tail (a write cut short), not damage. */
+static ms_err scan_file(ms_spool s, const char *path, int gen, int rank, scan_stats *st) {
   int fd = open(path, O_RDONLY);
   MS_CHECK(fd >= 0, MS_ERR_FILE, "%s: cannot read the checkpoint log: %s", path, strerror(errno));
+  struct stat fs;
+  int64_t size = fstat(fd, &fs) == 0 ? (int64_t)fs.st_size : 0;
   int64_t off = 0;
   char *buf = NULL;
   size_t cap = 0;
   ms_err e = MS_SUCCESS;
-  for (;;) {
+  while (off < size && !e) {
     frame_header h;
-    ssize_t r = pread(fd, &h, sizeof h, off);
-    if (r == 0) break;
-    if (r != (ssize_t)sizeof h || !header_ok(&h)) {
-      (*torn)++;
-      break;
+    if (frame_at(fd, off, size, &h, &buf, &cap)) {
+      ms_spool_entry en = {h.kind, gen, rank, h.nitems, h.block, off, h.len};
+      e = push_entry(&s->idx, &s->nidx, &s->capidx, &en);
+      if (e) break;
+      st->frames++;
+      off += (int64_t)sizeof h + (int64_t)h.len;
+      continue;
     }
-    if (h.len > cap) {
-      char *q = realloc(buf, h.len);
-      if (!q) {
-        e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory reading %s", path);
-        break;
-      }
-      buf = q;
-      cap = h.len;
+    int64_t next = next_frame(fd, off + 1, size, &buf, &cap);
+    /* A frame whose header is intact but runs past the end was being written when the run
+     * stopped; so was a header cut short. */
+    frame_header th;
+    int torn = next < 0 && (size - off < (int64_t)sizeof th ||
+                            (pread(fd, &th, sizeof th, off) == (ssize_t)sizeof th && header_ok(&th) &&
+                             off + (int64_t)sizeof th + (int64_t)th.len > size));
+    if (torn) {
+      st->torn++;
+    } else {
+      if (!st->damaged) snprintf(st->first, sizeof st->first, "%s at byte %lld", path, (long long)off);
+      st->damaged++;
+      st->damaged_bytes += (next < 0 ? size : next) - off;
     }
-    r = h.len ? pread(fd, buf, h.len, off + (int64_t)sizeof h) : 0;
-    if (r != (ssize_t)h.len || fnv1a(buf, h.len, FNV_SEED) != h.sum) {
-      (*torn)++;
-      break;
-    }
-    ms_spool_entry en = {h.kind, gen, rank, h.nitems, h.block, off, h.len};
-    e = push_entry(&s->idx, &s->nidx, &s->capidx, &en);
-    if (e) break;
-    (*frames)++;
-    off += (int64_t)sizeof h + (int64_t)h.len;
+    if (next < 0) break;
+    off = next;
   }
   free(buf);
   close(fd);
   return e;
 }
 
-/* Rank 0: read the header file and compare it with @p fp line by line. */
+/* The header file ends with a line "header_fnv1a X" (X: FNV-1a of the text before it), so a
+ * damaged header is told apart from one of another campaign. Headers written before that line
+ * existed are compared as they are. */
+#define HEADER_SUM_KEY "header_fnv1a "
+
+/* Rank 0: read the header file, check its own checksum, and compare it with @p fp line by line. */
 static ms_err check_header(const char *dir, const char *fp) {
   char path[4200];
   snprintf(path, sizeof path, "%s/header", dir);
@@ -147,6 +198,21 @@ static ms_err check_header(const char *dir, const char *fp) {
   size_t n = fread(have, 1, sizeof have - 1, f);
   fclose(f);
   have[n] = 0;
+  char *sum = strstr(have, HEADER_SUM_KEY);
+  if (sum && (sum == have || sum[-1] == '\n')) {
+    unsigned long long stored = 0;
+    int used = 0;
+    /* the checksum line must be the last line: text after it is damage too */
+    int ok = sscanf(sum + strlen(HEADER_SUM_KEY), "%llx%n", &stored, &used) == 1 &&
+             strcmp(sum + strlen(HEADER_SUM_KEY) + used, "\n") == 0 &&
+             stored == (unsigned long long)fnv1a(have, (size_t)(sum - have), FNV_SEED);
+    MS_CHECK(ok, MS_ERR_INPUT,
+             "%s: the checkpoint's header file is damaged (its checksum does not match; a byte changed "
+             "on disk), so it cannot be told whether the checkpoint belongs to this campaign. Remove the "
+             "directory and start again without --resume",
+             path);
+    *sum = '\0';
+  }
   if (strcmp(have, fp) == 0) return MS_SUCCESS;
   /* name the first line that differs */
   const char *a = have, *b = fp;
@@ -179,8 +245,11 @@ static ms_err write_header(const char *dir, const char *fp) {
   int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   MS_CHECK(fd >= 0, MS_ERR_IO, "%s: cannot write the checkpoint header: %s", tmp, strerror(errno));
   size_t n = strlen(fp);
+  char sumline[64];
+  int ns = snprintf(sumline, sizeof sumline, HEADER_SUM_KEY "%016llx\n", (unsigned long long)fnv1a(fp, n, FNV_SEED));
   ssize_t w = write(fd, fp, n);
-  int ok = w == (ssize_t)n && fsync(fd) == 0;
+  ssize_t w2 = w == (ssize_t)n ? write(fd, sumline, (size_t)ns) : -1;
+  int ok = w == (ssize_t)n && w2 == ns && fsync(fd) == 0;
   int err = errno;
   close(fd);
   if (!ok || rename(tmp, path) != 0) {
@@ -224,7 +293,9 @@ static ms_err open_root(ms_spool s, const char *output, const char *fp, int resu
   MS_CHECK(d, MS_ERR_FILE, "%s: cannot list the checkpoint: %s", s->dir, strerror(errno));
   int maxgen = -1;
   struct dirent *de;
-  int64_t frames = 0, torn = 0, files = 0;
+  int64_t files = 0;
+  scan_stats st0;
+  memset(&st0, 0, sizeof st0);
   ms_err e = MS_SUCCESS;
   while (!e && (de = readdir(d))) {
     int g = -1, r = -1;
@@ -233,14 +304,21 @@ static ms_err open_root(ms_spool s, const char *output, const char *fp, int resu
     if (g > maxgen) maxgen = g;
     char path[4200];
     log_path(s, g, r, path, sizeof path);
-    e = scan_file(s, path, g, r, &frames, &torn);
+    e = scan_file(s, path, g, r, &st0);
     files++;
   }
   closedir(d);
   MS_CALL(e);
   s->gen = maxgen + 1;
-  ms_log_info("resuming from %s: %lld committed blocks in %lld log files%s", s->dir, (long long)frames,
-              (long long)files, torn ? " (incomplete frames at the end of some logs are recomputed)" : "");
+  ms_log_info("resuming from %s: %lld committed blocks in %lld log files are kept%s", s->dir,
+              (long long)st0.frames, (long long)files,
+              st0.torn ? "; the blocks whose frames were cut short when the run stopped are recomputed" : "");
+  if (st0.damaged)
+    ms_log_warn("%s: %lld damaged region%s (%lld bytes) inside the checkpoint logs, the first in %s: the data "
+                "there changed after it was written (a storage fault). The blocks stored there are "
+                "recomputed; the %lld intact blocks, also those after the damage, are kept",
+                s->dir, (long long)st0.damaged, st0.damaged == 1 ? "" : "s", (long long)st0.damaged_bytes,
+                st0.first, (long long)st0.frames);
   return MS_SUCCESS;
 }
 
@@ -441,7 +519,8 @@ ms_err ms__spool_read(ms_spool s, const ms_spool_entry *e, void **payload) {
              fnv1a(buf, e->len, FNV_SEED) != h.sum) {
     err = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__,
                       "%s: the checkpoint frame at byte %lld changed or is damaged since it was "
-                      "written; remove the checkpoint directory and start again",
+                      "written (a storage fault). Run again with --resume: the blocks stored there are "
+                      "recomputed and everything else is kept",
                       path, (long long)e->offset);
   }
   close(fd);
