@@ -16,6 +16,8 @@ import os
 
 import numpy as np
 
+from .checksums import DamagedFile, Manifest
+
 # Name suffix -> unit, longest first (docs/output.md puts units in dataset names).
 _UNIT_SUFFIXES = (("_eV_per_atom", "eV/atom"), ("_GPa", "GPa"), ("_A", "Å"), ("_s", "s"),
                   ("_e", "e"))
@@ -37,6 +39,22 @@ class MatscreenError(Exception):
 
 class MissingGroup(MatscreenError):
     """A group the caller needs is not in the file."""
+
+
+class DamagedOutput(MatscreenError):
+    """A dataset or attribute whose content does not match the checksum written with the file."""
+
+
+def _read(f, path):
+    """The values of dataset @path, checked against the file's checksums when it has them
+    (files of older matscreen versions have none)."""
+    man = getattr(f, "_matscreen_manifest", None)
+    if man is None:
+        return f[path][()]
+    try:
+        return man.read(f, path)
+    except DamagedFile as exc:
+        raise DamagedOutput(str(exc)) from exc
 
 
 def unit_of(name):
@@ -123,9 +141,17 @@ def read_table(f, group, columns=None):
         return None
     g = f[group.strip("/")]
     names = [k for k in g if isinstance(g[k], h5py.Dataset)]
+    man = getattr(f, "_matscreen_manifest", None)
+    if man is not None:
+        prefix = g.name.rstrip("/") + "/"
+        lost = sorted(p for p in man.digest if p.startswith(prefix) and "/" not in p[len(prefix):]
+                      and p[len(prefix):] not in names)
+        if lost:
+            raise DamagedOutput("%s: dataset %s is missing (it is listed in the checksums written with the file)"
+                                % (man.label, lost[0]))
     if columns is not None:
         names = [k for k in columns if k in names]
-    return Table(group.strip("/"), {k: _decode(g[k][()]) for k in names}, read_attributes(f, g.name))
+    return Table(group.strip("/"), {k: _decode(_read(f, g[k].name)) for k in names}, read_attributes(f, g.name))
 
 
 def read_candidates(f):
@@ -186,8 +212,8 @@ def read_hull(f):
     g = f["hull"]
     ref_cols = [k for k in ("reference_formula", "reference_prototype",
                             "reference_energy_eV_per_atom") if k in g]
-    refs = Table("hull", {k: _decode(g[k][()]) for k in ref_cols}, read_attributes(f, "hull"))
-    stable = g["stable_candidate_id"][()] if "stable_candidate_id" in g else np.zeros(0, np.int64)
+    refs = Table("hull", {k: _decode(_read(f, g[k].name)) for k in ref_cols}, read_attributes(f, "hull"))
+    stable = _read(f, "hull/stable_candidate_id") if "stable_candidate_id" in g else np.zeros(0, np.int64)
     return Hull(references=refs, stable_candidate_id=np.asarray(stable, dtype=np.int64),
                 attrs=read_attributes(f, "hull"))
 
@@ -198,7 +224,7 @@ def read_config(f):
     if has_group(f, "config"):
         for k in ("given", "resolved"):
             if k in f["config"]:
-                v = _decode(f["config"][k][()])
+                v = _decode(_read(f, "config/" + k))
                 out[k] = str(v[0]) if isinstance(v, np.ndarray) and v.size else str(v)
     return out
 
@@ -228,7 +254,20 @@ class Output:
             self.file.close()
             raise MatscreenError(f"{self.path}: not a matscreen output (no 'program' attribute "
                                  "and no /candidates group)")
+        try:
+            manifest = Manifest.of(self.file, self.path)
+        except DamagedFile as exc:
+            self.file.close()
+            raise DamagedOutput(str(exc)) from exc
+        # Every dataset read through this module is checked against it (_read).
+        self.file._matscreen_manifest = manifest
+        self.checksums = manifest
         self._cache = {}
+
+    def verify(self):
+        """[(dataset, verdict)] for every dataset ('ok' or why not); [] for files without
+        checksums (self.checksums is None)."""
+        return self.checksums.check_all(self.file) if self.checksums else []
 
     def __enter__(self):
         return self

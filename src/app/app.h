@@ -60,6 +60,8 @@ int ms_cmd_match(int argc, char **argv);
 extern const char ms_usage_match[];
 int ms_cmd_hull(int argc, char **argv);
 extern const char ms_usage_hull[];
+int ms_cmd_verify(int argc, char **argv);
+extern const char ms_usage_verify[];
 
 extern const char ms_usage_info[];
 

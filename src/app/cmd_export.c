@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "app.h"
+#include "matscreen/h5verify.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"
 
@@ -199,6 +200,12 @@ static ms_err store_open(const char *path, store *s) {
            path);
   MS_CHECK(H5Fis_hdf5(path) > 0, MS_ERR_INPUT,
            "%s: not an HDF5 file (expected the output of 'matscreen run')", path);
+  static const char *const used[] = {
+      "/structures/candidate_id", "/structures/offset", "/structures/natoms", "/structures/lattice_A",
+      "/structures/species", "/structures/frac_positions", "/structures/survived", "/shortlist/candidate_id",
+      "/candidates/id", "/candidates/duplicate_of", "/candidates/status", "/candidates/rejected_at_stage",
+      "/funnel/stage"};
+  MS_CALL(ms_h5_verify(path, used, (int)(sizeof used / sizeof used[0]), NULL, NULL, NULL));
   s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   MS_CHECK(s->file >= 0, MS_ERR_FILE, "%s: cannot open the HDF5 file", path);
   read_campaign_name(s);

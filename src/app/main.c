@@ -42,6 +42,8 @@ static const ms_command commands[] = {
      ms_usage_queue},
     {"export", ms_cmd_export, "write structures stored in a run's HDF5 output to CIF, POSCAR or extxyz",
      ms_usage_export},
+    {"verify", ms_cmd_verify, "check a run's HDF5 output against the checksums written with it",
+     ms_usage_verify},
 };
 
 const ms_command *ms_app_commands(int *count) {

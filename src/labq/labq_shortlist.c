@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "labq_impl.h"
+#include "matscreen/h5verify.h"
 #include "matscreen/cell.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"
@@ -452,6 +453,15 @@ ms_err ms_labq_read_shortlist(const char *h5path, int64_t round_override, ms_lab
   /* HDF5 would print its own error stack; errors are reported through ms_err instead. */
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   MS_CHECK(access(h5path, R_OK) == 0, MS_ERR_FILE, "%s: cannot open: %s", h5path, strerror(errno));
+  MS_CHECK(H5Fis_hdf5(h5path) > 0, MS_ERR_INPUT, "%s: not an HDF5 file (expected the output of matscreen run)", h5path);
+  /* Tickets go to a lab: refuse a damaged file instead of sending wrong numbers there. */
+  static const char *const used[] = {
+      "/shortlist/candidate_id", "/shortlist/priority", "/shortlist/spacegroup", "/shortlist/score",
+      "/shortlist/e_above_hull_eV_per_atom", "/shortlist/uncertainty_eV_per_atom", "/shortlist/formula",
+      "/shortlist/prototype", "/shortlist/decomposition", "/shortlist/novelty", "/shortlist/known_match",
+      "/structures/candidate_id", "/structures/offset", "/structures/natoms", "/structures/lattice_A",
+      "/structures/species", "/structures/frac_positions"};
+  MS_CALL(ms_h5_verify(h5path, used, (int)(sizeof used / sizeof used[0]), NULL, NULL, NULL));
   h5src s = {h5path, H5Fopen(h5path, H5F_ACC_RDONLY, H5P_DEFAULT)};
   MS_CHECK(s.file >= 0, MS_ERR_INPUT, "%s: not an HDF5 file (expected the output of matscreen run)", h5path);
   ms_err e = read_file(&s, round_override, out, n);

@@ -87,7 +87,7 @@ with tempfile.TemporaryDirectory() as tmp:
     c = ref["candidates"]
     n = c["id"].shape[0]
     check(n == 60 and list(c["id"][:]) == list(range(60)), "one row per candidate, sorted by id")
-    check(ref.attrs["seed"] == 4242 and ref.attrs["schema_version"] == 1, "root attributes")
+    check(ref.attrs["seed"] == 4242 and ref.attrs["schema_version"] == 2, "root attributes")
     nrel = int(np.isfinite(c["e_relaxed_eV_per_atom"][:]).sum())
     check(nrel >= 1 and ref["structures/natoms"].shape[0] >= 1, f"relaxed survivors: {nrel}")
     # relaxed energies are never above the single point at the chosen volume
