@@ -9,7 +9,7 @@ packages=(
   build-essential meson ninja-build pkg-config
   # libraries
   libopenmpi-dev openmpi-bin libfftw3-dev libfftw3-mpi-dev petsc-dev
-  libhdf5-openmpi-dev libyaml-dev libsymspg-dev libsqlite3-dev
+  libhdf5-openmpi-dev libyaml-dev libsymspg-dev libsqlite3-dev libopenblas-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # inspection
