@@ -24,6 +24,7 @@
 #include <cblas.h>
 
 #include "models/m3gnet_impl.h"
+#include "models/m3gnet_kernels.h"
 
 #ifdef MS_HAVE_OPENBLAS_EXTENSIONS
 /* OpenBLAS's own controls; declared in its cblas.h, repeated here so other CBLAS headers do. */
@@ -242,10 +243,8 @@ static double readout_forward(ms_m3gnet_ws w) {
       for (int i = 0; i < N; ++i)
         for (int j = 0; j < nout; ++j) out[(size_t)i * nout + j] += lay[k].b[j];
       if (k < 3) {
-        for (int i = 0; i < N; ++i) {
-          double *z = out + (size_t)i * nout;
-          ms__m3g_swish(z, w->ro_d + (size_t)i * ro + off, nout);
-        }
+        for (int i = 0; i < N; ++i)
+          ms__m3g_k_swish(out + (size_t)i * nout, w->ro_d + (size_t)i * ro + off, nout);
         off += nout;
       } else {
         for (int i = 0; i < N; ++i) w->ro_z[2 * i + path] = out[i];
@@ -330,15 +329,8 @@ static void threebody_update(ms_m3gnet_ws w, const ms__m3g_block *blk, const ms_
   double *u = w->x1, *q = w->x2;
   ms__m3g_gemm_nt(w, n, D, F, w->S + r0 * F, F, blk->tb_bond.w, F, 0.0, u, D);
   ms__m3g_gemm_nt(w, n, D, F, w->S + r0 * F, F, blk->tb_gate.w, F, 0.0, q, D);
-  double *e = w->e + r0 * D, *A = t->tbA + r0 * D, *B = t->tbB + r0 * D;
-  for (int k = 0; k < n * D; ++k) {
-    const double su = 1.0 / (1.0 + exp(-u[k])), sw = u[k] * su;
-    const double dsw = su * (1.0 + u[k] * (1.0 - su));
-    const double sq = 1.0 / (1.0 + exp(-q[k]));
-    e[k] += sw * sq;
-    A[k] = sq * dsw;
-    B[k] = sw * sq * (1.0 - sq);
-  }
+  ms__m3g_k_threebody_update((long)n * D, u, q, w->e + r0 * D, t->tbA + r0 * D,
+                             t->tbB + r0 * D);
 }
 
 /* Forward pass; returns the model's energy sum (before data_std and the references). */
@@ -354,9 +346,7 @@ static double forward(ms_m3gnet_ws w) {
     const int n = (int)(E - r0 < MS__M3G_CHUNK ? E - r0 : MS__M3G_CHUNK);
     double *e = w->e + r0 * D;
     ms__m3g_gemm_nt(w, n, D, R, w->rbf + r0 * R, R, m->edge_emb.w, R, 0.0, e, D);
-    for (int r = 0; r < n; ++r)
-      for (int j = 0; j < D; ++j) e[(size_t)r * D + j] += m->edge_emb.b[j];
-    ms__m3g_swish(e, w->emb_d + r0 * D, n * D);
+    ms__m3g_k_bias_swish(e, w->emb_d + r0 * D, n, D, m->edge_emb.b);
   }
   for (int k = 0; k < m->nblocks; ++k) {
     const ms__m3g_block *blk = &m->blk[k];
@@ -366,7 +356,7 @@ static double forward(ms_m3gnet_ws w) {
       ms__m3g_gemm_nt(w, N, F, D, w->v, D, blk->tb_atom.w, D, 0.0, t->sig, F);
       for (int i = 0; i < N; ++i)
         for (int j = 0; j < F; ++j) t->sig[(size_t)i * F + j] += blk->tb_atom.b[j];
-      ms__m3g_sigmoid(t->sig, t->sig, N * F);
+      ms__m3g_k_sigmoid(t->sig, (long)N * F);
       ms__m3g_threebody_forward(w, t->sig, w->S);
     }
     /* per-atom parts of the first layers of both MLPs */
@@ -384,11 +374,7 @@ static double forward(ms_m3gnet_ws w) {
       for (int q = 0; q < n * D; ++q) e[q] += out[q];
       ms__m3g_mlp_forward(w, &blk->node, &blk->node_w, r0, n, e, w->pa_n, w->pb_n, &t->node,
                           out);
-      for (int r = 0; r < n; ++r) {
-        double *vd = w->vnext + (size_t)w->dst[r0 + r] * D;
-        const double *o = out + (size_t)r * D;
-        for (int j = 0; j < D; ++j) vd[j] += o[j];
-      }
+      ms__m3g_k_add_rows_to(n, D, out, w->dst + r0, w->vnext);
     }
     double *tmp = w->v;
     w->v = w->vnext;
@@ -433,11 +419,7 @@ static void backward(ms_m3gnet_ws w) {
       if (w->ntriplets > 0) {
         /* three-body update: gS = (ge tbA) Wl + (ge tbB) Wg */
         double *gu = w->x1, *gq = w->x2;
-        const double *A = t->tbA + r0 * D, *B = t->tbB + r0 * D;
-        for (int q = 0; q < n * D; ++q) {
-          gu[q] = ge[q] * A[q];
-          gq[q] = ge[q] * B[q];
-        }
+        ms__m3g_k_threebody_back((long)n * D, ge, t->tbA + r0 * D, t->tbB + r0 * D, gu, gq);
         ms__m3g_gemm_nn(w, n, F, D, gu, D, blk->tb_bond.w, F, 0.0, w->S + r0 * F, F);
         ms__m3g_gemm_nn(w, n, F, D, gq, D, blk->tb_gate.w, F, 1.0, w->S + r0 * F, F);
       }
@@ -460,9 +442,8 @@ static void backward(ms_m3gnet_ws w) {
   /* bond embedding */
   for (long long r0 = 0; r0 < E; r0 += MS__M3G_CHUNK) {
     const int n = (int)(E - r0 < MS__M3G_CHUNK ? E - r0 : MS__M3G_CHUNK);
-    const double *ge = w->ge + r0 * D, *dd = w->emb_d + r0 * D;
     double *g = w->x1;
-    for (int q = 0; q < n * D; ++q) g[q] = ge[q] * dd[q];
+    ms__m3g_k_mul_to(g, w->ge + r0 * D, w->emb_d + r0 * D, (long)n * D);
     ms__m3g_gemm_nn(w, n, R, D, g, D, m->edge_emb.w, R, 1.0, w->grbf + r0 * R, R);
   }
   /* lengths: pair basis, three-body radial part and cutoff weights; angles */

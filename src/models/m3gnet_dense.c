@@ -21,6 +21,7 @@
 #include <cblas.h>
 
 #include "models/m3gnet_impl.h"
+#include "models/m3gnet_kernels.h"
 
 static double now(void) {
   struct timespec t;
@@ -50,20 +51,6 @@ void ms__m3g_gemm_nn(ms_m3gnet_ws w, int M, int N, int K, const double *A, int l
   w->dense_flops += 2.0 * M * N * K;
 }
 
-static inline double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
-
-void ms__m3g_swish(double *x, double *d, int n) {
-  for (int i = 0; i < n; ++i) {
-    const double z = x[i], s = sigmoid(z);
-    x[i] = z * s;
-    if (d) d[i] = s * (1.0 + z * (1.0 - s));
-  }
-}
-
-void ms__m3g_sigmoid(const double *x, double *y, int n) {
-  for (int i = 0; i < n; ++i) y[i] = sigmoid(x[i]);
-}
-
 void ms__m3g_mlp_forward(ms_m3gnet_ws w, const ms__m3g_conv_mlp *mlp, const ms__m3g_lin *ww,
                          long long r0, int n, const double *x, const double *pa,
                          const double *pb, const ms__m3g_mlp_tape *tape, double *out) {
@@ -72,41 +59,19 @@ void ms__m3g_mlp_forward(ms_m3gnet_ws w, const ms__m3g_conv_mlp *mlp, const ms__
   double *z1 = w->x1, *z2 = w->x2, *z3 = w->x3, *wb = w->x4;
   /* layer 0, value and gate paths together */
   ms__m3g_gemm_nt(w, n, U2, D, x, D, mlp->w_e, D, 0.0, z1, U2);
-  for (int r = 0; r < n; ++r) {
-    const double *a = pa + (size_t)w->src[r0 + r] * U2, *b = pb + (size_t)w->dst[r0 + r] * U2;
-    double *z = z1 + (size_t)r * U2;
-    for (int j = 0; j < U2; ++j) z[j] += a[j] + b[j] + mlp->b0[j];
-  }
-  ms__m3g_swish(z1, tape->d1 + r0 * U2, n * U2);
+  ms__m3g_k_first_layer(z1, tape->d1 + r0 * U2, n, U2, pa, pb, w->src + r0, w->dst + r0,
+                        mlp->b0);
   /* layer 2 */
   ms__m3g_gemm_nt(w, n, U, U, z1, U2, mlp->l2.w, U, 0.0, z2, U2);
   ms__m3g_gemm_nt(w, n, U, U, z1 + U, U2, mlp->g2.w, U, 0.0, z2 + U, U2);
-  for (int r = 0; r < n; ++r) {
-    double *z = z2 + (size_t)r * U2;
-    for (int j = 0; j < U; ++j) {
-      z[j] += mlp->l2.b[j];
-      z[U + j] += mlp->g2.b[j];
-    }
-  }
-  ms__m3g_swish(z2, tape->d2 + r0 * U2, n * U2);
+  ms__m3g_k_bias_swish(z2, tape->d2 + r0 * U2, n, U2, mlp->b2);
   /* layer 4 and the rbf weight */
   ms__m3g_gemm_nt(w, n, D, U, z2, U2, mlp->l4.w, U, 0.0, z3, 2 * D);
   ms__m3g_gemm_nt(w, n, D, U, z2 + U, U2, mlp->g4.w, U, 0.0, z3 + D, 2 * D);
   ms__m3g_gemm_nt(w, n, D, R, w->rbf + r0 * R, R, ww->w, R, 0.0, wb, D);
-  for (int r = 0; r < n; ++r) {
-    const double *z = z3 + (size_t)r * 2 * D, *wv = wb + (size_t)r * D;
-    const size_t o = (size_t)(r0 + r) * D;
-    double *ph = tape->phi + o, *A = tape->A + o, *B = tape->B + o, *y = out + (size_t)r * D;
-    for (int j = 0; j < D; ++j) {
-      const double zh = z[j] + mlp->l4.b[j], zg = z[D + j] + mlp->g4.b[j];
-      const double sh = sigmoid(zh), h3 = zh * sh, dh3 = sh * (1.0 + zh * (1.0 - sh));
-      const double g3 = sigmoid(zg), dg3 = g3 * (1.0 - g3);
-      ph[j] = h3 * g3;
-      A[j] = wv[j] * g3 * dh3;
-      B[j] = wv[j] * h3 * dg3;
-      y[j] = ph[j] * wv[j];
-    }
-  }
+  const size_t o = (size_t)r0 * D;
+  ms__m3g_k_mlp_out(n, D, z3, mlp->l4.b, mlp->g4.b, wb, tape->phi + o, tape->A + o,
+                    tape->B + o, out);
 }
 
 void ms__m3g_mlp_backward(ms_m3gnet_ws w, const ms__m3g_conv_mlp *mlp, const ms__m3g_lin *ww,
@@ -115,35 +80,18 @@ void ms__m3g_mlp_backward(ms_m3gnet_ws w, const ms__m3g_conv_mlp *mlp, const ms_
   const struct ms_m3gnet_s *m = w->m;
   const int D = m->D, U = m->U, U2 = 2 * U, R = m->R;
   double *g1 = w->x1, *g2 = w->x2, *g3 = w->x3, *gwb = w->x4;
-  for (int r = 0; r < n; ++r) {
-    const size_t o = (size_t)(r0 + r) * D;
-    const double *go = gout + (size_t)r * D;
-    double *gz = g3 + (size_t)r * 2 * D, *gw = gwb + (size_t)r * D;
-    for (int j = 0; j < D; ++j) {
-      gz[j] = go[j] * tape->A[o + j];
-      gz[D + j] = go[j] * tape->B[o + j];
-      gw[j] = go[j] * tape->phi[o + j];
-    }
-  }
+  const size_t o = (size_t)r0 * D;
+  ms__m3g_k_mlp_out_back(n, D, gout, tape->A + o, tape->B + o, tape->phi + o, g3, gwb);
   ms__m3g_gemm_nn(w, n, R, D, gwb, D, ww->w, R, 1.0, w->grbf + r0 * R, R);
   /* through layer 4 and the swish of layer 2 */
   ms__m3g_gemm_nn(w, n, U, D, g3, 2 * D, mlp->l4.w, U, 0.0, g2, U2);
   ms__m3g_gemm_nn(w, n, U, D, g3 + D, 2 * D, mlp->g4.w, U, 0.0, g2 + U, U2);
-  const double *d2 = tape->d2 + r0 * U2;
-  for (int k = 0; k < n * U2; ++k) g2[k] *= d2[k];
+  ms__m3g_k_mul(g2, tape->d2 + r0 * U2, (long)n * U2);
   /* through layer 2 and the swish of layer 0 */
   ms__m3g_gemm_nn(w, n, U, U, g2, U2, mlp->l2.w, U, 0.0, g1, U2);
   ms__m3g_gemm_nn(w, n, U, U, g2 + U, U2, mlp->g2.w, U, 0.0, g1 + U, U2);
-  const double *d1 = tape->d1 + r0 * U2;
-  for (int k = 0; k < n * U2; ++k) g1[k] *= d1[k];
+  ms__m3g_k_mul(g1, tape->d1 + r0 * U2, (long)n * U2);
   /* through layer 0: the bond features, and the per-atom products */
   ms__m3g_gemm_nn(w, n, D, U2, g1, U2, mlp->w_e, D, 1.0, gx, D);
-  for (int r = 0; r < n; ++r) {
-    const double *g = g1 + (size_t)r * U2;
-    double *a = gpa + (size_t)w->src[r0 + r] * U2, *b = gpb + (size_t)w->dst[r0 + r] * U2;
-    for (int j = 0; j < U2; ++j) {
-      a[j] += g[j];
-      b[j] += g[j];
-    }
-  }
+  ms__m3g_k_scatter_rows(n, U2, g1, w->src + r0, w->dst + r0, gpa, gpb);
 }

@@ -291,6 +291,9 @@ static ms_err conv_mlp(const reader *r, const char *prefix, int D, int U, ms__m3
   MS_CALL(lin(r, name, D, U, 1, &c->l4));
   snprintf(name, sizeof name, "%s.gates.4", prefix);
   MS_CALL(lin(r, name, D, U, 1, &c->g4));
+  MS_CALL(MS_CALLOC((size_t)2 * U, &c->b2));
+  memcpy(c->b2, c->l2.b, (size_t)U * sizeof(double));
+  memcpy(c->b2 + U, c->g2.b, (size_t)U * sizeof(double));
   return MS_SUCCESS;
 }
 
@@ -299,6 +302,7 @@ static void conv_mlp_free(ms__m3g_conv_mlp *c) {
   free(c->w_dst);
   free(c->w_e);
   free(c->b0);
+  free(c->b2);
   lin_free(&c->l2);
   lin_free(&c->g2);
   lin_free(&c->l4);

@@ -38,6 +38,7 @@ typedef struct {
 typedef struct {
   double *w_src, *w_dst, *w_e; /* 2U x D each */
   double *b0;                  /* 2U */
+  double *b2;                  /* 2U: biases of layers.2 then gates.2 */
   ms__m3g_lin l2, g2;          /* U x U */
   ms__m3g_lin l4, g4;          /* D x U */
 } ms__m3g_conv_mlp;
@@ -168,10 +169,6 @@ void ms__m3g_gemm_nt(ms_m3gnet_ws w, int M, int N, int K, const double *A, int l
                      const double *B, int ldb, double beta, double *C, int ldc);
 void ms__m3g_gemm_nn(ms_m3gnet_ws w, int M, int N, int K, const double *A, int lda,
                      const double *B, int ldb, double beta, double *C, int ldc);
-/* In place: x <- swish(x), d <- swish'(x) (n values; d may be NULL). */
-void ms__m3g_swish(double *x, double *d, int n);
-/* sigmoid(x) into y (y may alias x). */
-void ms__m3g_sigmoid(const double *x, double *y, int n);
 /* Forward of a convolution MLP on rows [r0, r0 + n) of bond features @p x (n x D), with the
  * per-atom first-layer products pa/pb, the rbf weight @p ww; writes phi * (W rbf) to @p out
  * (n x D) and the block's tape rows. */
