@@ -70,6 +70,18 @@ ms_err ms_m3gnet_ws_create(const ms_m3gnet m, ms_m3gnet_ws *out);
 /** Free; NULL-safe, sets *w = NULL. */
 void ms_m3gnet_ws_free(ms_m3gnet_ws *w);
 
+/** Default of ms_m3gnet_ws_set_memory_limit, MiB. */
+#define MS_M3GNET_DEFAULT_MEMORY_LIMIT_MIB 1024
+/**
+ * Memory budget of the workspace in bytes (default 1 GiB). The reverse pass needs the
+ * activations of every block, about 8 (D + U) doubles per bond and block (24 KiB per bond for
+ * the MP model, 36 KiB for MatPES; a bond is ~28 per atom in a dense crystal). When keeping
+ * them all would exceed the budget, only one block's are kept and the reverse pass recomputes
+ * the others from their inputs: same results bit for bit, a third more flops (30-50% more
+ * time) and about 60% less memory. Results never depend on the limit.
+ */
+void ms_m3gnet_ws_set_memory_limit(ms_m3gnet_ws w, size_t bytes);
+
 /**
  * Energy (eV), and forces (eV/Å, natoms x 3) and W = dE/d eps (eV) when the pointers are not
  * NULL, of cell @p c. Cells of any shape: thinner than the cutoff, one atom, atoms without a
@@ -112,6 +124,7 @@ typedef struct {
   double dense_seconds;   /**< wall time spent in those GEMMs */
   double total_seconds;   /**< wall time of the whole call */
   size_t workspace_bytes; /**< memory the workspace holds now */
+  int recomputed_blocks;  /**< blocks the reverse pass recomputed (memory limit reached) */
 } ms_m3gnet_stats;
 void ms_m3gnet_ws_stats(const ms_m3gnet_ws w, ms_m3gnet_stats *out);
 

@@ -57,6 +57,7 @@ ms_err ms_m3gnet_ws_create(const ms_m3gnet m, ms_m3gnet_ws *out) {
   ms_m3gnet_ws w = NULL;
   MS_CALL(MS_CALLOC(1, &w));
   w->m = m;
+  w->memory_limit = (size_t)MS_M3GNET_DEFAULT_MEMORY_LIMIT_MIB << 20;
   const int width = 2 * (m->U > m->D ? m->U : m->D);
   ms_err e = MS_SUCCESS;
   double **bufs[5] = {&w->x1, &w->x2, &w->x3, &w->x4, &w->x5};
@@ -77,7 +78,7 @@ void ms_m3gnet_ws_free(ms_m3gnet_ws *wp) {
   if (!wp || !*wp) return;
   ms_m3gnet_ws w = *wp;
   void *ptrs[] = {w->cart, w->type, w->v, w->vnext, w->gv, w->gvnext, w->pa_e, w->pb_e,
-                  w->pa_n, w->pb_n, w->gpa_e, w->gpb_e, w->gpa_n, w->gpb_n, w->gsig, w->sig_mem, w->ro_d,
+                  w->pa_n, w->pb_n, w->gpa_e, w->gpb_e, w->gpa_n, w->gpb_n, w->gsig, w->sig_mem, w->v_in, w->ro_d,
                   w->ro_z, w->ro_buf, w->src, w->dst, w->img, w->R, w->d, w->rbf, w->drbf,
                   w->grbf, w->e, w->ge, w->emb_d, w->S, w->gd, w->gR, w->tape_mem,
                   w->sb_start, w->sb_bond, w->sb_end, w->sb_tgt, w->sb_wbond, w->sb_u,
@@ -90,10 +91,13 @@ void ms_m3gnet_ws_free(ms_m3gnet_ws *wp) {
   *wp = NULL;
 }
 
+/* New capacity for @p need elements: exactly @p need the first time (the workspace then holds
+ * no slack for a single structure), else at least a quarter more than before so that a series
+ * of growing structures reallocates O(log) times. */
 static size_t grow_cap(size_t have, size_t need) {
-  size_t cap = have ? have : 16;
-  while (cap < need) cap += cap / 2 + 1;
-  return cap;
+  if (have == 0) return need;
+  const size_t cap = have + have / 4;
+  return cap > need ? cap : need;
 }
 
 static ms_err reserve_atoms(ms_m3gnet_ws w, int N) {
@@ -114,6 +118,7 @@ static ms_err reserve_atoms(ms_m3gnet_ws w, int N) {
     MS_CALL(MS_REALLOC(cap * U2, per_u2[k]));
   MS_CALL(MS_REALLOC(cap * F, &w->gsig));
   MS_CALL(MS_REALLOC(cap * F * (size_t)m->nblocks, &w->sig_mem));
+  MS_CALL(MS_REALLOC(cap * D * (size_t)m->nblocks, &w->v_in));
   for (int k = 0; k < m->nblocks; ++k) w->tape[k].sig = w->sig_mem + (size_t)k * cap * F;
   MS_CALL(MS_REALLOC(cap * ro, &w->ro_d));
   MS_CALL(MS_REALLOC(cap * 2, &w->ro_z));
@@ -129,7 +134,7 @@ static ms_err reserve_atoms(ms_m3gnet_ws w, int N) {
 /* The arrays the bond search fills; it calls this as the list grows. */
 ms_err ms__m3g_reserve_edges(ms_m3gnet_ws w, size_t n) {
   if (n <= w->cap_edges) return MS_SUCCESS;
-  const size_t cap = grow_cap(w->cap_edges, n);
+  const size_t cap = grow_cap(w->cap_edges, n < 1024 ? 1024 : n);
   MS_CALL(MS_REALLOC(cap, &w->src));
   MS_CALL(MS_REALLOC(cap, &w->dst));
   MS_CALL(MS_REALLOC(cap, &w->img));
@@ -139,8 +144,24 @@ ms_err ms__m3g_reserve_edges(ms_m3gnet_ws w, size_t n) {
   return MS_SUCCESS;
 }
 
-/* Everything else sized by the bond count: features, bases, gradients and the tape. The
- * tape is per block (nblocks x E x (8D + 8U) doubles plus N x F atom gates). */
+/* Bytes per bond of the arrays sized by the bond count, tape excluded (keep in step with
+ * reserve_network and ms__m3g_reserve_edges). */
+static size_t net_bytes_per_bond(const struct ms_m3gnet_s *m) {
+  const size_t D = (size_t)m->D, R = (size_t)m->R, d8 = sizeof(double), i4 = sizeof(int);
+  return (3 * R + 3 * D + F + 1 + 3) * d8 +               /* rbf, e, S, gd, gR */
+         (3 + 2 * F + 2 + 3 * F + 2 + 3) * d8 + 4 * i4 +  /* short-bond arrays */
+         (3 + 1) * d8 + 5 * i4;                          /* bond list */
+}
+
+/* Doubles per bond of one block's tape. */
+static size_t tape_per_bond(const struct ms_m3gnet_s *m) {
+  return 8 * (size_t)m->D + 8 * (size_t)m->U;
+}
+
+/* Everything else sized by the bond count: features, bases, gradients, and the tape. The tape
+ * keeps every block's activations (nblocks x E x (8D + 8U) doubles) unless the workspace would
+ * then exceed its memory limit; it then keeps one block's, plus each block's incoming bond
+ * features (E x D), and the reverse pass recomputes blocks 0 .. nblocks-2 from those. */
 static ms_err reserve_network(ms_m3gnet_ws w, size_t E) {
   const struct ms_m3gnet_s *m = w->m;
   if (E < 1) E = 1;
@@ -170,33 +191,46 @@ static ms_err reserve_network(ms_m3gnet_ws w, size_t E) {
     MS_CALL(MS_REALLOC(cap, &w->sb_gwt));
     MS_CALL(MS_REALLOC(cap, &w->sb_gcc));
     MS_CALL(MS_REALLOC(cap, &w->sb_gu));
-    free(w->tape_mem);
-    w->tape_mem = NULL;
-    w->cap_tape_edges = 0;
-    const size_t per_block = cap * (8 * D + 8 * (size_t)m->U);
-    MS_CALL(MS_CALLOC(per_block * (size_t)m->nblocks, &w->tape_mem));
     w->cap_tape_edges = cap;
     w->cap_short = cap;
   }
-  /* the atom gates of each block live at the end of the atom arrays' capacity */
-  const size_t D = (size_t)m->D, U2 = 2 * (size_t)m->U, cap = w->cap_tape_edges;
+  /* full tape or one block? */
+  const size_t D = (size_t)m->D, U2 = 2 * (size_t)m->U, nb = (size_t)m->nblocks;
+  const size_t per = tape_per_bond(m);
+  const size_t full = (E * (net_bytes_per_bond(m) + nb * per * sizeof(double)));
+  w->recompute = nb > 1 && full > w->memory_limit;
+  const size_t need = w->recompute ? E * (per + (nb - 1) * D) : E * nb * per;
+  if (need > w->cap_tape) {
+    free(w->tape_mem);
+    w->tape_mem = NULL;
+    w->cap_tape = 0;
+    const size_t cap = grow_cap(w->cap_tape, need);
+    MS_CALL(MS_CALLOC(cap, &w->tape_mem));
+    w->cap_tape = cap;
+  }
+  /* layout with the current bond count as row count */
   for (int k = 0; k < m->nblocks; ++k) {
     ms__m3g_tape *t = &w->tape[k];
-    double *p = w->tape_mem + (size_t)k * cap * (8 * D + 4 * U2);
-    t->tbA = p, p += cap * D;
-    t->tbB = p, p += cap * D;
-    t->edge.d1 = p, p += cap * U2;
-    t->edge.d2 = p, p += cap * U2;
-    t->edge.phi = p, p += cap * D;
-    t->edge.A = p, p += cap * D;
-    t->edge.B = p, p += cap * D;
-    t->node.d1 = p, p += cap * U2;
-    t->node.d2 = p, p += cap * U2;
-    t->node.phi = p, p += cap * D;
-    t->node.A = p, p += cap * D;
+    double *p = w->tape_mem + (w->recompute ? 0 : (size_t)k * E * per);
+    t->tbA = p, p += E * D;
+    t->tbB = p, p += E * D;
+    t->edge.d1 = p, p += E * U2;
+    t->edge.d2 = p, p += E * U2;
+    t->edge.phi = p, p += E * D;
+    t->edge.A = p, p += E * D;
+    t->edge.B = p, p += E * D;
+    t->node.d1 = p, p += E * U2;
+    t->node.d2 = p, p += E * U2;
+    t->node.phi = p, p += E * D;
+    t->node.A = p, p += E * D;
     t->node.B = p;
+    t->e_in = w->recompute && k + 1 < m->nblocks ? w->tape_mem + E * (per + (size_t)k * D) : NULL;
   }
   return MS_SUCCESS;
+}
+
+void ms_m3gnet_ws_set_memory_limit(ms_m3gnet_ws w, size_t bytes) {
+  if (w) w->memory_limit = bytes;
 }
 
 void ms_m3gnet_ws_stats(const ms_m3gnet_ws w, ms_m3gnet_stats *s) {
@@ -213,12 +247,13 @@ void ms_m3gnet_ws_stats(const ms_m3gnet_ws w, ms_m3gnet_stats *s) {
   size_t b = 5 * (size_t)MS__M3G_CHUNK * 2 * (U > D ? U : D) * d8;
   b += w->cap_atoms * (3 * d8 + sizeof(int) + 4 * D * d8 + 8 * 2 * U * d8 + F * d8 +
                        (2 * (D + 2 * U) + 2 + 4 * (U > D ? U : D)) * d8 + sizeof(int) +
-                       6 * d8 + 3 * sizeof(int));
-  b += w->cap_edges * (2 * sizeof(int) + 3 * sizeof(int) + 4 * d8);
-  b += w->cap_tape_edges * ((3 * R + 3 * D + F + 4) * d8 + 4 * sizeof(int) +
-                            (3 + 2 * F + 2 + 3 * F + 2 + 3) * d8 +
-                            (size_t)m->nblocks * (8 * D + 8 * U) * d8);
+                       6 * d8 + 3 * sizeof(int) + (size_t)m->nblocks * (F + D) * d8);
+  b += w->cap_tape_edges * (net_bytes_per_bond(m) - (4 * d8 + 5 * sizeof(int)));
+  b += w->cap_edges * (4 * d8 + 5 * sizeof(int));
+  b += w->cap_tape * d8;
   b += w->cap_points * (3 * d8 + 5 * sizeof(int)) + w->cap_cubes * sizeof(int);
+  s->recomputed_blocks = w->recompute ? m->nblocks - 1 : 0;
+  (void)R;
   s->workspace_bytes = b;
 }
 
@@ -333,10 +368,48 @@ static void threebody_update(ms_m3gnet_ws w, const ms__m3g_block *blk, const ms_
                              t->tbB + r0 * D);
 }
 
+/* Block k of the forward pass: from v (N x D) and e (E x D) at the block's start, the tape of
+ * block k, e at its end and v at its end (swapped into w->v). */
+static void forward_block(ms_m3gnet_ws w, int k) {
+  const struct ms_m3gnet_s *m = w->m;
+  const int N = w->natoms, D = m->D, U2 = 2 * m->U;
+  const long long E = w->nedges;
+  const ms__m3g_block *blk = &m->blk[k];
+  const ms__m3g_tape *t = &w->tape[k];
+  if (w->ntriplets > 0) {
+    /* atom gate from the block's incoming v, then the triplet sums into S */
+    ms__m3g_gemm_nt(w, N, F, D, w->v, D, blk->tb_atom.w, D, 0.0, t->sig, F);
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < F; ++j) t->sig[(size_t)i * F + j] += blk->tb_atom.b[j];
+    ms__m3g_k_sigmoid(t->sig, (long)N * F);
+    ms__m3g_threebody_forward(w, t->sig, w->S);
+  }
+  /* per-atom parts of the first layers of both MLPs */
+  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->edge.w_src, D, 0.0, w->pa_e, U2);
+  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->edge.w_dst, D, 0.0, w->pb_e, U2);
+  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->node.w_src, D, 0.0, w->pa_n, U2);
+  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->node.w_dst, D, 0.0, w->pb_n, U2);
+  memcpy(w->vnext, w->v, (size_t)N * D * sizeof(double));
+  for (long long r0 = 0; r0 < E; r0 += MS__M3G_CHUNK) {
+    const int n = (int)(E - r0 < MS__M3G_CHUNK ? E - r0 : MS__M3G_CHUNK);
+    double *e = w->e + r0 * D, *out = w->x5;
+    if (w->ntriplets > 0) threebody_update(w, blk, t, r0, n);
+    ms__m3g_mlp_forward(w, &blk->edge, &blk->edge_w, r0, n, e, w->pa_e, w->pb_e, &t->edge,
+                        out);
+    for (int q = 0; q < n * D; ++q) e[q] += out[q];
+    ms__m3g_mlp_forward(w, &blk->node, &blk->node_w, r0, n, e, w->pa_n, w->pb_n, &t->node,
+                        out);
+    ms__m3g_k_add_rows_to(n, D, out, w->dst + r0, w->vnext);
+  }
+  double *tmp = w->v;
+  w->v = w->vnext;
+  w->vnext = tmp;
+}
+
 /* Forward pass; returns the model's energy sum (before data_std and the references). */
 static double forward(ms_m3gnet_ws w) {
   const struct ms_m3gnet_s *m = w->m;
-  const int N = w->natoms, D = m->D, U2 = 2 * m->U, R = m->R;
+  const int N = w->natoms, D = m->D, R = m->R;
   const long long E = w->nedges;
   for (int i = 0; i < N; ++i)
     memcpy(w->v + (size_t)i * D, m->node_emb + (size_t)w->type[i] * D, D * sizeof(double));
@@ -349,36 +422,12 @@ static double forward(ms_m3gnet_ws w) {
     ms__m3g_k_bias_swish(e, w->emb_d + r0 * D, n, D, m->edge_emb.b);
   }
   for (int k = 0; k < m->nblocks; ++k) {
-    const ms__m3g_block *blk = &m->blk[k];
-    const ms__m3g_tape *t = &w->tape[k];
-    if (w->ntriplets > 0) {
-      /* atom gate from the block's incoming v, then the triplet sums into S */
-      ms__m3g_gemm_nt(w, N, F, D, w->v, D, blk->tb_atom.w, D, 0.0, t->sig, F);
-      for (int i = 0; i < N; ++i)
-        for (int j = 0; j < F; ++j) t->sig[(size_t)i * F + j] += blk->tb_atom.b[j];
-      ms__m3g_k_sigmoid(t->sig, (long)N * F);
-      ms__m3g_threebody_forward(w, t->sig, w->S);
+    if (w->tape[k].e_in) {
+      /* the block's inputs, for its recomputation in the reverse pass */
+      memcpy(w->tape[k].e_in, w->e, (size_t)E * D * sizeof(double));
+      memcpy(w->v_in + (size_t)k * N * D, w->v, (size_t)N * D * sizeof(double));
     }
-    /* per-atom parts of the first layers of both MLPs */
-    ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->edge.w_src, D, 0.0, w->pa_e, U2);
-    ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->edge.w_dst, D, 0.0, w->pb_e, U2);
-    ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->node.w_src, D, 0.0, w->pa_n, U2);
-    ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->node.w_dst, D, 0.0, w->pb_n, U2);
-    memcpy(w->vnext, w->v, (size_t)N * D * sizeof(double));
-    for (long long r0 = 0; r0 < E; r0 += MS__M3G_CHUNK) {
-      const int n = (int)(E - r0 < MS__M3G_CHUNK ? E - r0 : MS__M3G_CHUNK);
-      double *e = w->e + r0 * D, *out = w->x5;
-      if (w->ntriplets > 0) threebody_update(w, blk, t, r0, n);
-      ms__m3g_mlp_forward(w, &blk->edge, &blk->edge_w, r0, n, e, w->pa_e, w->pb_e, &t->edge,
-                          out);
-      for (int q = 0; q < n * D; ++q) e[q] += out[q];
-      ms__m3g_mlp_forward(w, &blk->node, &blk->node_w, r0, n, e, w->pa_n, w->pb_n, &t->node,
-                          out);
-      ms__m3g_k_add_rows_to(n, D, out, w->dst + r0, w->vnext);
-    }
-    double *tmp = w->v;
-    w->v = w->vnext;
-    w->vnext = tmp;
+    forward_block(w, k);
   }
   return readout_forward(w);
 }
@@ -400,6 +449,13 @@ static void backward(ms_m3gnet_ws w) {
     const ms__m3g_block *blk = &m->blk[k];
     const ms__m3g_tape *t = &w->tape[k];
     const size_t nu = (size_t)N * U2 * sizeof(double);
+    if (t->e_in) {
+      /* one-block tape: redo this block's forward from its saved inputs (same operations in
+       * the same order, so the tape is bitwise the one the forward pass had) */
+      memcpy(w->e, t->e_in, (size_t)E * D * sizeof(double));
+      memcpy(w->v, w->v_in + (size_t)k * N * D, (size_t)N * D * sizeof(double));
+      forward_block(w, k);
+    }
     memset(w->gpa_e, 0, nu);
     memset(w->gpb_e, 0, nu);
     memset(w->gpa_n, 0, nu);

@@ -84,6 +84,8 @@ typedef struct {
   double *tbA, *tbB;     /* E x D */
   ms__m3g_mlp_tape edge, node;
   double *sig;           /* N x F: the three-body atom gate of this block */
+  double *e_in;          /* E x D: bond features entering the block, kept when the reverse
+                          * pass recomputes this block (NULL otherwise) */
 } ms__m3g_tape;
 
 enum { MS__M3G_CHUNK = 128 }; /* bonds per GEMM batch: the working set stays in L2 */
@@ -91,8 +93,9 @@ enum { MS__M3G_CHUNK = 128 }; /* bonds per GEMM batch: the working set stays in 
 struct ms_m3gnet_ws_s {
   const struct ms_m3gnet_s *m;
   /* capacities (elements) */
-  size_t cap_atoms, cap_edges, cap_short, cap_points, cap_cubes, cap_tape_edges;
-  size_t bytes;
+  size_t cap_atoms, cap_edges, cap_short, cap_points, cap_cubes, cap_tape_edges, cap_tape;
+  size_t memory_limit;                 /* bytes; above it the reverse pass recomputes blocks */
+  int recompute;                       /* this structure: one block's tape, blocks recomputed */
   /* atoms */
   int natoms;
   double (*cart)[3];
@@ -102,6 +105,7 @@ struct ms_m3gnet_ws_s {
   double *gpa_e, *gpb_e, *gpa_n, *gpb_n;
   double *gsig;                        /* N x F */
   double *sig_mem;                     /* nblocks x N x F: the tapes' atom gates */
+  double *v_in;                        /* nblocks x N x D: node features entering each block */
   double *ro_d;                        /* readout tape: N x (2D + 4U) swish' values */
   double *ro_z;                        /* N x 2: last pre-activations */
   double *ro_buf;                      /* N x 4 max(D, U) scratch */

@@ -530,6 +530,32 @@ static void test_edge_cases(void) {
   MS_TEST_TRUE(energy(w, &big, MS_M3GNET_MATGL) == e_big);
   MS_TEST_OK(ms_m3gnet_ws_create(model_mp, &fresh));
   MS_TEST_TRUE(energy(fresh, &big, MS_M3GNET_MATGL) == e_big);
+  /* under a small memory limit the reverse pass recomputes blocks: bitwise the same results */
+  for (int mi = 0; mi < 2; ++mi) {
+    ms_m3gnet_ws lean = NULL, full = NULL;
+    MS_TEST_OK(ms_m3gnet_ws_create(mi ? model_matpes : model_mp, &lean));
+    MS_TEST_OK(ms_m3gnet_ws_create(mi ? model_matpes : model_mp, &full));
+    ms_m3gnet_ws_set_memory_limit(lean, 1 << 20);
+    for (int s = 0; s < 2; ++s) {
+      result a = run(full, &big, (ms_m3gnet_semantics)s);
+      ms_m3gnet_ws_stats(full, &st);
+      MS_TEST_EQ_INT(st.recomputed_blocks, 0);
+      result b = run(lean, &big, (ms_m3gnet_semantics)s);
+      ms_m3gnet_stats sl;
+      ms_m3gnet_ws_stats(lean, &sl);
+      MS_TEST_EQ_INT(sl.recomputed_blocks, 2);
+      MS_TEST_TRUE(sl.workspace_bytes < st.workspace_bytes / 2);
+      int same = a.E == b.E;
+      for (int i = 0; i < big.natoms; ++i)
+        for (int k = 0; k < 3; ++k) same &= a.F[i][k] == b.F[i][k];
+      for (int k = 0; k < 9; ++k) same &= a.W[k / 3][k % 3] == b.W[k / 3][k % 3];
+      MS_TEST_TRUE(same);
+      free(a.F);
+      free(b.F);
+    }
+    ms_m3gnet_ws_free(&lean);
+    ms_m3gnet_ws_free(&full);
+  }
   /* two distinct atoms at the same place cannot be evaluated */
   ms_cell_copy(&c, &c0);
   memcpy(c.frac[1], c.frac[0], sizeof c.frac[0]);
