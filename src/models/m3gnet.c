@@ -274,7 +274,7 @@ static double readout_forward(ms_m3gnet_ws w) {
     int nin = D, off = path * (D + 2 * U); /* this path's columns in ro_d */
     for (int k = 0; k < 4; ++k) {
       const int nout = lay[k].out;
-      ms__m3g_gemm_nt(w, N, nout, nin, x, nin, lay[k].w, nin, 0.0, out, nout);
+      ms__m3g_gemm_nn(w, N, nout, nin, x, nin, lay[k].wt, nout, 0.0, out, nout);
       for (int i = 0; i < N; ++i)
         for (int j = 0; j < nout; ++j) out[(size_t)i * nout + j] += lay[k].b[j];
       if (k < 3) {
@@ -362,8 +362,8 @@ static void threebody_update(ms_m3gnet_ws w, const ms__m3g_block *blk, const ms_
                              long long r0, int n) {
   const int D = w->m->D;
   double *u = w->x1, *q = w->x2;
-  ms__m3g_gemm_nt(w, n, D, F, w->S + r0 * F, F, blk->tb_bond.w, F, 0.0, u, D);
-  ms__m3g_gemm_nt(w, n, D, F, w->S + r0 * F, F, blk->tb_gate.w, F, 0.0, q, D);
+  ms__m3g_gemm_nn(w, n, D, F, w->S + r0 * F, F, blk->tb_bond.wt, D, 0.0, u, D);
+  ms__m3g_gemm_nn(w, n, D, F, w->S + r0 * F, F, blk->tb_gate.wt, D, 0.0, q, D);
   ms__m3g_k_threebody_update((long)n * D, u, q, w->e + r0 * D, t->tbA + r0 * D,
                              t->tbB + r0 * D);
 }
@@ -378,17 +378,17 @@ static void forward_block(ms_m3gnet_ws w, int k) {
   const ms__m3g_tape *t = &w->tape[k];
   if (w->ntriplets > 0) {
     /* atom gate from the block's incoming v, then the triplet sums into S */
-    ms__m3g_gemm_nt(w, N, F, D, w->v, D, blk->tb_atom.w, D, 0.0, t->sig, F);
+    ms__m3g_gemm_nn(w, N, F, D, w->v, D, blk->tb_atom.wt, F, 0.0, t->sig, F);
     for (int i = 0; i < N; ++i)
       for (int j = 0; j < F; ++j) t->sig[(size_t)i * F + j] += blk->tb_atom.b[j];
     ms__m3g_k_sigmoid(t->sig, (long)N * F);
     ms__m3g_threebody_forward(w, t->sig, w->S);
   }
   /* per-atom parts of the first layers of both MLPs */
-  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->edge.w_src, D, 0.0, w->pa_e, U2);
-  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->edge.w_dst, D, 0.0, w->pb_e, U2);
-  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->node.w_src, D, 0.0, w->pa_n, U2);
-  ms__m3g_gemm_nt(w, N, U2, D, w->v, D, blk->node.w_dst, D, 0.0, w->pb_n, U2);
+  ms__m3g_gemm_nn(w, N, U2, D, w->v, D, blk->edge.w_srcT, U2, 0.0, w->pa_e, U2);
+  ms__m3g_gemm_nn(w, N, U2, D, w->v, D, blk->edge.w_dstT, U2, 0.0, w->pb_e, U2);
+  ms__m3g_gemm_nn(w, N, U2, D, w->v, D, blk->node.w_srcT, U2, 0.0, w->pa_n, U2);
+  ms__m3g_gemm_nn(w, N, U2, D, w->v, D, blk->node.w_dstT, U2, 0.0, w->pb_n, U2);
   memcpy(w->vnext, w->v, (size_t)N * D * sizeof(double));
   for (long long r0 = 0; r0 < E; r0 += MS__M3G_CHUNK) {
     const int n = (int)(E - r0 < MS__M3G_CHUNK ? E - r0 : MS__M3G_CHUNK);
@@ -418,7 +418,7 @@ static double forward(ms_m3gnet_ws w) {
   for (long long r0 = 0; r0 < E; r0 += MS__M3G_CHUNK) {
     const int n = (int)(E - r0 < MS__M3G_CHUNK ? E - r0 : MS__M3G_CHUNK);
     double *e = w->e + r0 * D;
-    ms__m3g_gemm_nt(w, n, D, R, w->rbf + r0 * R, R, m->edge_emb.w, R, 0.0, e, D);
+    ms__m3g_gemm_nn(w, n, D, R, w->rbf + r0 * R, R, m->edge_emb.wt, D, 0.0, e, D);
     ms__m3g_k_bias_swish(e, w->emb_d + r0 * D, n, D, m->edge_emb.b);
   }
   for (int k = 0; k < m->nblocks; ++k) {

@@ -29,17 +29,6 @@ static double now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* C = A B^T + beta C (A: M x K, B: N x K). */
-void ms__m3g_gemm_nt(ms_m3gnet_ws w, int M, int N, int K, const double *A, int lda,
-                     const double *B, int ldb, double beta, double *C, int ldc) {
-  if (M <= 0 || N <= 0) return;
-  const double t0 = now();
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0, A, lda, B, ldb, beta, C,
-              ldc);
-  w->dense_seconds += now() - t0;
-  w->dense_flops += 2.0 * M * N * K;
-}
-
 /* C = A B + beta C (A: M x K, B: K x N). */
 void ms__m3g_gemm_nn(ms_m3gnet_ws w, int M, int N, int K, const double *A, int lda,
                      const double *B, int ldb, double beta, double *C, int ldc) {
@@ -58,17 +47,17 @@ void ms__m3g_mlp_forward(ms_m3gnet_ws w, const ms__m3g_conv_mlp *mlp, const ms__
   const int D = m->D, U = m->U, U2 = 2 * U, R = m->R;
   double *z1 = w->x1, *z2 = w->x2, *z3 = w->x3, *wb = w->x4;
   /* layer 0, value and gate paths together */
-  ms__m3g_gemm_nt(w, n, U2, D, x, D, mlp->w_e, D, 0.0, z1, U2);
+  ms__m3g_gemm_nn(w, n, U2, D, x, D, mlp->w_eT, U2, 0.0, z1, U2);
   ms__m3g_k_first_layer(z1, tape->d1 + r0 * U2, n, U2, pa, pb, w->src + r0, w->dst + r0,
                         mlp->b0);
   /* layer 2 */
-  ms__m3g_gemm_nt(w, n, U, U, z1, U2, mlp->l2.w, U, 0.0, z2, U2);
-  ms__m3g_gemm_nt(w, n, U, U, z1 + U, U2, mlp->g2.w, U, 0.0, z2 + U, U2);
+  ms__m3g_gemm_nn(w, n, U, U, z1, U2, mlp->l2.wt, U, 0.0, z2, U2);
+  ms__m3g_gemm_nn(w, n, U, U, z1 + U, U2, mlp->g2.wt, U, 0.0, z2 + U, U2);
   ms__m3g_k_bias_swish(z2, tape->d2 + r0 * U2, n, U2, mlp->b2);
   /* layer 4 and the rbf weight */
-  ms__m3g_gemm_nt(w, n, D, U, z2, U2, mlp->l4.w, U, 0.0, z3, 2 * D);
-  ms__m3g_gemm_nt(w, n, D, U, z2 + U, U2, mlp->g4.w, U, 0.0, z3 + D, 2 * D);
-  ms__m3g_gemm_nt(w, n, D, R, w->rbf + r0 * R, R, ww->w, R, 0.0, wb, D);
+  ms__m3g_gemm_nn(w, n, D, U, z2, U2, mlp->l4.wt, D, 0.0, z3, 2 * D);
+  ms__m3g_gemm_nn(w, n, D, U, z2 + U, U2, mlp->g4.wt, D, 0.0, z3 + D, 2 * D);
+  ms__m3g_gemm_nn(w, n, D, R, w->rbf + r0 * R, R, ww->wt, D, 0.0, wb, D);
   const size_t o = (size_t)r0 * D;
   ms__m3g_k_mlp_out(n, D, z3, mlp->l4.b, mlp->g4.b, wb, tape->phi + o, tape->A + o,
                     tape->B + o, out);

@@ -48,7 +48,7 @@ static ms_err attr_open(const reader *r, const char *name, hid_t *a) {
 
 /* A scalar numeric attribute read as @p memtype (native int or double). */
 static ms_err attr_scalar(const reader *r, const char *name, hid_t memtype, void *out) {
-  hid_t a;
+  hid_t a = -1;
   MS_CALL(attr_open(r, name, &a));
   hid_t sp = H5Aget_space(a), ty = H5Aget_type(a);
   H5T_class_t cls = H5Tget_class(ty);
@@ -74,7 +74,7 @@ static ms_err attr_double(const reader *r, const char *name, double *v) {
 /* String attribute (fixed-length or variable-length) into a malloc'd string. */
 static ms_err attr_str(const reader *r, const char *name, char **out) {
   *out = NULL;
-  hid_t a;
+  hid_t a = -1;
   MS_CALL(attr_open(r, name, &a));
   hid_t ty = H5Aget_type(a), sp = H5Aget_space(a);
   char *s = NULL;
@@ -109,7 +109,7 @@ static ms_err attr_str(const reader *r, const char *name, char **out) {
 
 /* The element list: 'element_types' (symbols) and 'element_z' (atomic numbers) must agree. */
 static ms_err read_elements(const reader *r, struct ms_m3gnet_s *m) {
-  hid_t a;
+  hid_t a = -1;
   MS_CALL(attr_open(r, "element_z", &a));
   hid_t sp = H5Aget_space(a);
   hssize_t n = H5Sget_simple_extent_npoints(sp);
@@ -234,6 +234,14 @@ static ms_err dset(const reader *r, const char *path, int rows, int cols, double
   return MS_SUCCESS;
 }
 
+/* rows x cols matrix a transposed into a new array (cols x rows). */
+static ms_err transposed(const double *a, int rows, int cols, double **out) {
+  MS_CALL(MS_CALLOC((size_t)rows * cols, out));
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) (*out)[(size_t)j * rows + i] = a[(size_t)i * cols + j];
+  return MS_SUCCESS;
+}
+
 /* A linear layer "<prefix>.weight" (out x in) and, if @p bias, "<prefix>.bias". */
 static ms_err lin(const reader *r, const char *prefix, int out, int in, int bias,
                   ms__m3g_lin *l) {
@@ -242,6 +250,7 @@ static ms_err lin(const reader *r, const char *prefix, int out, int in, int bias
   l->in = in;
   snprintf(path, sizeof path, "weights/%s.weight", prefix);
   MS_CALL(dset(r, path, out, in, &l->w));
+  MS_CALL(transposed(l->w, out, in, &l->wt));
   if (bias) {
     snprintf(path, sizeof path, "weights/%s.bias", prefix);
     MS_CALL(dset(r, path, out, 0, &l->b));
@@ -251,9 +260,11 @@ static ms_err lin(const reader *r, const char *prefix, int out, int in, int bias
 
 static void lin_free(ms__m3g_lin *l) {
   free(l->w);
+  free(l->wt);
   free(l->b);
-  l->w = l->b = NULL;
+  l->w = l->wt = l->b = NULL;
 }
+
 
 /* A graph-convolution gated MLP "<prefix>.layers/gates.{0,2,4}", first layers split by input. */
 static ms_err conv_mlp(const reader *r, const char *prefix, int D, int U, ms__m3g_conv_mlp *c) {
@@ -291,6 +302,9 @@ static ms_err conv_mlp(const reader *r, const char *prefix, int D, int U, ms__m3
   MS_CALL(lin(r, name, D, U, 1, &c->l4));
   snprintf(name, sizeof name, "%s.gates.4", prefix);
   MS_CALL(lin(r, name, D, U, 1, &c->g4));
+  MS_CALL(transposed(c->w_src, 2 * U, D, &c->w_srcT));
+  MS_CALL(transposed(c->w_dst, 2 * U, D, &c->w_dstT));
+  MS_CALL(transposed(c->w_e, 2 * U, D, &c->w_eT));
   MS_CALL(MS_CALLOC((size_t)2 * U, &c->b2));
   memcpy(c->b2, c->l2.b, (size_t)U * sizeof(double));
   memcpy(c->b2 + U, c->g2.b, (size_t)U * sizeof(double));
@@ -301,6 +315,9 @@ static void conv_mlp_free(ms__m3g_conv_mlp *c) {
   free(c->w_src);
   free(c->w_dst);
   free(c->w_e);
+  free(c->w_srcT);
+  free(c->w_dstT);
+  free(c->w_eT);
   free(c->b0);
   free(c->b2);
   lin_free(&c->l2);

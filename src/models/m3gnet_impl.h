@@ -22,11 +22,14 @@
 
 enum { MS__M3G_F = 9, MS__M3G_MAX_BLOCKS = 16 };
 
-/* A linear layer y = W x + b (b may be NULL). */
+/* A linear layer y = W x + b (b may be NULL). Batches of inputs are rows, so the forward pass
+ * multiplies by W^T: it is kept transposed too (wt), because OpenBLAS runs a row-major
+ * A * B faster than A * B^T for these small shapes (no packing of B). */
 typedef struct {
   int out, in;
-  double *w; /* out x in */
-  double *b; /* out, or NULL */
+  double *w;  /* out x in */
+  double *wt; /* in x out */
+  double *b;  /* out, or NULL */
 } ms__m3g_lin;
 
 /* A three-layer gated MLP of a graph convolution, input [v_src; v_dst; e] (3D), hidden U, U,
@@ -37,6 +40,7 @@ typedef struct {
  * instead of 3D: a third of the flops. */
 typedef struct {
   double *w_src, *w_dst, *w_e; /* 2U x D each */
+  double *w_srcT, *w_dstT, *w_eT; /* D x 2U each (transposed) */
   double *b0;                  /* 2U */
   double *b2;                  /* 2U: biases of layers.2 then gates.2 */
   ms__m3g_lin l2, g2;          /* U x U */
@@ -169,8 +173,6 @@ void ms__m3g_envelope(double r, double r3, double *f, double *df);
 void ms__m3g_angular(double c, double y[3], double dy[3]);
 
 /* m3gnet_dense.c */
-void ms__m3g_gemm_nt(ms_m3gnet_ws w, int M, int N, int K, const double *A, int lda,
-                     const double *B, int ldb, double beta, double *C, int ldc);
 void ms__m3g_gemm_nn(ms_m3gnet_ws w, int M, int N, int K, const double *A, int lda,
                      const double *B, int ldb, double beta, double *C, int ldc);
 /* Forward of a convolution MLP on rows [r0, r0 + n) of bond features @p x (n x D), with the
