@@ -3,8 +3,8 @@
 # independent PyTorch implementation (one thread) in the same run, 2 to 128 atoms; dense-layer
 # GFLOP/s against the core's peak; time and memory from 64 to 1000 atoms.
 # Usage: scripts/bench/m3gnet_bench.sh [--oracle ORACLE.py] [--checkpoints DIR]
-#                                      [--model NAME] [--reps R] [--max-atoms N] [--no-oracle]
-#                                      [--json OUT.json]
+#                                      [--model NAME] [--reps R] [--rounds K] [--max-atoms N]
+#                                      [--no-oracle] [--json OUT.json]
 # ORACLE.py and DIR (matgl's checkpoint folders) default to $M3GNET_ORACLE and
 # $M3GNET_CHECKPOINTS; the timing program is build/tests/regression/m3gnet/bench_m3gnet
 # ($M3GNET_BENCH_BIN). What is timed and how: the docstring of m3gnet_bench.py.
