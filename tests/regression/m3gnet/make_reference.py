@@ -151,6 +151,41 @@ def extra_structures():
     cells = np.vstack([(pv + [i, 0, 0]) / [2, 1, 1] for i in range(2)])
     add("BaTiO3_2x1x1_strained", lattice_from(8.02, 4.05, 3.98, 90, 89, 91),
         ["Ba", "Ti", "O", "O", "O"] * 2, frac=cells, rattle=0.04)
+    # larger cells in a general (rotated) Cartesian frame, which decides matgl's bond order
+    rng2 = np.random.default_rng(5)
+
+    def rotation():
+        q, _ = np.linalg.qr(rng2.standard_normal((3, 3)))
+        return q
+
+    c8 = np.array([[i, j, k] for i in range(2) for j in range(2) for k in range(2)])
+    lat = np.diag([7.9, 7.9, 7.9]) @ rotation().T + 0.1 * rng2.standard_normal((3, 3))
+    frac = (pv[None, :, :] + c8[:, None, :]).reshape(-1, 3) / 2
+    for _ in range(200):
+        x = frac @ lat + 0.05 * rng2.standard_normal((40, 3))
+        if safe(lat, x):
+            break
+    else:
+        raise RuntimeError("BaZrO3")
+    out.append(("BaZrO3_2x2x2_rotated", lat, ["Ba", "Zr", "O", "O", "O"] * 8, x))
+    pool = ["H", "Li", "C", "N", "O", "F", "Na", "Mg", "Al", "Si", "P", "S", "Cl", "K", "Ca",
+            "Ti", "Fe", "Cu", "Zn", "Ga", "Br", "Sr", "Ag", "I", "Cs", "Ba", "La", "Gd", "W",
+            "Pt", "Bi", "Th", "U"]
+    lat = np.array([[9.1, 0.3, -0.4], [1.2, 9.8, 0.5], [-0.7, 0.9, 10.4]]) @ rotation().T
+    for _ in range(100):
+        syms = [str(v) for v in rng2.choice(pool, 60)]
+        pts = []
+        while len(pts) < 60:
+            c = rng2.random(3) @ lat
+            if all(np.linalg.norm((lambda fr: (fr - np.round(fr)) @ lat)(
+                    np.linalg.solve(lat.T, c - p))) >= 1.6 for p in pts):
+                pts.append(c)
+        x = np.array(pts) - 3 * lat[0] + 2 * lat[2]  # far outside the cell
+        if safe(lat, x):
+            break
+    else:
+        raise RuntimeError("random 60")
+    out.append(("random_60_rotated_outside", lat, syms, x))
     return out
 
 
