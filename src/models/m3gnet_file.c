@@ -518,6 +518,10 @@ static ms_err open_builtin(const char *name, hid_t *file, char **label) {
   else
     snprintf(lab, sizeof lab, "%s", origin);
   *label = dupstr(lab);
+  if (!*label) {
+    free(image);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
   /* The core driver keeps its own copy of the image; the file is never written. */
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   int ok = fapl >= 0 && H5Pset_fapl_core(fapl, 1 << 20, 0) >= 0 &&
@@ -525,7 +529,6 @@ static ms_err open_builtin(const char *name, hid_t *file, char **label) {
   if (ok) *file = H5Fopen(name, H5F_ACC_RDONLY, fapl);
   if (fapl >= 0) H5Pclose(fapl);
   free(image);
-  MS_CHECK(*label != NULL, MS_ERR_MEM, "out of memory");
   MS_CHECK(*file >= 0, MS_ERR_FILE, "%s: cannot open as HDF5 (damaged?)", *label);
   return MS_SUCCESS;
 }
