@@ -13,7 +13,9 @@
  * every bond vector R_b = r_dst + n L - r_src. Forces F_i = sum_{src = i} G_b - sum_{dst = i} G_b
  * and W = dE/d eps = sum_b R_b (x) G_b (symmetrised): every dependence on positions and lattice
  * goes through the R_b. The per-block activations the reverse pass needs are kept in the
- * workspace's tape (about 8 (D + U) doubles per bond and block), so nothing is recomputed. */
+ * workspace's tape (about 8 (D + U) doubles per bond and block); when that would exceed the
+ * workspace's memory limit, one block's are kept with every block's inputs, and the reverse
+ * pass recomputes the other blocks from those (reserve_network). */
 #include "matscreen/m3gnet.h"
 
 #include <math.h>
@@ -27,7 +29,8 @@
 #include "models/m3gnet_kernels.h"
 
 #ifdef MS_HAVE_OPENBLAS_EXTENSIONS
-/* OpenBLAS's own controls; declared in its cblas.h, repeated here so other CBLAS headers do. */
+/* OpenBLAS's own controls, declared in OpenBLAS's cblas.h; repeated here in case another
+ * cblas.h comes first on the include path (meson checked that the library has them). */
 void openblas_set_num_threads(int num_threads);
 char *openblas_get_corename(void);
 #endif
@@ -237,7 +240,7 @@ void ms_m3gnet_ws_stats(const ms_m3gnet_ws w, ms_m3gnet_stats *s) {
   memset(s, 0, sizeof *s);
   if (!w) return;
   const struct ms_m3gnet_s *m = w->m;
-  const size_t D = (size_t)m->D, U = (size_t)m->U, R = (size_t)m->R, d8 = sizeof(double);
+  const size_t D = (size_t)m->D, U = (size_t)m->U, d8 = sizeof(double);
   s->natoms = w->natoms;
   s->n_edges = w->nedges;
   s->n_triplets = w->ntriplets;
@@ -253,7 +256,6 @@ void ms_m3gnet_ws_stats(const ms_m3gnet_ws w, ms_m3gnet_stats *s) {
   b += w->cap_tape * d8;
   b += w->cap_points * (3 * d8 + 5 * sizeof(int)) + w->cap_cubes * sizeof(int);
   s->recomputed_blocks = w->recompute ? m->nblocks - 1 : 0;
-  (void)R;
   s->workspace_bytes = b;
 }
 
