@@ -21,7 +21,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cblas.h>
 
@@ -36,12 +35,6 @@ char *openblas_get_corename(void);
 #endif
 
 enum { F = MS__M3G_F };
-
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 const char *ms_m3gnet_blas_kernel(void) {
 #ifdef MS_HAVE_OPENBLAS_EXTENSIONS
@@ -528,7 +521,7 @@ ms_err ms_m3gnet_compute(ms_m3gnet_ws w, const ms_cell *c, ms_m3gnet_semantics s
                          double *energy, double (*forces)[3], double W[3][3]) {
   MS_CHECK(w && c && energy, MS_ERR_ARG, "ms_m3gnet_compute: NULL argument");
   const struct ms_m3gnet_s *m = w->m;
-  const double t0 = now();
+  const double t0 = ms__m3g_now();
   w->dense_flops = 0;
   w->dense_seconds = 0;
   w->natoms = 0;
@@ -567,6 +560,6 @@ ms_err ms_m3gnet_compute(ms_m3gnet_ws w, const ms_cell *c, ms_m3gnet_semantics s
         }
     }
   }
-  w->total_seconds = now() - t0;
+  w->total_seconds = ms__m3g_now() - t0;
   return MS_SUCCESS;
 }

@@ -23,7 +23,7 @@
 #include "models/m3gnet_impl.h"
 #include "models/m3gnet_kernels.h"
 
-static double now(void) {
+double ms__m3g_now(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
@@ -33,10 +33,10 @@ static double now(void) {
 void ms__m3g_gemm_nn(ms_m3gnet_ws w, int M, int N, int K, const double *A, int lda,
                      const double *B, int ldb, double beta, double *C, int ldc) {
   if (M <= 0 || N <= 0) return;
-  const double t0 = now();
+  const double t0 = ms__m3g_now();
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0, A, lda, B, ldb, beta,
               C, ldc);
-  w->dense_seconds += now() - t0;
+  w->dense_seconds += ms__m3g_now() - t0;
   w->dense_flops += 2.0 * M * N * K;
 }
 

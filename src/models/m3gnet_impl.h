@@ -173,6 +173,8 @@ void ms__m3g_envelope(double r, double r3, double *f, double *df);
 void ms__m3g_angular(double c, double y[3], double dy[3]);
 
 /* m3gnet_dense.c */
+/* Wall-clock seconds (monotonic), for the statistics of a call. */
+double ms__m3g_now(void);
 void ms__m3g_gemm_nn(ms_m3gnet_ws w, int M, int N, int K, const double *A, int lda,
                      const double *B, int ldb, double beta, double *C, int ldc);
 /* Forward of a convolution MLP on rows [r0, r0 + n) of bond features @p x (n x D), with the
