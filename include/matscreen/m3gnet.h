@@ -16,9 +16,12 @@
  *   model, which must outlive it.
  * - Results: energy in eV; forces F = -dE/dr in eV/Å (caller-owned natoms x 3); W[a][b] =
  *   dE/d eps_ab in eV for the symmetric strain r -> r (1 + eps), L -> L (1 + eps) of positions
- *   and lattice rows. The stress in GPa, Voigt order and ASE sign (tensile positive) is
- *   W / V * 160.2176634 (ms_model_stress_from_W in model.h). Forces and W come from a
- *   hand-written reverse pass through the network (no finite differences).
+ *   and lattice rows. The stress in GPa, Voigt order and ASE sign (tensile positive) is W / V
+ *   times the unit factor: ms_m3gnet_stress_GPa uses matgl's 160.21766208 GPa per eV/Å^3, as
+ *   the published and reference M3GNet stresses do; ms_model_stress_from_W (model.h) uses
+ *   CODATA 2018's 160.2176634, 8e-9 relative more, which exceeds 1e-6 GPa above ~120 GPa.
+ *   Forces and W come from a hand-written reverse pass through the network (no finite
+ *   differences).
  * - Semantics (docs/models.md): MS_M3GNET_CONSISTENT is the model as published, invariant
  *   under permutation, rotation and translation; MS_M3GNET_MATGL reproduces matgl's numbers
  *   exactly, including its three-body indexing, which depends on the bond order pymatgen
@@ -92,6 +95,13 @@ void ms_m3gnet_ws_set_memory_limit(ms_m3gnet_ws w, size_t bytes);
  */
 ms_err ms_m3gnet_compute(ms_m3gnet_ws w, const ms_cell *c, ms_m3gnet_semantics s,
                          double *energy, double (*forces)[3], double W[3][3]);
+
+/** 1 eV/Å^3 in GPa as matgl converts its stresses (CODATA 2014). */
+#define MS_M3GNET_EV_PER_A3_IN_GPA 160.21766208
+
+/** Voigt stress (xx yy zz yz xz xy, GPa, ASE sign) from W (eV) and the volume (Å^3) with
+ *  matgl's unit factor, so that it compares with matgl's and the reference values exactly. */
+void ms_m3gnet_stress_GPa(const double W[3][3], double volume, double stress[6]);
 
 /** 1 if the model covers element @p Z, else 0. */
 int ms_m3gnet_covers(const ms_m3gnet m, int Z);

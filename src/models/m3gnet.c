@@ -45,6 +45,16 @@ const char *ms_m3gnet_blas_kernel(void) {
 #endif
 }
 
+void ms_m3gnet_stress_GPa(const double W[3][3], double volume, double stress[6]) {
+  const double k = MS_M3GNET_EV_PER_A3_IN_GPA / volume;
+  stress[0] = W[0][0] * k;
+  stress[1] = W[1][1] * k;
+  stress[2] = W[2][2] * k;
+  stress[3] = 0.5 * (W[1][2] + W[2][1]) * k;
+  stress[4] = 0.5 * (W[0][2] + W[2][0]) * k;
+  stress[5] = 0.5 * (W[0][1] + W[1][0]) * k;
+}
+
 /* ---- workspace ------------------------------------------------------------------------- */
 
 ms_err ms_m3gnet_ws_create(const ms_m3gnet m, ms_m3gnet_ws *out) {

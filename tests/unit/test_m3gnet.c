@@ -25,8 +25,6 @@
 
 #define MP "m3gnet-mp-2021.2.8"
 #define MATPES "m3gnet-matpes-pbe-2025.1"
-/* eV/Å^3 -> GPa as in the reference values (matgl's constant) */
-#define GPA 160.21766208
 
 static ms_m3gnet model_mp, model_matpes;
 
@@ -63,13 +61,7 @@ static result run(ms_m3gnet_ws w, const ms_cell *c, ms_m3gnet_semantics s) {
     fprintf(stderr, "compute failed: %s\n", ms_err_message());
     exit(1);
   }
-  const double k = GPA / ms_cell_volume(c);
-  r.S[0] = r.W[0][0] * k;
-  r.S[1] = r.W[1][1] * k;
-  r.S[2] = r.W[2][2] * k;
-  r.S[3] = r.W[1][2] * k;
-  r.S[4] = r.W[0][2] * k;
-  r.S[5] = r.W[0][1] * k;
+  ms_m3gnet_stress_GPa(r.W, ms_cell_volume(c), r.S);
   return r;
 }
 
