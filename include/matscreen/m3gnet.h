@@ -28,8 +28,11 @@
  *   produces for the cell's Cartesian frame and atom order.
  * - Species are elements: oxidation states in the cell are ignored. A species the model does
  *   not cover is MS_ERR_INPUT naming it, before any work.
- * - Not collective; no MPI inside. The BLAS is asked to run on one thread (MPI ranks are the
- *   parallelism).
+ * - Not collective; no MPI inside: load the model on every rank (the embedded files are the
+ *   same everywhere) or on one rank and agree on the error (ms_err_agree). Loading goes
+ *   through HDF5, which is not thread-safe here: load models from one thread at a time;
+ *   computing with separate workspaces is thread-safe. The BLAS is asked to run on one thread
+ *   (MPI ranks are the parallelism).
  */
 #ifndef MATSCREEN_M3GNET_H
 #define MATSCREEN_M3GNET_H
