@@ -45,6 +45,7 @@ struct ms_h5_s {
   manifest_entry *man;
   int nman, capman;
   long ops, fault_at;
+  double t0;     /* MPI_Wtime() at create, for the log */
   int fault_at_close;
 };
 
@@ -140,6 +141,7 @@ ms_err ms_h5_create(MPI_Comm comm, const char *path, ms_h5 *out) {
     const char *fault = getenv("MATSCREEN_FAULT_OUTPUT");
     f->fault_at = fault && *fault ? atol(fault) : -1;
     f->fault_at_close = fault && strcmp(fault, "close") == 0;
+    f->t0 = MPI_Wtime();
   }
   /* Every rank must take part in the duplication, whatever failed locally. */
   MPI_Comm dup = MPI_COMM_NULL;
@@ -291,7 +293,7 @@ ms_err ms_h5_close(ms_h5 *fp) {
       }
     }
     if (!e) e = publish(f);
-    if (!e) ms_log_verbose("%s: written with %ld write operations", f->path, f->ops);
+    if (!e) ms_log_verbose("%s: written with %ld write operations in %.2f s", f->path, f->ops, MPI_Wtime() - f->t0);
   }
   e = ms_err_agree(f->comm, e);
   if (e && f->rank == 0) {
