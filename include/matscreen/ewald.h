@@ -105,6 +105,7 @@ typedef struct {
   double volume;          /**< Å^3 */
   double qsum;            /**< net charge (e) */
   double q2sum;           /**< sum of q_i^2 (e^2) */
+  double accuracy;        /**< the relative accuracy delta the parameters were chosen for */
 } ms_ewald_info;
 
 /** Energy, forces and strain derivative; parts are kept for tests and reports. */

@@ -116,6 +116,12 @@ ms_err ms_potential_guard(const ms_potential *p, const char *a, const char *b, d
                           double *barrier_r, double *core_eV);
 
 /**
+ * Whether @p sp is covered (the matching rules above): MS_SUCCESS, or MS_ERR_INPUT with the
+ * message ms_potential_bind() would give for a structure containing it.
+ */
+ms_err ms_potential_match(const ms_potential *p, const ms_species *sp);
+
+/**
  * Bind to cell @p c: charges per kind (charge[k] in e for k < c->nkinds) and the short-range
  * pair table indexed by the cell's kinds, with guards and the overlap distance. @p table must
  * be initialised (ms_pair_table_init) and is reused (arrays grow only), so binding many

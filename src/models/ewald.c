@@ -191,6 +191,7 @@ ms_err ms_ewald_get_info(const ms_ewald ew, ms_ewald_info *info) {
   MS_CHECK(ew && info, MS_ERR_ARG, "ewald: NULL argument");
   MS_CHECK(ew->have_setup, MS_ERR_STATE, "ewald: ms_ewald_setup has not been called");
   *info = ew->info;
+  info->accuracy = ew->par.accuracy;
   return MS_SUCCESS;
 }
 

@@ -758,6 +758,20 @@ static ms_err match_species(const ms_potential *p, const ms_species *sp, int *id
   return MS_SUCCESS;
 }
 
+ms_err ms_potential_match(const ms_potential *p, const ms_species *sp) {
+  MS_CHECK(p && sp, MS_ERR_ARG, "ms_potential_match: NULL argument");
+  if (p->any) {
+    char lab[16];
+    MS_CHECK(sp->has_ox, MS_ERR_INPUT,
+             "potential '%s' takes charges from oxidation states, but species %s in the "
+             "structure has none",
+             p->name, ms_species_format(sp, lab, sizeof lab));
+    return MS_SUCCESS;
+  }
+  int idx = -1;
+  return match_species(p, sp, &idx);
+}
+
 ms_err ms_potential_bind(const ms_potential *p, const ms_cell *c,
                          double charge[MS_CELL_MAX_KINDS], ms_pair_table *table) {
   MS_CHECK(p && c && charge && table, MS_ERR_ARG, "ms_potential_bind: NULL argument");
