@@ -7,7 +7,7 @@
  * - Schema (docs/campaign.md documents every key with type, default and unit):
  *
  *       campaign:  {name: STR, seed: INT, output: PATH, keep_rejected: all|counts}
- *       potential: NAME|FILE  or  {name: NAME|FILE, accuracy: X, method: auto|direct|pme}
+ *       potential: NAME|FILE  or  {name: NAME|FILE, OPTION: VALUE, ...}  (the model, model.h)
  *       search:    [ {generator: NAME, ...generator options...}, ... ]
  *       funnel:    [ {stage: NAME, ...stage options..., keep: {RULE: VALUE}}, ... ]
  *       shortlist: {size: INT, acquisition: {kind: ucb|ei|thompson|greedy, ...}, ...}  (docs/shortlist.md)
@@ -15,7 +15,10 @@
  *       lab_feedback: {database: PATH}
  *
  *   Stages run in the order given; the known stages are prefilter, single_point, surrogate,
- *   relax, dedup, hull (surrogate, dedup and hull need a relax stage). Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
+ *   relax, dedup, hull (surrogate, dedup and hull need a relax stage). The stages that evaluate
+ *   energies (single_point, surrogate, relax) may name their own model with `potential:` (same
+ *   syntax as the top-level key); the others use the campaign's, and the hull compares the
+ *   relax stage's energies with reference phases computed with the relax stage's model. Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
  *   max_energy_above_best_eV_per_atom (X, relative to the best of the same composition),
  *   max_e_above_hull_eV_per_atom (X, hull stage).
  * - Generator options and stage-specific options are kept as YAML nodes and validated by their
@@ -33,6 +36,7 @@
 #include <stdint.h>
 
 #include "matscreen/error.h"
+#include "matscreen/model.h"
 #include "matscreen/yaml.h"
 
 #define MS_MAX_STAGES 16
@@ -63,6 +67,8 @@ typedef struct {
   ms_ynode *node;      /**< the whole stage mapping (for stage-specific options) */
   ms_keep_rule keep;
   int has_keep;
+  ms_model_spec model; /**< the model it evaluates with: its own `potential:` or the campaign's */
+  int has_model;       /**< 1 when the stage names its own model */
 } ms_stage;
 
 typedef struct {
@@ -80,10 +86,9 @@ typedef struct {
   const char *output;    /**< HDF5 output path (default NAME.h5) */
   char output_default[320];
   int keep_rejected_rows; /**< 1: a row per candidate; 0: counts only for rejected ones */
-  /* potential: */
-  const char *potential;
-  double accuracy;       /**< 0: the potential's recommendation */
-  const char *coulomb_method; /**< "auto", "direct", "pme" */
+  /* potential: the campaign's model (checked: name resolved, options valid) */
+  const char *potential; /**< its name (model.name) */
+  ms_model_spec model;
   /* search and funnel */
   int nsearch;
   ms_search_item search[MS_MAX_SEARCH];
@@ -96,7 +101,8 @@ typedef struct {
   int64_t shortlist_size;
 } ms_campaign;
 
-/** Parse and validate a campaign from YAML text; @p name is used in messages. Not collective. */
+/** Parse and validate a campaign from YAML text; @p name is used in messages. The model
+ *  specs are checked (ms_model_spec_check) but no model is loaded. Not collective. */
 ms_err ms_campaign_parse(const char *text, size_t len, const char *name, ms_campaign **out);
 /**
  * Collective: rank 0 reads @p path, the text is broadcast, every rank parses it; errors are

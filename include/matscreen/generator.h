@@ -34,6 +34,7 @@
 
 #include "matscreen/cell.h"
 #include "matscreen/error.h"
+#include "matscreen/model.h"
 #include "matscreen/potential.h"
 #include "matscreen/status.h"
 #include "matscreen/yaml.h"
@@ -44,9 +45,11 @@ extern "C" {
 
 /** What a generator is created with besides its YAML item. */
 typedef struct {
-  uint64_t seed;                 /**< item seed (ms_search_item_seed of the campaign seed) */
-  const ms_potential *potential; /**< optional (NULL): random_search keeps every pair outside
-                                      the potential's catastrophe guard */
+  uint64_t seed;           /**< item seed (ms_search_item_seed of the campaign seed) */
+  const ms_model *models;  /**< optional: the models candidates will be evaluated with (read
+                                during create() only); random_search keeps every pair at least
+                                at the largest ms_model_min_distance() of them */
+  int nmodels;
 } ms_generator_context;
 
 /** What build() reports about a candidate. */
@@ -79,6 +82,9 @@ typedef struct {
   ms_err (*build)(const void *data, int64_t i, ms_cell *out, ms_candidate_info *info);
   ms_err (*describe)(const void *data, FILE *fp); /**< a few lines for `generate --count` */
   void (*destroy)(void *data);
+  /** Optional: the distinct species the configuration names (what candidates are built
+   *  from) into out[0..max); returns how many there are. */
+  int (*species)(const void *data, ms_species *out, int max);
 } ms_generator_ops;
 
 typedef struct {
@@ -112,6 +118,9 @@ int64_t ms_generator_count(const ms_generator g);
 /** Candidate @p i into @p out (initialised; overwritten). MS_ERR_ARG if i is out of range. */
 ms_err ms_generator_build(const ms_generator g, int64_t i, ms_cell *out, ms_candidate_info *info);
 ms_err ms_generator_describe(const ms_generator g, FILE *fp);
+/** The species of the generator's candidates (ops->species) into out[0..max); returns their
+ *  number, or -1 when the generator does not list them. */
+int ms_generator_species(const ms_generator g, ms_species *out, int max);
 
 /** The seed of item @p item of a campaign with seed @p seed (splitmix64 mixing). */
 uint64_t ms_search_item_seed(uint64_t seed, int item);
@@ -122,6 +131,12 @@ uint64_t ms_search_item_seed(uint64_t seed, int item);
  */
 typedef struct ms_search_s *ms_search;
 
+/** The generators of @p search (a sequence), item seeds from @p seed; @p models as in
+ *  ms_generator_context (the campaign's models, for random_search's catastrophe guard). */
+ms_err ms_search_create_with_models(ms_ynode *search, uint64_t seed, const ms_model *models,
+                                    int nmodels, ms_search *out);
+/** The same with the catastrophe guard of one rigid-ion potential (NULL: none), for tools and
+ *  tests that hold a potential rather than models. */
 ms_err ms_search_create(ms_ynode *search, uint64_t seed, const ms_potential *potential,
                         ms_search *out);
 void ms_search_destroy(ms_search *s);
@@ -134,6 +149,12 @@ int64_t ms_search_offset(const ms_search s, int item);
 int ms_search_locate(const ms_search s, int64_t id, int64_t *local);
 /** Candidate with global id @p id. */
 ms_err ms_search_build(const ms_search s, int64_t id, ms_cell *out, ms_candidate_info *info);
+/**
+ * The distinct species of the whole search space (ms_generator_species of every item, in item
+ * order) into out[0..max), with the item that names each first in item[]; returns their number.
+ * *unlisted (may be NULL) counts the items whose generator does not list its species.
+ */
+int ms_search_species(const ms_search s, ms_species *out, int *item, int max, int *unlisted);
 
 #ifdef __cplusplus
 }

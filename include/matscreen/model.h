@@ -226,12 +226,16 @@ typedef enum {
   MS_MODEL_CLAIM_SURE = 2   /**< one of our built-in names, or a file we recognise */
 } ms_model_claim;
 
-/** One option of a family, for `matscreen info models` and key checks. */
+/** One option of a family, for `matscreen info models`, key checks and the command line. */
 typedef struct {
   const char *key;           /**< option key ("method") */
   const char *values;        /**< accepted values in words ("auto, direct or pme") */
   const char *default_value; /**< in words ("auto", "the potential's") */
   const char *help;
+  const char *flag;          /**< command-line shorthand ("--method"; NULL: none, only
+                                  `--model-option KEY=VALUE`) */
+  const char *flag_value;    /**< value the flag stands for ("false" for "--no-coulomb"); NULL:
+                                  the flag takes the value as its argument */
 } ms_model_option_info;
 
 /** What a family's load() reports about a model. Strings are owned by the model's data. */

@@ -1,8 +1,9 @@
 /* `matscreen generate CAMPAIGN.yaml [--ids FIRST:LAST] -d DIR [--format cif] [--count]`:
  * build candidates of a campaign's search space and write them to files.
  *
- * Only `campaign.seed`, `potential` (for random_search's catastrophe guard) and `search:` are
- * read; every other top-level key is ignored here (`matscreen check` / `run` validate the
+ * Only `campaign.seed`, the models (`potential` and the stages' own `potential`, for
+ * random_search's catastrophe guard, as `run` uses them) and `search:` are read; every other
+ * key is ignored here (`matscreen check` / `run` validate the
  * whole campaign). Rank 0 reads the file and broadcasts the text; every rank parses it and
  * creates the same generators. Candidate ids are dealt round-robin over the ranks (id % size),
  * each rank writes its own files, and rank 0 writes DIR/index.csv from the rows of all ranks,
@@ -21,7 +22,7 @@
 #include "matscreen/generator.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"
-#include "matscreen/potential.h"
+#include "matscreen/model.h"
 #include "matscreen/yaml.h"
 
 const char ms_usage_generate[] =
@@ -32,8 +33,9 @@ const char ms_usage_generate[] =
     "DIR/ID.cif (ID zero-padded), plus DIR/index.csv with one row per candidate:\n"
     "id,item,generator,prototype,formula,natoms,spacegroup,status,file,label.\n"
     "\n"
-    "Reads campaign.seed, potential (optional: random_search keeps pairs outside its\n"
-    "catastrophe guard) and search (the generators; 'matscreen info generators').\n"
+    "Reads campaign.seed, potential and the funnel stages' potential (optional: random_search\n"
+    "keeps pairs outside their catastrophe guards) and search (the generators; 'matscreen info\n"
+    "generators').\n"
     "Other keys of the campaign file are ignored by this command.\n"
     "\n"
     "options:\n"
@@ -73,13 +75,16 @@ static ms_err bcast_file(const char *path, char **text, size_t *len) {
   return MS_SUCCESS;
 }
 
-/* The parts of the campaign this command reads. */
-static ms_err read_campaign(ms_ydoc *doc, uint64_t *seed, const char **potential,
+enum { MAX_MODELS = 17 };
+
+/* The parts of the campaign this command reads: the seed, the search space, and the models
+ * (the campaign's and the stages' own, each distinct spec once). */
+static ms_err read_campaign(ms_ydoc *doc, uint64_t *seed, ms_model_spec *specs, int *nspecs,
                             ms_ynode **search) {
   ms_ynode *root = ms_ydoc_root(doc);
   MS_CALL(ms_ynode_expect(root, MS_YMAP, ""));
   *seed = 0;
-  *potential = NULL;
+  *nspecs = 0;
   ms_ynode *c = ms_ynode_get(root, "campaign");
   if (c) {
     MS_CALL(ms_ynode_expect(c, MS_YMAP, "campaign"));
@@ -92,8 +97,18 @@ static ms_err read_campaign(ms_ydoc *doc, uint64_t *seed, const char **potential
     }
   }
   ms_ynode *p = ms_ynode_get(root, "potential");
-  if (p && p->type == MS_YMAP) p = ms_ynode_get(p, "name");
-  if (p) MS_CALL(ms_ynode_string(p, "potential", potential));
+  if (p) MS_CALL(ms_model_spec_from_yaml(p, "potential", &specs[(*nspecs)++]));
+  ms_ynode *f = ms_ynode_get(root, "funnel");
+  for (int k = 0; f && f->type == MS_YSEQ && k < f->n && *nspecs < MAX_MODELS; ++k) {
+    ms_ynode *sp = f->items[k]->type == MS_YMAP ? ms_ynode_get(f->items[k], "potential") : NULL;
+    if (!sp) continue;
+    char path[64];
+    snprintf(path, sizeof path, "funnel[%d].potential", k);
+    MS_CALL(ms_model_spec_from_yaml(sp, path, &specs[*nspecs]));
+    int dup = 0;
+    for (int q = 0; q < *nspecs && !dup; ++q) dup = ms_model_spec_equal(&specs[q], &specs[*nspecs]);
+    if (!dup) ++*nspecs;
+  }
   *search = ms_ynode_get(root, "search");
   if (!*search) return ms_ynode_error(root, "", "missing required key 'search' (the generators)");
   return MS_SUCCESS;
@@ -267,14 +282,18 @@ static int run(const char *path, const char *dir, const char *ids, ms_format fmt
   if (e) return ms_app_report(e);
   ms_ydoc *doc = NULL;
   uint64_t seed = 0;
-  const char *potname = NULL;
+  ms_model_spec specs[MAX_MODELS];
+  ms_model models[MAX_MODELS] = {NULL};
+  int nspecs = 0, nmodels = 0;
   ms_ynode *search = NULL;
-  ms_potential *pot = NULL;
   ms_search s = NULL;
   e = ms_ydoc_parse(text, len, path, &doc);
-  if (!e) e = read_campaign(doc, &seed, &potname, &search);
-  if (!e && potname) e = ms_potential_load(potname, &pot);
-  if (!e) e = ms_search_create(search, seed, pot, &s);
+  if (!e) e = read_campaign(doc, &seed, specs, &nspecs, &search);
+  for (int k = 0; k < nspecs && !e; ++k) {
+    e = ms_model_create_spec(&specs[k], &models[k]);
+    if (!e) nmodels = k + 1;
+  }
+  if (!e) e = ms_search_create_with_models(search, seed, models, nmodels, &s);
   e = ms_err_agree(MPI_COMM_WORLD, e);
   int code = 0;
   if (e) {
@@ -321,7 +340,7 @@ static int run(const char *path, const char *dir, const char *ids, ms_format fmt
     }
   }
   ms_search_destroy(&s);
-  ms_potential_free(&pot);
+  for (int k = 0; k < nmodels; ++k) ms_model_destroy(&models[k]);
   ms_ydoc_free(&doc);
   free(text);
   return code;

@@ -15,7 +15,6 @@
 static const char *const top_keys[] = {"campaign", "potential", "search", "funnel",
                                        "shortlist", "lab_queue", "lab_feedback", NULL};
 static const char *const campaign_keys[] = {"name", "seed", "output", "keep_rejected", NULL};
-static const char *const potential_keys[] = {"name", "accuracy", "method", NULL};
 static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "surrogate", "relax",
                                                              "dedup", "hull", NULL};
 static const char *const keep_keys[] = {"top_k", "top_fraction", "max_energy_per_atom_eV",
@@ -113,6 +112,34 @@ static ms_err parse_keep(ms_ynode *keep, const char *path, ms_stage *st) {
   return MS_SUCCESS;
 }
 
+/* A model spec of the campaign: the name resolves and the options are valid. Every error of a
+ * campaign is MS_ERR_INPUT, an unknown model name too. */
+static ms_err check_model(const ms_model_spec *s) {
+  ms_err e = ms_model_spec_check(s);
+  return e == MS_ERR_UNKNOWN_TYPE ? MS_ERR_INPUT : e;
+}
+
+/* funnel[k].potential: the stages that evaluate energies may name their own model. */
+static ms_err parse_stage_model(ms_campaign *c, ms_stage *st, const char *path) {
+  st->model = c->model;
+  st->has_model = 0;
+  ms_ynode *pn = ms_ynode_get(st->node, "potential");
+  if (!pn) return MS_SUCCESS;
+  char sub[96];
+  snprintf(sub, sizeof sub, "%s.potential", path);
+  if (st->kind == MS_STAGE_HULL)
+    return ms_ynode_error(pn, sub, "the hull compares the relax stage's energies, so its reference phases are "
+                                   "relaxed with the relax stage's model: give potential: on the relax stage");
+  if (st->kind != MS_STAGE_SINGLE_POINT && st->kind != MS_STAGE_SURROGATE && st->kind != MS_STAGE_RELAX)
+    return ms_ynode_error(pn, sub, "the %s stage evaluates no energies (potential: goes on single_point, "
+                                   "surrogate or relax)", st->name);
+  if (pn->type == MS_YNULL) return ms_ynode_error(pn, sub, "must be a model name or file, or a mapping {name: NAME, ...}");
+  MS_CALL(ms_model_spec_from_yaml(pn, sub, &st->model));
+  MS_CALL(check_model(&st->model));
+  st->has_model = 1;
+  return MS_SUCCESS;
+}
+
 static ms_err parse(ms_campaign *c) {
   ms_ynode *root = ms_ydoc_root(c->doc);
   if (root->type == MS_YNULL)
@@ -166,30 +193,13 @@ static ms_err parse(ms_campaign *c) {
   }
   MS_CALL(ms_ynode_check_unused(camp, "campaign", campaign_keys));
 
-  /* potential: NAME or {name, accuracy, method} */
+  /* potential: NAME or {name: NAME, OPTION: VALUE, ...}; the options belong to the model's
+   * family, which checks them (model.h) */
   ms_ynode *pot = ms_ynode_get(root, "potential");
   if (!pot || pot->type == MS_YNULL) return ms_ynode_error(root, "", "missing required key 'potential'");
-  c->coulomb_method = "auto";
-  c->accuracy = 0;
-  if (pot->type == MS_YSCALAR) {
-    c->potential = pot->value;
-  } else {
-    MS_CALL(ms_ynode_expect(pot, MS_YMAP, "potential"));
-    if (!(n = ms_ynode_get(pot, "name"))) return ms_ynode_error(pot, "potential", "missing required key 'name'");
-    MS_CALL(ms_ynode_string(n, "potential.name", &c->potential));
-    if ((n = ms_ynode_get(pot, "accuracy"))) {
-      MS_CALL(ms_ynode_double(n, "potential.accuracy", &c->accuracy));
-      if (!(c->accuracy >= 1e-15 && c->accuracy <= 1e-2))
-        return ms_ynode_error(n, "potential.accuracy", "must be in [1e-15, 1e-2], got %g", c->accuracy);
-    }
-    if ((n = ms_ynode_get(pot, "method"))) {
-      MS_CALL(ms_ynode_string(n, "potential.method", &c->coulomb_method));
-      if (strcmp(c->coulomb_method, "auto") && strcmp(c->coulomb_method, "direct") &&
-          strcmp(c->coulomb_method, "pme"))
-        return ms_ynode_error(n, "potential.method", "must be auto, direct or pme, got '%s'", c->coulomb_method);
-    }
-    MS_CALL(ms_ynode_check_unused(pot, "potential", potential_keys));
-  }
+  MS_CALL(ms_model_spec_from_yaml(pot, "potential", &c->model));
+  MS_CALL(check_model(&c->model));
+  c->potential = c->model.name;
 
   /* search: a non-empty list of generators */
   ms_ynode *search = ms_ynode_get(root, "search");
@@ -258,6 +268,7 @@ static ms_err parse(ms_campaign *c) {
     if (keep && (kind == MS_STAGE_PREFILTER || kind == MS_STAGE_DEDUP))
       return ms_ynode_error(keep, kp, "the %s stage has no keep rule (it keeps what passes)", name);
     MS_CALL(parse_keep(keep, kp, st));
+    MS_CALL(parse_stage_model(c, st, path));
   }
   c->nstages = funnel->n;
 
@@ -469,14 +480,46 @@ static void put_flow(sbuf *b, const ms_ynode *n) {
   }
 }
 
-/* Shortest "%g" form that reads back as the same double. */
-static void put_double(sbuf *b, double v) {
-  char t[32];
-  for (int prec = 15; prec <= 17; ++prec) {
-    snprintf(t, sizeof t, "%.*g", prec, v);
-    if (strtod(t, NULL) == v) break;
+/* A model with its options, defaults filled in by its family: {name: NAME, KEY: VALUE, ...};
+ * the family's remark on a default goes to @p note (a comment only the caller can place). */
+static void put_model(sbuf *b, const ms_model_spec *m, char *note, size_t nlen) {
+  ms_model_settings st;
+  note[0] = '\0';
+  put(b, "{name: ");
+  put_text(b, m->name);
+  if (ms_model_spec_settings(m, &st) == MS_SUCCESS) {
+    for (int k = 0; k < st.n; ++k) {
+      put(b, ", ");
+      put_text(b, st.key[k]);
+      put(b, ": ");
+      put_text(b, st.value[k]);
+    }
+    snprintf(note, nlen, "%s", st.note);
+  } else {
+    ms_err_clear(); /* checked when the campaign was parsed */
   }
-  put(b, t);
+  put(b, "}");
+}
+
+/* A stage as given, with its own model (if any) resolved like the campaign's. */
+static void put_stage(sbuf *b, const ms_stage *st) {
+  if (!st->has_model) {
+    put_flow(b, st->node);
+    return;
+  }
+  const ms_ynode *n = st->node;
+  char note[96];
+  put(b, "{");
+  for (int k = 0; k < n->n; ++k) {
+    if (k) put(b, ", ");
+    put_scalar(b, n->keys[k]);
+    put(b, ": ");
+    if (n->keys[k]->value && strcmp(n->keys[k]->value, "potential") == 0)
+      put_model(b, &st->model, note, sizeof note);
+    else
+      put_flow(b, n->items[k]);
+  }
+  put(b, "}");
 }
 
 char *ms_campaign_resolved_yaml(const ms_campaign *c) {
@@ -491,15 +534,14 @@ char *ms_campaign_resolved_yaml(const ms_campaign *c) {
   put(&b, line);
   put_quoted(&b, c->output);
   put(&b, c->keep_rejected_rows ? ", keep_rejected: all}\n" : ", keep_rejected: counts}\n");
-  put(&b, "potential: {name: ");
-  put_text(&b, c->potential);
-  if (c->accuracy > 0) {
-    put(&b, ", accuracy: ");
-    put_double(&b, c->accuracy);
+  put(&b, "potential: ");
+  char note[96];
+  put_model(&b, &c->model, note, sizeof note);
+  if (note[0]) {
+    put(&b, "  # ");
+    put(&b, note);
   }
-  put(&b, ", method: ");
-  put_text(&b, c->coulomb_method);
-  put(&b, c->accuracy > 0 ? "}\n" : "}  # accuracy: the potential's\n");
+  put(&b, "\n");
   put(&b, "search:\n");
   for (int k = 0; k < c->nsearch; ++k) {
     put(&b, "  - ");
@@ -509,7 +551,7 @@ char *ms_campaign_resolved_yaml(const ms_campaign *c) {
   put(&b, "funnel:\n");
   for (int k = 0; k < c->nstages; ++k) {
     put(&b, "  - ");
-    put_flow(&b, c->stage[k].node);
+    put_stage(&b, &c->stage[k]);
     put(&b, "\n");
   }
   if (c->shortlist) {

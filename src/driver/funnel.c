@@ -237,7 +237,7 @@ static ms_err read_stage_options(run_ctx *x) {
         snprintf(p2, sizeof p2, "%s.tao_options", path);
         MS_CALL(ms_ynode_string(v, p2, &ro.petsc_options));
       }
-      MS_CALL(ms_relax_create(x->model, &ro, &x->relax));
+      MS_CALL(ms_relax_create(x->stage_model[MS_STAGE_RELAX], &ro, &x->relax));
     } else if (st->kind == MS_STAGE_PREFILTER) {
       char p2[96];
       snprintf(p2, sizeof p2, "%s.rules", path);
@@ -343,18 +343,18 @@ static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_arec *r)
     vo.vmax = x->scan_max;
     vo.points = x->scan_points;
     ms_volume_scan_result vr;
-    e = ms_volume_scan(x->model, work, &vo, &vr);
+    e = ms_volume_scan(x->stage_model[MS_STAGE_SINGLE_POINT], work, &vo, &vr);
     status = vr.status;
     energy = vr.energy;
     factor = vr.best_factor;
   } else {
     ms_model_result res;
     res.forces = NULL;
-    e = ms_model_compute(x->model, work, 0, &res);
+    e = ms_model_compute(x->stage_model[MS_STAGE_SINGLE_POINT], work, 0, &res);
     status = res.status;
     energy = res.energy;
   }
-  if (e == MS_ERR_INPUT) { /* a species the potential does not cover */
+  if (e == MS_ERR_INPUT) { /* a species the model does not cover */
     ms_err_clear();
     r->status = MS_STATUS_UNSUPPORTED;
     return MS_SUCCESS;
@@ -1218,34 +1218,103 @@ static void print_summary(const ms_funnel_summary *sum, int size) {
   fprintf(stderr, "output: %s\n", sum->output);
 }
 
+/* The model of every energy stage: the campaign's, or the stage's own (stages that name the
+ * same model with the same options share one). The same on every rank. */
+static ms_err stage_models(run_ctx *x) {
+  ms_campaign *c = x->camp;
+  MS_CALL(ms_model_create_spec(&c->model, &x->model));
+  const ms_model_spec *owned[MS_MAX_STAGES];
+  for (int k = 0; k < c->nstages; ++k) {
+    const ms_stage *st = &c->stage[k];
+    if (st->kind != MS_STAGE_SINGLE_POINT && st->kind != MS_STAGE_SURROGATE && st->kind != MS_STAGE_RELAX) continue;
+    ms_model m = x->model;
+    if (st->has_model && !ms_model_spec_equal(&st->model, &c->model)) {
+      int q = 0;
+      while (q < x->nown && !ms_model_spec_equal(owned[q], &st->model)) ++q;
+      if (q == x->nown) {
+        MS_CALL(ms_model_create_spec(&st->model, &x->own[q]));
+        owned[q] = &st->model;
+        x->nown++;
+      }
+      m = x->own[q];
+    }
+    x->stage_model[st->kind] = m;
+  }
+  return MS_SUCCESS;
+}
+
+/* Species of the search space that a stage's model does not cover: one error naming them, the
+ * models and the stages, before any work (the same on every rank). */
+static ms_err check_coverage(run_ctx *x) {
+  enum { MAXSP = 256 };
+  ms_species sp[MAXSP];
+  int item[MAXSP];
+  int nsp = ms_search_species(x->search, sp, item, MAXSP, NULL);
+  if (nsp > MAXSP) nsp = MAXSP;
+  ms_campaign *c = x->camp;
+  char msg[2048] = "", reason[1024] = "";
+  size_t used = 0;
+  const ms_model_spec *where = NULL;
+  ms_model seen[MS_MAX_STAGES + 1];
+  int nseen = 0;
+  for (int k = 0; k < c->nstages; ++k) {
+    ms_model m = x->stage_model[c->stage[k].kind];
+    if (!m) continue;
+    int dup = 0;
+    for (int q = 0; q < nseen; ++q) dup |= seen[q] == m;
+    if (dup) continue;
+    seen[nseen++] = m;
+    /* the stages that use this model */
+    char stages[256] = "", missing[768] = "";
+    size_t su = 0, mu = 0;
+    for (int j = k; j < c->nstages; ++j)
+      if (x->stage_model[c->stage[j].kind] == m && (c->stage[j].kind == MS_STAGE_SINGLE_POINT ||
+                                                    c->stage[j].kind == MS_STAGE_SURROGATE ||
+                                                    c->stage[j].kind == MS_STAGE_RELAX)) {
+        int w = snprintf(stages + su, sizeof stages - su, "%sfunnel[%d] %s", su ? ", " : "", j, c->stage[j].name);
+        if (w > 0 && (size_t)w < sizeof stages - su) su += (size_t)w;
+      }
+    int nmiss = 0;
+    for (int q = 0; q < nsp; ++q) {
+      char why[1024];
+      if (ms_model_covers(m, &sp[q], why, sizeof why)) continue;
+      if (!nmiss && !reason[0]) snprintf(reason, sizeof reason, "%s", why);
+      char lab[24];
+      int w = snprintf(missing + mu, sizeof missing - mu, "%s%s (search[%d])", nmiss ? ", " : "",
+                       ms_species_format(&sp[q], lab, sizeof lab), item[q]);
+      if (w > 0 && (size_t)w < sizeof missing - mu) mu += (size_t)w;
+      nmiss++;
+    }
+    if (!nmiss) continue;
+    if (!where) where = c->stage[k].has_model ? &c->stage[k].model : &c->model;
+    int w = snprintf(msg + used, sizeof msg - used, "%smodel '%s' (%s) does not cover %s", used ? "; " : "",
+                     ms_model_name(m), stages, missing);
+    if (w > 0 && (size_t)w < sizeof msg - used) used += (size_t)w;
+  }
+  if (!where) return MS_SUCCESS;
+  if (where->node) return ms_ynode_error(where->node, where->where, "%s. %s", msg, reason);
+  MS_FAIL(MS_ERR_INPUT, "%s: %s: %s. %s", c->file, where->where, msg, reason);
+}
+
 /* Everything every rank needs before the first candidate; agreed on before returning. */
 static ms_err setup(run_ctx *x, ms_campaign *c) {
-  ms_err e = ms_potential_load(c->potential, &x->pot);
-  if (e == MS_ERR_INPUT || e == MS_ERR_FILE) {
-    /* Point at the campaign key as well as at the potential's own problem. */
-    ms_ynode *pn = ms_ynode_get(ms_ydoc_root(c->doc), "potential");
-    if (pn && pn->type == MS_YMAP) pn = ms_ynode_get(pn, "name");
-    char msg[900];
-    snprintf(msg, sizeof msg, "%s", ms_err_message());
-    e = ms_ynode_error(pn, "potential", "%s", msg);
-  }
-  if (!e) {
-    ms_model_options mo;
-    ms_model_options_default(&mo);
-    if (c->accuracy > 0) mo.ewald.accuracy = c->accuracy;
-    mo.ewald.method = strcmp(c->coulomb_method, "direct") == 0 ? MS_EWALD_DIRECT
-                      : strcmp(c->coulomb_method, "pme") == 0  ? MS_EWALD_PME
-                                                               : MS_EWALD_AUTO;
-    e = ms_model_create_with(x->pot, &mo, &x->model);
-  }
+  ms_err e = stage_models(x);
   /* Stage options first: they are cheap to check, while setting up a generator can take a
    * noticeable time (random search tabulates Wyckoff positions of all space groups). */
   if (!e) e = read_stage_options(x);
   ms_ynode *search = ms_ynode_get(ms_ydoc_root(c->doc), "search");
-  if (!e) e = ms_search_create(search, c->seed, x->pot, &x->search);
+  /* random_search keeps pairs outside the catastrophe guards of every model of the campaign */
+  ms_model guard[MS_MAX_STAGES + 1];
+  int nguard = 0;
+  if (!e) {
+    guard[nguard++] = x->model;
+    for (int k = 0; k < x->nown; ++k) guard[nguard++] = x->own[k];
+  }
+  if (!e) e = ms_search_create_with_models(search, c->seed, guard, nguard, &x->search);
   if (!e && ms_search_count(x->search) == 0)
     e = ms_ynode_error(search, "search", "empty search space: no generator produces a candidate "
                        "(for substitutions: no charge-neutral assignment of the ions)");
+  if (!e) e = check_coverage(x);
   if (!e) e = ms__sl_setup(x);
   e = ms_err_agree(x->comm, e);
   if (!e) e = ms__labfeed_setup(x->comm, c, &x->lab);
@@ -1275,9 +1344,9 @@ static void teardown(run_ctx *x) {
   ms_prefilter_free(&x->pf);
   free(x->refs);
   free(x->stable_ids);
-  ms_model_destroy(&x->model);
   ms_search_destroy(&x->search);
-  ms_potential_free(&x->pot);
+  for (int k = 0; k < x->nown; ++k) ms_model_destroy(&x->own[k]);
+  ms_model_destroy(&x->model);
 }
 
 /* The checkpoint's fingerprint: what must not change between a run and its --resume. */
@@ -1486,8 +1555,11 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   x.nba = (x.total + x.ba - 1) / x.ba;
   if (ms_log_is_root())
     ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s", c->name,
-                sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_potential_name(x.pot),
+                sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_model_name(x.model),
                 x.size, x.size == 1 ? "" : "s");
+  for (int k = 0; k < c->nstages && ms_log_is_root(); ++k)
+    if (c->stage[k].has_model)
+      ms_log_info("  %s evaluates with its own model %s", c->stage[k].name, ms_model_name(x.stage_model[c->stage[k].kind]));
   char *fp = fingerprint(&x);
   e = ms_err_agree(comm, fp ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
   if (!e) e = ms__spool_open(comm, sum->output, fp, opt.resume, &x.spool);

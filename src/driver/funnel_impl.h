@@ -125,8 +125,12 @@ typedef struct {
   int rank, size;
   ms_campaign *camp;
   ms_search search;
-  ms_potential *pot;
-  ms_model model;
+  ms_model model;          /* the campaign's model (`potential:`) */
+  ms_model own[MS_MAX_STAGES]; /* models of stages that name a model of their own, one per
+                                  distinct spec */
+  int nown;
+  ms_model stage_model[MS_STAGE_COUNT_]; /* what each energy stage evaluates with (borrowed
+                                            from the two above; NULL for other stages) */
   ms_relax relax;
   ms_prefilter *pf;
   ms_match_options mopt;

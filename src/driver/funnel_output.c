@@ -265,7 +265,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   W(ms_h5_attr_int(f, "/", "ranks", x->size));
   W(ms_h5_attr_int(f, "/", "seed", (int64_t)x->camp->seed));
   W(ms_h5_attr_str(f, "/", "campaign", x->camp->name));
-  W(ms_h5_attr_str(f, "/", "potential", ms_potential_name(x->pot)));
+  W(ms_h5_attr_str(f, "/", "potential", ms_model_name(x->model)));
   snprintf(buf, sizeof buf, "%d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
   W(ms_h5_attr_str(f, "/", "petsc_version", buf));
   snprintf(buf, sizeof buf, "%d.%d.%d", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
@@ -281,15 +281,16 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   char *resolved = ms_campaign_resolved_yaml(x->camp);
   W(ms_h5_write_text(f, "/config/resolved", resolved ? resolved : ""));
   free(resolved);
-  /* species of the potential and the prototype library, by name (rows from rank 0) */
+  /* species of the campaign's model and the prototype library, by name (rows from rank 0) */
   {
-    int nsp = ms_potential_nspecies(x->pot), mine = x->rank == 0 ? nsp : 0;
+    int nsp = ms_model_species(x->model, 0, NULL, NULL, NULL), mine = x->rank == 0 ? nsp : 0;
     char *lab = calloc((size_t)nsp + 1, 16), *el = calloc((size_t)nsp + 1, 4);
     double *q = calloc((size_t)nsp + 1, sizeof *q);
     LOCAL(lab && el && q);
     for (int k = 0; k < nsp && !e; ++k) {
       ms_species sp;
-      const char *l = ms_potential_species(x->pot, k, &sp, &q[k]);
+      const char *l = "";
+      ms_model_species(x->model, k, &sp, &l, &q[k]);
       memcpy(lab + 16 * k, l, strnlen(l, 16));
       const ms_element *elem = ms_element_by_z(sp.Z);
       if (elem) memcpy(el + 4 * k, elem->symbol, strnlen(elem->symbol, 4));
@@ -443,10 +444,17 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   int64_t *cin = calloc((size_t)ns + 1, sizeof *cin), *cout = calloc((size_t)ns + 1, sizeof *cout);
   double *cpu = calloc((size_t)ns + 1, sizeof *cpu), *wall = calloc((size_t)ns + 1, sizeof *wall);
   int64_t *bys = calloc((size_t)ns * MS_STATUS_COUNT_ + 1, sizeof *bys);
-  LOCAL(names && cin && cout && cpu && wall && bys);
+  char *models = calloc((size_t)ns + 1, 64);
+  LOCAL(names && cin && cout && cpu && wall && bys && models);
   if (!e) {
     for (int k = 0; k < ns; ++k) {
       strncpy(names + 32 * k, sum->stats[k].name, 32);
+      /* the model a stage's energies come from; the hull's are the relax stage's */
+      if (k >= 1 && k <= x->camp->nstages) {
+        ms_stage_kind kind = x->camp->stage[k - 1].kind;
+        ms_model m = x->stage_model[kind == MS_STAGE_HULL ? MS_STAGE_RELAX : kind];
+        if (m) strncpy(models + 64 * k, ms_model_name(m), 64);
+      }
       cin[k] = sum->stats[k].in;
       cout[k] = sum->stats[k].out;
       cpu[k] = sum->stats[k].cpu_s;
@@ -459,6 +467,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     W(ms_h5_write_double(f, "/funnel/cpu_s", mine, 1, cpu, 0));
     W(ms_h5_write_double(f, "/funnel/wall_s", mine, 1, wall, 0));
     W(ms_h5_write_int64(f, "/funnel/by_status", mine, MS_STATUS_COUNT_, bys));
+    W(ms_h5_write_strings(f, "/funnel/model", mine, 64, models));
     char statuses[512] = "";
     for (int q = 0; q < MS_STATUS_COUNT_; ++q) {
       strncat(statuses, ms_status_name((ms_status)q), sizeof statuses - strlen(statuses) - 2);
@@ -467,6 +476,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     W(ms_h5_attr_str(f, "/funnel/by_status", "columns", statuses));
   }
   free(names);
+  free(models);
   free(cin);
   free(cout);
   free(cpu);

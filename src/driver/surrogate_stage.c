@@ -204,7 +204,7 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
     }
     res.forces = forces;
     ms_descriptor_input in = {NAN, NAN, NAN, info.prototype, 0, NAN, {0}};
-    err = ms_model_compute(x->model, &cell, MS_MODEL_FORCES | MS_MODEL_STRESS, &res);
+    err = ms_model_compute(x->stage_model[MS_STAGE_SURROGATE], &cell, MS_MODEL_FORCES | MS_MODEL_STRESS, &res);
     if (err == MS_ERR_INPUT) {
       ms_err_clear();
       err = MS_SUCCESS;

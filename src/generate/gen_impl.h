@@ -45,6 +45,10 @@ double ms__pair_min_separation(const ms_species *a, double ra, const ms_species 
 /* Parse an ion ("Ti4+") at @p node; it must have an oxidation state. */
 ms_err ms__y_ion(const ms_ynode *node, const char *path, ms_species *out);
 
+/* Add @p sp to the distinct species out[0..*n) (written while *n < max; *n counts them all):
+ * the generators' species() ops. */
+void ms__species_collect(ms_species *out, int *n, int max, const ms_species *sp);
+
 /* splitmix64: the finaliser used to derive item seeds. */
 uint64_t ms__splitmix64(uint64_t x);
 

@@ -96,7 +96,7 @@ ms_err ms_generator_create(ms_ynode *item, const char *path, const ms_generator_
   ms_generator g = calloc(1, sizeof *g);
   MS_CHECK(g, MS_ERR_MEM, "out of memory");
   g->info = info;
-  ms_generator_context def = {0, NULL};
+  ms_generator_context def = {0, NULL, 0};
   ms_err e = info->ops->create(item, path, ctx ? ctx : &def, &g->data);
   if (e) {
     free(g);
@@ -127,6 +127,11 @@ ms_err ms_generator_build(const ms_generator g, int64_t i, ms_cell *out, ms_cand
   for (int k = 0; k < 3; ++k) info->basis[k][k] = 1;
   info->status = MS_STATUS_OK;
   return g->info->ops->build(g->data, i, out, info);
+}
+
+int ms_generator_species(const ms_generator g, ms_species *out, int max) {
+  if (!g->info->ops->species) return -1;
+  return g->info->ops->species(g->data, out, max);
 }
 
 ms_err ms_generator_describe(const ms_generator g, FILE *fp) {
@@ -164,8 +169,8 @@ void ms_search_destroy(ms_search *sp) {
   *sp = NULL;
 }
 
-ms_err ms_search_create(ms_ynode *search, uint64_t seed, const ms_potential *potential,
-                        ms_search *out) {
+ms_err ms_search_create_with_models(ms_ynode *search, uint64_t seed, const ms_model *models,
+                                    int nmodels, ms_search *out) {
   *out = NULL;
   MS_CALL(ms_ynode_expect(search, MS_YSEQ, "search"));
   if (search->n == 0) return ms_ynode_error(search, "search", "empty: give at least one generator");
@@ -180,7 +185,7 @@ ms_err ms_search_create(ms_ynode *search, uint64_t seed, const ms_potential *pot
   for (int k = 0; k < search->n; ++k) {
     char path[32];
     snprintf(path, sizeof path, "search[%d]", k);
-    ms_generator_context ctx = {ms_search_item_seed(seed, k), potential};
+    ms_generator_context ctx = {ms_search_item_seed(seed, k), models, nmodels};
     ms_err e = ms_generator_create(search->items[k], path, &ctx, &s->gen[k]);
     if (e) {
       ms_search_destroy(&s);
@@ -196,6 +201,44 @@ ms_err ms_search_create(ms_ynode *search, uint64_t seed, const ms_potential *pot
   }
   *out = s;
   return MS_SUCCESS;
+}
+
+ms_err ms_search_create(ms_ynode *search, uint64_t seed, const ms_potential *potential,
+                        ms_search *out) {
+  *out = NULL;
+  if (!potential) return ms_search_create_with_models(search, seed, NULL, 0, out);
+  /* The potential's guard through a rigid-ion model on it (the generators read it only while
+   * they are created). */
+  ms_model m = NULL;
+  MS_CALL(ms_model_create_with(potential, NULL, &m));
+  ms_err e = ms_search_create_with_models(search, seed, &m, 1, out);
+  ms_model_destroy(&m);
+  return e;
+}
+
+int ms_search_species(const ms_search s, ms_species *out, int *item, int max, int *unlisted) {
+  enum { MAXG = 64 };
+  int n = 0, nu = 0;
+  for (int k = 0; k < s->n; ++k) {
+    ms_species g[MAXG];
+    int m = ms_generator_species(s->gen[k], g, MAXG);
+    if (m < 0) {
+      nu++;
+      continue;
+    }
+    for (int q = 0; q < m && q < MAXG; ++q) {
+      int seen = 0;
+      for (int j = 0; j < n && j < max && !seen; ++j) seen = ms_species_equal(&out[j], &g[q]);
+      if (seen) continue;
+      if (n < max) {
+        out[n] = g[q];
+        if (item) item[n] = k;
+      }
+      n++;
+    }
+  }
+  if (unlisted) *unlisted = nu;
+  return n;
 }
 
 int64_t ms_search_count(const ms_search s) { return s->offset[s->n]; }
@@ -230,6 +273,13 @@ ms_err ms_search_build(const ms_search s, int64_t id, ms_cell *out, ms_candidate
 }
 
 /* ---- shared helpers ---------------------------------------------------------------------- */
+
+void ms__species_collect(ms_species *out, int *n, int max, const ms_species *sp) {
+  for (int k = 0; k < *n && k < max; ++k)
+    if (ms_species_equal(&out[k], sp)) return;
+  if (*n < max) out[*n] = *sp;
+  ++*n;
+}
 
 ms_err ms__ion_radius(const ms_species *sp, int cn, double *r) {
   char name[32];

@@ -24,8 +24,8 @@
  *      separated (fixed positions, a short lattice vector) or whose overlap stagnates is
  *      abandoned.
  * Minimum separations: the radii rule of gen_impl.h (factor 0.7 by default), per-pair values
- * from the configuration, and every pair at least at the potential's catastrophe guard radius
- * when a potential is given (physics.md §2.5: Bush O-O collapses below 1.24 Å). */
+ * from the configuration, and every pair at least at the catastrophe guard radius of the
+ * campaign's models when they have one (physics.md §2.5: Bush O-O collapses below 1.24 Å). */
 #include <math.h>
 #include <spglib.h>
 #include <stdlib.h>
@@ -536,16 +536,9 @@ static ms_err parse_minsep(rs_data *s, ms_ynode *item, const char *path,
       for (int b = 0; b < cp->n; ++b) {
         ce->dmin[a][b] = ms__pair_min_separation(&cp->sp[a], ce->radius[a], &cp->sp[b],
                                                  ce->radius[b], ranion, factor);
-        if (ctx->potential) {
-          char la[24], lb[24];
-          double rg = 0, br = 0, core = 0;
-          ms_species_format(&cp->sp[a], la, sizeof la);
-          ms_species_format(&cp->sp[b], lb, sizeof lb);
-          if (ms_potential_guard(ctx->potential, la, lb, &rg, &br, &core) == MS_SUCCESS)
-            ce->dmin[a][b] = fmax(ce->dmin[a][b], rg);
-          else
-            ms_err_clear(); /* not covered: the energy stage will say so */
-        }
+        /* 0 for a pair a model does not cover: the coverage check says so */
+        for (int m = 0; m < ctx->nmodels; ++m)
+          ce->dmin[a][b] = fmax(ce->dmin[a][b], ms_model_min_distance(ctx->models[m], &cp->sp[a], &cp->sp[b]));
       }
   }
   if (!pairs) return MS_SUCCESS;
@@ -774,7 +767,15 @@ static ms_err rs_describe(const void *d, FILE *fp) {
   return MS_SUCCESS;
 }
 
-static const ms_generator_ops rs_ops = {rs_create, rs_count, rs_build, rs_describe, rs_destroy};
+static int rs_species(const void *d, ms_species *out, int max) {
+  const rs_data *s = d;
+  int n = 0;
+  for (int c = 0; c < s->ncomp; ++c)
+    for (int k = 0; k < s->comp[c].comp.n; ++k) ms__species_collect(out, &n, max, &s->comp[c].comp.sp[k]);
+  return n;
+}
+
+static const ms_generator_ops rs_ops = {rs_create, rs_count, rs_build, rs_describe, rs_destroy, rs_species};
 
 static const ms_param_spec rs_params[] = {
     {"compositions", "list of formulas", "",
@@ -793,7 +794,7 @@ static const ms_param_spec rs_params[] = {
      "within +-spread"},
     {"min_separation", "{factor, pairs: [[ION, ION, Å], ...]}", "{factor: 0.7}",
      "minimum distances: factor x radius sums (cations: across a shared anion), per-pair "
-     "values, and at least the potential's catastrophe guard"},
+     "values, and at least the catastrophe guard of the campaign's models"},
     {"max_attempts", "integer", "50", "attempts per draw before it is reported as failed"},
     {"seed", "integer", "campaign seed", "override the item's seed"},
     {NULL, NULL, NULL, NULL},

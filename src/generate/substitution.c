@@ -447,8 +447,16 @@ static ms_err subst_describe(const void *d, FILE *fp) {
   return MS_SUCCESS;
 }
 
-static const ms_generator_ops subst_ops = {subst_create, subst_count, subst_build, subst_describe,
-                                           subst_destroy};
+static int subst_species(const void *d, ms_species *out, int max) {
+  const subst_data *s = d;
+  int n = 0;
+  for (int l = 0; l < s->li.nlabels; ++l)
+    for (int k = 0; k < s->li.nions[l]; ++k) ms__species_collect(out, &n, max, &s->li.ion[l][k]);
+  return n;
+}
+
+static const ms_generator_ops subst_ops = {subst_create, subst_count,   subst_build, subst_describe,
+                                           subst_destroy, subst_species};
 
 static const ms_param_spec subst_params[] = {
     {"prototypes", "list of prototype names (or files)", "",
@@ -855,8 +863,16 @@ static ms_err partial_describe(const void *d, FILE *fp) {
   return MS_SUCCESS;
 }
 
-static const ms_generator_ops partial_ops = {partial_create, partial_count, partial_build,
-                                             partial_describe, partial_destroy};
+static int partial_species(const void *d, ms_species *out, int max) {
+  const partial_data *s = d;
+  int n = 0;
+  for (int k = 0; k < s->parent.nkinds; ++k) ms__species_collect(out, &n, max, &s->parent.species[k]);
+  for (int g = 0; g < s->nsub; ++g) ms__species_collect(out, &n, max, &s->sub[g].by);
+  return n;
+}
+
+static const ms_generator_ops partial_ops = {partial_create,   partial_count,   partial_build,
+                                             partial_describe, partial_destroy, partial_species};
 
 static const ms_param_spec partial_params[] = {
     {"prototype", "prototype name or file", "", "the parent structure type"},

@@ -134,8 +134,8 @@ ms_err ms_model_family_resolve(const char *name, const ms_model_family **out) {
   }
   for (int k = 0; k < nf; ++k) {
     if (!fam[k]->files || !fam[k]->files[0]) continue;
-    int w = snprintf(files + fused, sizeof files - fused, "%s%s (%s)", fused ? "; " : "", fam[k]->files,
-                     fam[k]->name);
+    int w = snprintf(files + fused, sizeof files - fused, "%s%s: %s", fused ? "; " : "", fam[k]->name,
+                     fam[k]->files);
     if (w > 0 && (size_t)w < sizeof files - fused) fused += (size_t)w;
   }
   const char *hint = ms_suggest(name, names);
@@ -357,19 +357,19 @@ ms_err ms_model_create_spec(const ms_model_spec *spec, ms_model *out) {
   ms_model_about about;
   memset(&about, 0, sizeof about);
   ms_err e = f->ops->load(spec, &data, &about);
-  if (e == MS_ERR_INPUT || e == MS_ERR_FILE) {
+  if ((e == MS_ERR_INPUT || e == MS_ERR_FILE) && spec->node) {
     /* Point at the spec as well as at the model's own problem. */
     char msg[1400];
     snprintf(msg, sizeof msg, "%s", ms_err_message());
-    if (spec->node) ms_ynode_error(spec->node, spec->where, "%s", msg);
-    else ms__err_set(e, __FILE__, __LINE__, __func__, "%s", msg);
+    ms_ynode_error(spec->node, spec->where, "%s", msg);
     return e;
   }
   MS_CALL(e);
-  if (!about.name) about.name = spec->name;
+  /* A family fills these with strings its data own; a spec's strings may not outlive the call. */
+  if (!about.name) about.name = f->name;
   if (!about.description) about.description = "";
   if (!about.citation) about.citation = "";
-  if (!about.source) about.source = spec->name;
+  if (!about.source) about.source = "";
   return ms__model_wrap(f, data, &about, out);
 }
 

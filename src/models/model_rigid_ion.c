@@ -433,12 +433,14 @@ static ms_model_claim claims_rigid_ion(const char *name) {
   return ms_data_is_path(name) ? MS_MODEL_CLAIM_MAYBE : MS_MODEL_CLAIM_NO;
 }
 
+/* The command-line shorthands are the names these options have always had there. */
 static const ms_model_option_info options_rigid_ion[] = {
-    {"accuracy", "a number in [1e-15, 1e-2]", "the potential's (usually 1e-8)",
-     "relative accuracy of the electrostatics (sets the Ewald splitting, cutoffs and PME grid)"},
-    {"method", "auto, direct or pme", "auto", "Ewald summation method (auto: by system size)"},
-    {"coulomb", "true or false", "true", "false: the short-range terms only"},
-    {NULL, NULL, NULL, NULL}};
+    {"accuracy", "a number in [1e-15, 1e-2]", "the potential's, usually 1e-8",
+     "relative accuracy of the electrostatics (sets the Ewald splitting, cutoffs and PME grid)", "--accuracy",
+     NULL},
+    {"method", "auto, direct or pme", "auto", "Ewald summation method (auto: by system size)", "--method", NULL},
+    {"coulomb", "true or false", "true", "false: the short-range terms only", "--no-coulomb", "false"},
+    {NULL, NULL, NULL, NULL, NULL, NULL}};
 
 static const char *const refs_rigid_ion[] = {
     "P. P. Ewald, Ann. Phys. 369, 253 (1921)",
@@ -453,7 +455,7 @@ const ms_model_family ms__model_family_rigid_ion = {
     "rigid_ion",
     "point charges with periodic electrostatics (Ewald or PME) plus short-range pair terms of a "
     "potential set",
-    "a potential set in YAML (.yaml, .yml; docs/models.md)",
+    "a potential set in YAML (.yaml, .yml)",
     refs_rigid_ion,
     options_rigid_ion,
     builtin_names_rigid_ion,

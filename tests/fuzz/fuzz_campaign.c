@@ -51,6 +51,17 @@ static void same_or_abort(int ok, const char *what, const char *resolved) {
   abort();
 }
 
+/* Two model specs resolve to the same name and settings. */
+static int same_model(const ms_model_spec *a, const ms_model_spec *b) {
+  ms_model_settings x, y;
+  if (strcmp(a->name, b->name) != 0) return 0;
+  if (ms_model_spec_settings(a, &x) || ms_model_spec_settings(b, &y)) return 0;
+  if (x.n != y.n) return 0;
+  for (int k = 0; k < x.n; ++k)
+    if (strcmp(x.key[k], y.key[k]) || strcmp(x.value[k], y.value[k])) return 0;
+  return 1;
+}
+
 /* The resolved text must parse again and give the same common values. */
 static void check_resolved(const ms_campaign *c) {
   char *resolved = ms_campaign_resolved_yaml(c);
@@ -66,8 +77,7 @@ static void check_resolved(const ms_campaign *c) {
   same_or_abort(strcmp(c->output, c2->output) == 0, "output", resolved);
   same_or_abort(c->keep_rejected_rows == c2->keep_rejected_rows, "keep_rejected", resolved);
   same_or_abort(strcmp(c->potential, c2->potential) == 0, "potential", resolved);
-  same_or_abort(c->accuracy == c2->accuracy, "potential.accuracy", resolved);
-  same_or_abort(strcmp(c->coulomb_method, c2->coulomb_method) == 0, "potential.method", resolved);
+  same_or_abort(same_model(&c->model, &c2->model), "potential (options)", resolved);
   same_or_abort(c->nsearch == c2->nsearch, "search", resolved);
   for (int k = 0; k < c->nsearch && k < c2->nsearch; ++k)
     same_or_abort(strcmp(c->search[k].generator, c2->search[k].generator) == 0,
@@ -78,6 +88,9 @@ static void check_resolved(const ms_campaign *c) {
     same_or_abort(c->stage[k].kind == c2->stage[k].kind, "funnel[].stage", resolved);
     /* memcmp: NaN means "unset" and must stay NaN */
     same_or_abort(memcmp(a, b, sizeof *a) == 0, "funnel[].keep", resolved);
+    same_or_abort(c->stage[k].has_model == c2->stage[k].has_model &&
+                      same_model(&c->stage[k].model, &c2->stage[k].model),
+                  "funnel[].potential", resolved);
   }
   same_or_abort(c->shortlist_size == c2->shortlist_size, "shortlist.size", resolved);
   same_or_abort(!c->shortlist == !c2->shortlist, "shortlist", resolved);

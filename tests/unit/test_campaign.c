@@ -48,7 +48,7 @@ int main(void) {
   MS_TEST_EQ_STR(c->name, "perovskite-oxides");
   MS_TEST_EQ_INT(c->seed, 20261129);
   MS_TEST_EQ_STR(c->potential, "bush1994");
-  MS_TEST_EQ_STR(c->coulomb_method, "auto");
+  MS_TEST_EQ_INT(c->model.nopt, 0); /* the options' defaults are the family's (test_model) */
   MS_TEST_EQ_INT(c->keep_rejected_rows, 1);
   MS_TEST_EQ_INT(c->nsearch, 1);
   MS_TEST_EQ_STR(c->search[0].generator, "prototype_substitution");
@@ -75,8 +75,8 @@ int main(void) {
   /* potential as a mapping */
   MS_TEST_OK(parse(variant("potential: bush1994", "potential: {name: bush1994, accuracy: 1e-6, method: pme}"), &c));
   if (c) {
-    MS_TEST_NEAR(c->accuracy, 1e-6, 0);
-    MS_TEST_EQ_STR(c->coulomb_method, "pme");
+    MS_TEST_EQ_STR(ms_model_spec_get(&c->model, "accuracy"), "1e-6");
+    MS_TEST_EQ_STR(ms_model_spec_get(&c->model, "method"), "pme");
   }
   ms_campaign_free(&c);
 

@@ -671,7 +671,7 @@ static ms_err dummy_build(const void *d, int64_t i, ms_cell *out, ms_candidate_i
 }
 static void dummy_destroy(void *d) { free(d); }
 static const ms_generator_ops dummy_ops = {dummy_create, dummy_count, dummy_build, NULL,
-                                           dummy_destroy};
+                                           dummy_destroy, NULL};
 static const ms_param_spec dummy_params[] = {{"n", "integer", "3", "number of cells"},
                                              {0, 0, 0, 0}};
 static const ms_generator_info dummy_info = {"dummy", "test generator", dummy_params, NULL,
