@@ -1,4 +1,5 @@
-/* `matscreen energy STRUCTURE... --potential NAME|FILE`: single-point energy, forces and stress.
+/* `matscreen energy STRUCTURE... --potential NAME|FILE`: single-point energy, forces and stress
+ * with any model of the registry (model.h); the model and its options come from model_args.h.
  *
  * Every structure of every file (multi-frame extxyz, several files) is evaluated in one
  * process, in input order, so whole data sets can be scored without a start-up per structure.
@@ -6,7 +7,7 @@
  * k mod size; each rank reads the files itself) and rank 0 prints the results in input order.
  * `time_s` is the wall time of the evaluation alone (file reading excluded).
  *
- * A structure whose species the potential does not cover is an input error: the results of
+ * A structure whose species the model does not cover is an input error: the results of
  * the structures before it are printed, then the message, and the exit code is 1. Overlapping
  * atoms, a collapse into a catastrophe guard or a degenerate cell are statuses in the output. */
 #include <math.h>
@@ -21,22 +22,25 @@
 #include "matscreen/io.h"
 #include "matscreen/log.h"
 #include "matscreen/model.h"
+#include "model_args.h"
 
 const char ms_usage_energy[] =
     "usage: matscreen energy STRUCTURE [STRUCTURE...] --potential NAME|FILE [options]\n"
     "\n"
-    "Energy, forces and stress of each structure with a rigid-ion potential: periodic\n"
-    "electrostatics (direct Ewald or smooth PME) plus the potential's short-range pair terms.\n"
+    "Energy, forces and stress of each structure with an energy model ('matscreen info models');\n"
+    "a rigid-ion potential set sums periodic electrostatics (direct Ewald or smooth PME) and the\n"
+    "set's short-range pair terms.\n"
     "STRUCTURE is CIF, POSCAR/CONTCAR or extended XYZ (format from content or extension); a\n"
     "multi-frame extxyz or several files are evaluated one structure after another.\n"
-    "Charges: the structure's oxidation states when it has them, else the potential's.\n"
+    "Charges (rigid-ion): the structure's oxidation states when it has them, else the potential's.\n"
     "\n"
     "options:\n"
-    "  --potential NAME|FILE  built-in potential (see 'matscreen info potentials') or a YAML file\n"
-    "  --accuracy X           relative accuracy of the electrostatics (default: the potential's,\n"
-    "                         usually 1e-8)\n"
-    "  --method auto|direct|pme  electrostatics method (default auto: by system size)\n"
-    "  --no-coulomb           short-range terms only\n"
+    "  --potential NAME|FILE  the model: a built-in name ('matscreen info models') or a file\n"
+    "  --model-option KEY=VALUE  an option of the model's family (repeatable; 'info models')\n"
+    "  --accuracy X           rigid-ion: relative accuracy of the electrostatics (default: the\n"
+    "                         potential's, usually 1e-8)\n"
+    "  --method auto|direct|pme  rigid-ion: electrostatics method (default auto: by system size)\n"
+    "  --no-coulomb           rigid-ion: short-range terms only\n"
     "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
     "  --json                 one JSON object per structure and line, keys with units:\n"
     "                         energy_eV, energy_per_atom_eV, forces_eV_per_A, stress_GPa (Voigt\n"
@@ -57,8 +61,7 @@ typedef struct {
 } item;
 
 static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c,
-                          const ms_model_result *r, const char *potential, double accuracy,
-                          double seconds) {
+                          const ms_model_result *r, const char *potential, double seconds) {
   char formula[128] = "?";
   if (ms_cell_formula(c, 0, formula, sizeof formula)) ms_err_clear();
   int n = c->natoms;
@@ -107,7 +110,7 @@ static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c
       ms_jb_key(b, "method", 1);
       ms_jb_str(b, ms_ewald_method_name(r->ewald.method));
       ms_jb_key(b, "accuracy", 0);
-      ms_jb_num(b, accuracy);
+      ms_jb_num(b, r->ewald.accuracy);
       ms_jb_key(b, "alpha_per_A", 0);
       ms_jb_num(b, r->ewald.alpha);
       ms_jb_key(b, "rcut_A", 0);
@@ -143,7 +146,8 @@ static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c
   ms_jb_printf(b, "\n  formula           %s (%d atoms), potential %s\n", formula, n, potential);
   ms_jb_printf(b, "  status            %s%s%s\n", ms_status_name(r->status), ok ? "" : ": ", r->detail);
   ms_jb_printf(b, "  energy            %.10f eV  (%.10f eV/atom)\n", r->energy, n ? r->energy / n : NAN);
-  ms_jb_printf(b, "    electrostatic   %.10f eV\n    short-range     %.10f eV\n", r->e_coulomb, r->e_short);
+  if (!isnan(r->e_coulomb)) /* the split of a rigid-ion model's energy */
+    ms_jb_printf(b, "    electrostatic   %.10f eV\n    short-range     %.10f eV\n", r->e_coulomb, r->e_short);
   ms_jb_printf(b, "  stress (GPa)      xx %.6f  yy %.6f  zz %.6f  yz %.6f  xz %.6f  xy %.6f\n",
                r->stress_GPa[0], r->stress_GPa[1], r->stress_GPa[2], r->stress_GPa[3],
                r->stress_GPa[4], r->stress_GPa[5]);
@@ -151,11 +155,11 @@ static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c
   if (r->has_coulomb) {
     if (r->ewald.method == MS_EWALD_PME)
       ms_jb_printf(b, "  electrostatics    smooth PME, accuracy %g, alpha %.6f /Å, rcut %.4f Å, grid %dx%dx%d, order %d\n",
-                   accuracy, r->ewald.alpha, r->ewald.rcut, r->ewald.pme_grid[0], r->ewald.pme_grid[1],
+                   r->ewald.accuracy, r->ewald.alpha, r->ewald.rcut, r->ewald.pme_grid[0], r->ewald.pme_grid[1],
                    r->ewald.pme_grid[2], r->ewald.pme_order);
     else
       ms_jb_printf(b, "  electrostatics    direct Ewald, accuracy %g, alpha %.6f /Å, rcut %.4f Å, kcut %.4f /Å\n",
-                   accuracy, r->ewald.alpha, r->ewald.rcut, r->ewald.kcut);
+                   r->ewald.accuracy, r->ewald.alpha, r->ewald.rcut, r->ewald.kcut);
   }
   ms_jb_printf(b, "  time              %.3f ms\n", seconds * 1e3);
 }
@@ -170,9 +174,9 @@ static void print_item(long k, const char *text, size_t len, const double *aux, 
 }
 
 int ms_cmd_energy(int argc, char **argv) {
-  const char *potential = NULL, *method = NULL;
-  double accuracy = 0;
-  int json = 0, coulomb = 1;
+  int json = 0;
+  ms_app_model_args margs;
+  ms_app_model_args_init(&margs);
   ms_format fmt = MS_FORMAT_AUTO;
   const char **files = calloc((size_t)argc, sizeof *files);
   int nfiles = 0;
@@ -180,24 +184,10 @@ int ms_cmd_energy(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     const char *v = NULL;
-    if (ms_app_opt_is(a, "--potential", "-p")) {
-      if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
-      potential = v;
-    } else if (ms_app_opt_is(a, "--accuracy", NULL)) {
-      if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
-      if (ms_app_parse_double("energy", "--accuracy", v, &accuracy)) goto usage;
-      if (!(accuracy >= 1e-15 && accuracy <= 1e-2)) {
-        ms_app_usage_error("energy", "--accuracy must be in [1e-15, 1e-2], got %s", v);
-        goto usage;
-      }
-    } else if (ms_app_opt_is(a, "--method", NULL)) {
-      if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
-      method = v;
-      if (strcmp(v, "auto") && strcmp(v, "direct") && strcmp(v, "pme")) {
-        ms_app_usage_error("energy", "--method must be auto, direct or pme, got '%s'", v);
-        goto usage;
-      }
-    } else if (ms_app_opt_is(a, "--format", NULL)) {
+    int took = ms_app_model_arg(&margs, argc, argv, &i, "energy");
+    if (took < 0) goto usage;
+    if (took) continue;
+    if (ms_app_opt_is(a, "--format", NULL)) {
       if (!(v = ms_app_opt_value(argc, argv, &i, "energy"))) goto usage;
       if (ms_format_from_name(v, &fmt)) {
         ms_app_usage_error("energy", "%s", ms_err_message());
@@ -206,8 +196,6 @@ int ms_cmd_energy(int argc, char **argv) {
       }
     } else if (strcmp(a, "--json") == 0) {
       json = 1;
-    } else if (strcmp(a, "--no-coulomb") == 0) {
-      coulomb = 0;
     } else if (a[0] == '-' && a[1] != '\0') {
       ms_app_usage_error("energy", "unknown option '%s'", a);
       goto usage;
@@ -219,31 +207,23 @@ int ms_cmd_energy(int argc, char **argv) {
     ms_app_usage_error("energy", "no structure file given");
     goto usage;
   }
-  if (!potential) {
-    ms_app_usage_error("energy", "--potential NAME|FILE is required (see 'matscreen info potentials')");
-    goto usage;
-  }
+  const ms_model_spec *spec = NULL;
+  ms_err e = ms_app_model_spec(&margs, "energy", &spec);
+  if (e == MS_ERR_USAGE) goto usage;
 
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
 
-  ms_model_options opt;
-  ms_model_options_default(&opt);
-  opt.coulomb = coulomb;
-  if (accuracy > 0) opt.ewald.accuracy = accuracy;
-  if (method) opt.ewald.method = strcmp(method, "direct") == 0 ? MS_EWALD_DIRECT
-                                 : strcmp(method, "pme") == 0  ? MS_EWALD_PME
-                                                               : MS_EWALD_AUTO;
   ms_model model = NULL;
-  ms_err e = ms_err_agree(MPI_COMM_WORLD, ms_model_create(potential, &opt, &model));
+  if (!e) e = ms_model_create_spec(spec, &model);
+  e = ms_err_agree(MPI_COMM_WORLD, e);
   if (e) {
+    ms_model_destroy(&model);
     free(files);
     return ms_app_report(e);
   }
-  double acc_used = accuracy > 0 ? accuracy : ms_potential_coulomb_accuracy(ms_model_potential(model));
-  if (!(acc_used > 0)) acc_used = 1e-8;
-  const char *pot_name = ms_potential_name(ms_model_potential(model));
+  const char *pot_name = ms_model_name(model);
 
   /* Every rank reads every file (the result is the same everywhere); errors are agreed on. */
   ms_cell_list *lists = calloc((size_t)nfiles, sizeof *lists);
@@ -289,7 +269,7 @@ int ms_cmd_energy(int argc, char **argv) {
         }
         size_t before = ord.text.n;
         item it = {files[f], fr, c};
-        format_result(&ord.text, json, &it, c, &r, pot_name, acc_used, dt);
+        format_result(&ord.text, json, &it, c, &r, pot_name, dt);
         if (ms_ordered_commit(&ord, k, before, NULL, 0)) break;
       }
     free(forces);

@@ -6,8 +6,8 @@
  * its structures. `time_s` is the wall time of the relaxation alone.
  *
  * A relaxation that does not converge (step limit, failed line search, explosion, collapse,
- * NaN) is a status in the output, not an error: the exit code stays 0. An uncovered species is
- * an input error (exit 1) after the results of the structures before it.
+ * NaN) is a status in the output, not an error: the exit code stays 0. A species the model does
+ * not cover is an input error (exit 1) after the results of the structures before it.
  *
  * `-o OUT` writes the returned structures (every status; the start structure when it could
  * not be relaxed) to one file, in input order; the other ranks send theirs to rank 0. */
@@ -25,17 +25,19 @@
 #include "matscreen/log.h"
 #include "matscreen/model.h"
 #include "matscreen/relax.h"
+#include "model_args.h"
 
 const char ms_usage_relax[] =
     "usage: matscreen relax STRUCTURE [STRUCTURE...] --potential NAME|FILE [options]\n"
     "\n"
-    "Relax the positions (and the cell) of each structure with a rigid-ion potential, using a\n"
-    "PETSc TAO minimiser (default: limited-memory BFGS). The objective is the energy, or the\n"
-    "enthalpy E + P V with --pressure. A multi-frame extxyz or several files are relaxed one\n"
-    "structure after another; under mpirun the structures are shared among the ranks.\n"
+    "Relax the positions (and the cell) of each structure with an energy model ('matscreen info\n"
+    "models'), using a PETSc TAO minimiser (default: limited-memory BFGS). The objective is the\n"
+    "energy, or the enthalpy E + P V with --pressure. A multi-frame extxyz or several files are\n"
+    "relaxed one structure after another; under mpirun the structures are shared among the ranks.\n"
     "\n"
     "options:\n"
-    "  --potential NAME|FILE  built-in potential (see 'matscreen info potentials') or a YAML file\n"
+    "  --potential NAME|FILE  the model: a built-in name ('matscreen info models') or a file\n"
+    "  --model-option KEY=VALUE  an option of the model's family (repeatable; 'info models')\n"
     "  --cell MODE            fixed (positions only), iso (volume), aniso (three lattice\n"
     "                         lengths), full (all six strain components; default)\n"
     "  --fmax X               converged when every atom's force is below X eV/Å (default 0.01)\n"
@@ -46,9 +48,10 @@ const char ms_usage_relax[] =
     "  --max-steps N          iteration limit (default 1000); status max_steps beyond it\n"
     "  --symmetrize           symmetrise forces and stress with the start's space group (spglib)\n"
     "  --symprec X            symmetry tolerance in Å (default 1e-5)\n"
-    "  --accuracy X           relative accuracy of the electrostatics (default: the potential's)\n"
-    "  --method auto|direct|pme  electrostatics method\n"
-    "  --no-coulomb           short-range terms only\n"
+    "  --accuracy X           rigid-ion: relative accuracy of the electrostatics (default: the\n"
+    "                         potential's)\n"
+    "  --method auto|direct|pme  rigid-ion: electrostatics method\n"
+    "  --no-coulomb           rigid-ion: short-range terms only\n"
     "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
     "  -o OUT                 write the relaxed structures (format from the extension; a\n"
     "                         multi-frame extxyz or a multi-block CIF for several)\n"
@@ -244,9 +247,10 @@ static ms_err write_relaxed(long first_fail, void *ctx) {
 }
 
 int ms_cmd_relax(int argc, char **argv) {
-  const char *potential = NULL, *method = NULL, *outpath = NULL;
-  double accuracy = 0;
-  int json = 0, coulomb = 1;
+  const char *outpath = NULL;
+  int json = 0;
+  ms_app_model_args margs;
+  ms_app_model_args_init(&margs);
   ms_format fmt = MS_FORMAT_AUTO;
   ms_relax_options ro;
   ms_relax_options_default(&ro);
@@ -259,10 +263,10 @@ int ms_cmd_relax(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = NULL;
     double d = 0;
-    if (ms_app_opt_is(a, "--potential", "-p")) {
-      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
-      potential = v;
-    } else if (ms_app_opt_is(a, "--cell", NULL)) {
+    int took = ms_app_model_arg(&margs, argc, argv, &i, "relax");
+    if (took < 0) goto usage;
+    if (took) continue;
+    if (ms_app_opt_is(a, "--cell", NULL)) {
       if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
       if (ms_relax_cell_from_name(v, &ro.cell)) {
         ms_app_usage_error("relax", "--cell: %s", ms_err_message());
@@ -271,8 +275,7 @@ int ms_cmd_relax(int argc, char **argv) {
       }
     } else if (ms_app_opt_is(a, "--fmax", NULL) || ms_app_opt_is(a, "--smax", NULL) ||
                ms_app_opt_is(a, "--etol", NULL) || ms_app_opt_is(a, "--pressure", NULL) ||
-               ms_app_opt_is(a, "--symprec", NULL) || ms_app_opt_is(a, "--accuracy", NULL) ||
-               ms_app_opt_is(a, "--max-steps", NULL)) {
+               ms_app_opt_is(a, "--symprec", NULL) || ms_app_opt_is(a, "--max-steps", NULL)) {
       char name[32];
       snprintf(name, sizeof name, "%.*s", (int)strcspn(a, "="), a);
       if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
@@ -283,19 +286,11 @@ int ms_cmd_relax(int argc, char **argv) {
       if (!strcmp(name, "--etol")) bad = !(d >= 0), ro.etol = d;
       if (!strcmp(name, "--pressure")) bad = !(fabs(d) <= 1e4), ro.pressure = d;
       if (!strcmp(name, "--symprec")) bad = !(d > 0 && d < 1), ro.symprec = d;
-      if (!strcmp(name, "--accuracy")) bad = !(d >= 1e-15 && d <= 1e-2), accuracy = d;
       if (!strcmp(name, "--max-steps")) bad = !(d >= 0 && d <= 1e8 && d == floor(d)), ro.max_steps = (int)d;
       if (bad) {
         ms_app_usage_error("relax", "%s: value %s is out of range (fmax, smax > 0; etol >= 0; "
-                           "|pressure| <= 1e4 GPa; 0 < symprec < 1; 1e-15 <= accuracy <= 1e-2; "
-                           "max-steps a whole number >= 0)", name, v);
-        goto usage;
-      }
-    } else if (ms_app_opt_is(a, "--method", NULL)) {
-      if (!(v = ms_app_opt_value(argc, argv, &i, "relax"))) goto usage;
-      method = v;
-      if (strcmp(v, "auto") && strcmp(v, "direct") && strcmp(v, "pme")) {
-        ms_app_usage_error("relax", "--method must be auto, direct or pme, got '%s'", v);
+                           "|pressure| <= 1e4 GPa; 0 < symprec < 1; max-steps a whole number >= 0)",
+                           name, v);
         goto usage;
       }
     } else if (ms_app_opt_is(a, "--format", NULL)) {
@@ -319,8 +314,6 @@ int ms_cmd_relax(int argc, char **argv) {
       json = 1;
     } else if (strcmp(a, "--symmetrize") == 0) {
       ro.symmetrize = 1;
-    } else if (strcmp(a, "--no-coulomb") == 0) {
-      coulomb = 0;
     } else if (a[0] == '-' && a[1] != '\0') {
       ms_app_usage_error("relax", "unknown option '%s'", a);
       goto usage;
@@ -332,26 +325,19 @@ int ms_cmd_relax(int argc, char **argv) {
     ms_app_usage_error("relax", "no structure file given");
     goto usage;
   }
-  if (!potential) {
-    ms_app_usage_error("relax", "--potential NAME|FILE is required (see 'matscreen info potentials')");
-    goto usage;
-  }
+  const ms_model_spec *spec = NULL;
+  ms_err e = ms_app_model_spec(&margs, "relax", &spec);
+  if (e == MS_ERR_USAGE) goto usage;
   ro.petsc_options = petsc;
 
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
 
-  ms_model_options mo;
-  ms_model_options_default(&mo);
-  mo.coulomb = coulomb;
-  if (accuracy > 0) mo.ewald.accuracy = accuracy;
-  if (method) mo.ewald.method = strcmp(method, "direct") == 0 ? MS_EWALD_DIRECT
-                                : strcmp(method, "pme") == 0  ? MS_EWALD_PME
-                                                              : MS_EWALD_AUTO;
   ms_model model = NULL;
   ms_relax relax = NULL;
-  ms_err e = ms_err_agree(MPI_COMM_WORLD, ms_model_create(potential, &mo, &model));
+  if (!e) e = ms_model_create_spec(spec, &model);
+  e = ms_err_agree(MPI_COMM_WORLD, e);
   /* A bad PETSc option (e.g. an unknown TAO type) fails here, identically on every rank. */
   if (!e) {
     ms_err ce = ms_relax_create(model, &ro, &relax);
@@ -369,7 +355,7 @@ int ms_cmd_relax(int argc, char **argv) {
     free(petsc);
     return ms_app_report(e);
   }
-  const char *pot_name = ms_potential_name(ms_model_potential(model));
+  const char *pot_name = ms_model_name(model);
   if (rank == 0 && !json)
     ms_log_verbose("relax: TAO type %s, cell %s, fmax %g eV/Å, smax %g GPa\n", ms_relax_tao_type(relax),
                    ms_relax_cell_name(ro.cell), ro.fmax, ro.smax);
