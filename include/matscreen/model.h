@@ -122,7 +122,8 @@ ms_err ms_model_spec_add(ms_model_spec *s, const char *key, const char *value, c
 ms_err ms_model_spec_from_yaml(ms_ynode *node, const char *path, ms_model_spec *s);
 /** Value of option @p key (the last one given), or NULL. */
 const char *ms_model_spec_get(const ms_model_spec *s, const char *key);
-/** 1 when @p a and @p b name the same model with the same option texts in the same order. */
+/** 1 when @p a and @p b name the same model with the same settings (ms_model_spec_settings:
+ *  an option given with its default value equals the option left out). */
 int ms_model_spec_equal(const ms_model_spec *a, const ms_model_spec *b);
 /**
  * Resolve the name through the registry and validate the options without loading anything

@@ -209,9 +209,19 @@ const char *ms_model_spec_get(const ms_model_spec *s, const char *key) {
 }
 
 int ms_model_spec_equal(const ms_model_spec *a, const ms_model_spec *b) {
-  if (strcmp(a->name, b->name) != 0 || a->nopt != b->nopt) return 0;
-  for (int k = 0; k < a->nopt; ++k)
-    if (strcmp(a->opt[k].key, b->opt[k].key) != 0 || strcmp(a->opt[k].value, b->opt[k].value) != 0) return 0;
+  if (strcmp(a->name, b->name) != 0) return 0;
+  /* Compare what the options mean: `method: auto` given or left to its default is the same. */
+  ms_model_settings x, y;
+  if (ms_model_spec_settings(a, &x) != MS_SUCCESS || ms_model_spec_settings(b, &y) != MS_SUCCESS) {
+    ms_err_clear();
+    if (a->nopt != b->nopt) return 0;
+    for (int k = 0; k < a->nopt; ++k)
+      if (strcmp(a->opt[k].key, b->opt[k].key) != 0 || strcmp(a->opt[k].value, b->opt[k].value) != 0) return 0;
+    return 1;
+  }
+  if (x.n != y.n) return 0;
+  for (int k = 0; k < x.n; ++k)
+    if (strcmp(x.key[k], y.key[k]) != 0 || strcmp(x.value[k], y.value[k]) != 0) return 0;
   return 1;
 }
 
