@@ -51,6 +51,14 @@ sub("missing_potential", "potential: bush1994\n", "", "missing required key 'pot
 sub("unknown_potential", "potential: bush1994", "potential: bush1995", "bush1994")
 sub("potential_bad_accuracy", "potential: bush1994", "potential: {name: bush1994, accuracy: 0.5}", "potential.accuracy: must be in")
 sub("potential_bad_method", "potential: bush1994", "potential: {name: bush1994, method: fmm}", "potential.method: must be auto, direct or pme")
+sub("stage_potential_bad_method", "{stage: single_point, keep", "{stage: single_point, potential: {name: bush1994, method: pmee}, keep",
+    "funnel[0].potential.method: must be auto, direct or pme, got 'pmee' (did you mean 'pme'?)")
+sub("stage_potential_unknown", "{stage: single_point, keep", "{stage: single_point, potential: lewis_catlow1984, keep",
+    "funnel[0].potential: unknown model 'lewis_catlow1984' (did you mean 'lewis_catlow1985'?)")
+sub("stage_potential_no_energies", FUNNEL[len("funnel:\n"):], FUNNEL[len("funnel:\n"):] + "  - {stage: dedup, potential: bush1994}\n",
+    "funnel[2].potential: the dedup stage evaluates no energies")
+sub("species_outside_model", "compositions: [SrTiO3]", "compositions: [SrTiO3, ZnO]",
+    "model 'bush1994' (funnel[0] single_point, funnel[1] relax) does not cover Zn2+ (search[0])")
 sub("missing_search", SEARCH, "", "missing required key 'search'")
 sub("search_not_list", "search:\n  - generator", "search:\n    generator", "search: must be a sequence")
 sub("empty_search", SEARCH, "search: []\n", "empty search space")
