@@ -1218,103 +1218,21 @@ static void print_summary(const ms_funnel_summary *sum, int size) {
   fprintf(stderr, "output: %s\n", sum->output);
 }
 
-/* The model of every energy stage: the campaign's, or the stage's own (stages that name the
- * same model with the same options share one). The same on every rank. */
-static ms_err stage_models(run_ctx *x) {
-  ms_campaign *c = x->camp;
-  MS_CALL(ms_model_create_spec(&c->model, &x->model));
-  const ms_model_spec *owned[MS_MAX_STAGES];
-  for (int k = 0; k < c->nstages; ++k) {
-    const ms_stage *st = &c->stage[k];
-    if (st->kind != MS_STAGE_SINGLE_POINT && st->kind != MS_STAGE_SURROGATE && st->kind != MS_STAGE_RELAX) continue;
-    ms_model m = x->model;
-    if (st->has_model && !ms_model_spec_equal(&st->model, &c->model)) {
-      int q = 0;
-      while (q < x->nown && !ms_model_spec_equal(owned[q], &st->model)) ++q;
-      if (q == x->nown) {
-        MS_CALL(ms_model_create_spec(&st->model, &x->own[q]));
-        owned[q] = &st->model;
-        x->nown++;
-      }
-      m = x->own[q];
-    }
-    x->stage_model[st->kind] = m;
-  }
-  return MS_SUCCESS;
-}
-
-/* Species of the search space that a stage's model does not cover: one error naming them, the
- * models and the stages, before any work (the same on every rank). */
-static ms_err check_coverage(run_ctx *x) {
-  enum { MAXSP = 256 };
-  ms_species sp[MAXSP];
-  int item[MAXSP];
-  int nsp = ms_search_species(x->search, sp, item, MAXSP, NULL);
-  if (nsp > MAXSP) nsp = MAXSP;
-  ms_campaign *c = x->camp;
-  char msg[2048] = "", reason[1024] = "";
-  size_t used = 0;
-  const ms_model_spec *where = NULL;
-  ms_model seen[MS_MAX_STAGES + 1];
-  int nseen = 0;
-  for (int k = 0; k < c->nstages; ++k) {
-    ms_model m = x->stage_model[c->stage[k].kind];
-    if (!m) continue;
-    int dup = 0;
-    for (int q = 0; q < nseen; ++q) dup |= seen[q] == m;
-    if (dup) continue;
-    seen[nseen++] = m;
-    /* the stages that use this model */
-    char stages[256] = "", missing[768] = "";
-    size_t su = 0, mu = 0;
-    for (int j = k; j < c->nstages; ++j)
-      if (x->stage_model[c->stage[j].kind] == m && (c->stage[j].kind == MS_STAGE_SINGLE_POINT ||
-                                                    c->stage[j].kind == MS_STAGE_SURROGATE ||
-                                                    c->stage[j].kind == MS_STAGE_RELAX)) {
-        int w = snprintf(stages + su, sizeof stages - su, "%sfunnel[%d] %s", su ? ", " : "", j, c->stage[j].name);
-        if (w > 0 && (size_t)w < sizeof stages - su) su += (size_t)w;
-      }
-    int nmiss = 0;
-    for (int q = 0; q < nsp; ++q) {
-      char why[1024];
-      if (ms_model_covers(m, &sp[q], why, sizeof why)) continue;
-      if (!nmiss && !reason[0]) snprintf(reason, sizeof reason, "%s", why);
-      char lab[24];
-      int w = snprintf(missing + mu, sizeof missing - mu, "%s%s (search[%d])", nmiss ? ", " : "",
-                       ms_species_format(&sp[q], lab, sizeof lab), item[q]);
-      if (w > 0 && (size_t)w < sizeof missing - mu) mu += (size_t)w;
-      nmiss++;
-    }
-    if (!nmiss) continue;
-    if (!where) where = c->stage[k].has_model ? &c->stage[k].model : &c->model;
-    int w = snprintf(msg + used, sizeof msg - used, "%smodel '%s' (%s) does not cover %s", used ? "; " : "",
-                     ms_model_name(m), stages, missing);
-    if (w > 0 && (size_t)w < sizeof msg - used) used += (size_t)w;
-  }
-  if (!where) return MS_SUCCESS;
-  if (where->node) return ms_ynode_error(where->node, where->where, "%s. %s", msg, reason);
-  MS_FAIL(MS_ERR_INPUT, "%s: %s: %s. %s", c->file, where->where, msg, reason);
-}
-
 /* Everything every rank needs before the first candidate; agreed on before returning. */
 static ms_err setup(run_ctx *x, ms_campaign *c) {
-  ms_err e = stage_models(x);
+  ms_err e = ms__fn_stage_models(x);
   /* Stage options first: they are cheap to check, while setting up a generator can take a
    * noticeable time (random search tabulates Wyckoff positions of all space groups). */
   if (!e) e = read_stage_options(x);
   ms_ynode *search = ms_ynode_get(ms_ydoc_root(c->doc), "search");
   /* random_search keeps pairs outside the catastrophe guards of every model of the campaign */
   ms_model guard[MS_MAX_STAGES + 1];
-  int nguard = 0;
-  if (!e) {
-    guard[nguard++] = x->model;
-    for (int k = 0; k < x->nown; ++k) guard[nguard++] = x->own[k];
-  }
+  int nguard = e ? 0 : ms__fn_models(x, guard);
   if (!e) e = ms_search_create_with_models(search, c->seed, guard, nguard, &x->search);
   if (!e && ms_search_count(x->search) == 0)
     e = ms_ynode_error(search, "search", "empty search space: no generator produces a candidate "
                        "(for substitutions: no charge-neutral assignment of the ions)");
-  if (!e) e = check_coverage(x);
+  if (!e) e = ms__fn_check_coverage(x);
   if (!e) e = ms__sl_setup(x);
   e = ms_err_agree(x->comm, e);
   if (!e) e = ms__labfeed_setup(x->comm, c, &x->lab);
@@ -1345,8 +1263,7 @@ static void teardown(run_ctx *x) {
   free(x->refs);
   free(x->stable_ids);
   ms_search_destroy(&x->search);
-  for (int k = 0; k < x->nown; ++k) ms_model_destroy(&x->own[k]);
-  ms_model_destroy(&x->model);
+  ms__fn_models_free(x);
 }
 
 /* The checkpoint's fingerprint: what must not change between a run and its --resume. */

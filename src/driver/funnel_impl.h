@@ -225,6 +225,19 @@ ms_err ms__fn_stop_point(run_ctx *x, const char *next_stage);
 /* Peak resident memory of this process (VmHWM), MiB; 0 if unknown. */
 double ms__fn_peak_rss_mib(void);
 
+/* ---- the stages' models (stage_models.c) ---------------------------------------------------- */
+
+/* Collective in effect (every rank does the same): the campaign's model and each energy stage's
+ * own (one object per distinct spec) into x->model, x->own and x->stage_model. */
+ms_err ms__fn_stage_models(run_ctx *x);
+/* Every model of the campaign (the campaign's first, then the stages' own) into @p out
+ * (MS_MAX_STAGES + 1 entries); returns their number. */
+int ms__fn_models(const run_ctx *x, ms_model *out);
+void ms__fn_models_free(run_ctx *x);
+/* MS_ERR_INPUT, positioned at the model's spec, when a stage's model does not cover a species
+ * the search space names: one message with the species, the models and the stages. */
+ms_err ms__fn_check_coverage(run_ctx *x);
+
 /* Shortlist stage (shortlist_stage.c): read the campaign's shortlist section (after the stage
  * options), choose the picks among the hull survivors (collective), write /shortlist. */
 ms_err ms__sl_setup(run_ctx *x);
