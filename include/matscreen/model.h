@@ -38,6 +38,14 @@
  *   reference-counted and freed with the last workspace. A workspace reuses its buffers
  *   (neighbour lists, Ewald k-vectors, FFTW plans), so evaluating many structures allocates
  *   nothing in the steady state.
+ * - One object, not two: the shared data have no handle of their own. Callers that need a
+ *   second workspace (another thread, another stage) clone a model; the funnel gives stages
+ *   whose specs mean the same settings one object. ms_model_create(NAME, NULL, &m) is the
+ *   constructor for a name without options, ms_model_create_spec() for a spec.
+ * - Evaluation: ms_model_compute() resets the result, zeroes the forces, sets the volume and
+ *   turns a degenerate cell into status bad_cell before it calls the family; the family ends
+ *   with ms_model_result_finish() (stress from W, non-finite results as status nan). This is
+ *   the order the rigid-ion model always had, so its results are bit for bit those of before.
  * - Threads: ms_model_compute() on distinct workspaces may run concurrently; the queries
  *   (ms_model_name(), ms_model_covers(), ...) only read the shared data. Create, clone and
  *   destroy on one thread. Not collective; no MPI inside.
