@@ -138,6 +138,7 @@ typedef struct {
   double total_seconds;   /**< wall time of the whole call */
   size_t workspace_bytes; /**< memory the workspace holds now */
   int recomputed_blocks;  /**< blocks the reverse pass recomputed (memory limit reached) */
+  double min_bond_A;      /**< shortest bond (Å); +inf when there is none */
 } ms_m3gnet_stats;
 void ms_m3gnet_ws_stats(const ms_m3gnet_ws w, ms_m3gnet_stats *out);
 

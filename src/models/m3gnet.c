@@ -250,6 +250,9 @@ void ms_m3gnet_ws_stats(const ms_m3gnet_ws w, ms_m3gnet_stats *s) {
   s->dense_flops = w->dense_flops;
   s->dense_seconds = w->dense_seconds;
   s->total_seconds = w->total_seconds;
+  s->min_bond_A = INFINITY;
+  for (long long k = 0; k < w->nedges; ++k)
+    if (w->d[k] < s->min_bond_A) s->min_bond_A = w->d[k];
   size_t b = 5 * (size_t)MS__M3G_CHUNK * 2 * (U > D ? U : D) * d8;
   b += w->cap_atoms * (3 * d8 + sizeof(int) + 4 * D * d8 + 8 * 2 * U * d8 + F * d8 +
                        (2 * (D + 2 * U) + 2 + 4 * (U > D ? U : D)) * d8 + sizeof(int) +
