@@ -59,6 +59,14 @@
 #define BAD_STREAK_MAX 5
 /* Fresh TaoSolve calls after a failed line search (see ms_relax_run). */
 #define MAX_RESTARTS 5
+/* A solve "made progress" when it lowered the enthalpy by more than this, eV/atom. */
+#define PROGRESS_TOL 1e-10
+/* A minimum at a kink of the energy is reported converged only when its residual force and
+ * stress are within this factor of the tolerances (see probe_descent). */
+#define KINK_FACTOR 10.0
+/* An iteration whose line search needed this many evaluations for less than PROGRESS_TOL is
+ * crawling along a kink: probe (probe_descent) instead of going on. */
+#define CRAWL_EVALS 15
 
 struct sort_key {
   double x;
@@ -98,6 +106,9 @@ struct ms_relax_s {
   char bad_detail[256];
   double prev_H;
   int etol_hit;
+  int kink;                    /* stopped at a minimum where the energy is not smooth */
+  int crawl;                   /* conv_test ended a solve that crawled (see CRAWL_EVALS) */
+  int evals_at_test;           /* evaluations when conv_test last ran */
   ms_err cb_err;               /* error raised inside a TAO callback */
   /* symmetry operations of the start */
   int nsym, symcap, permcap;
@@ -622,6 +633,60 @@ static PetscErrorCode objgrad(Tao tao, Vec X, PetscReal *f, Vec G, void *ctx) {
   return pe;
 }
 
+/*
+ * After a line search failed without any progress from a fresh start (steepest descent): try
+ * steps along the negative gradient from the last accepted point, the largest variable change
+ * 1e-2 down to 1e-7. With a correct, continuous gradient and a gradient above tolerance, one of
+ * these steps lowers the enthalpy by more than 1e-6 eV/atom; when none does, the point is (to
+ * that precision) a minimum where the energy is not differentiable (for M3GNet's Bessel basis,
+ * a bond at the 5 Å cutoff, where forces jump), and no gradient tolerance can be met there. *found = 1 when a lower point exists (with @p move, the solution
+ * vector and the line-search base are moved there), 0 for such a kink. Without @p move the
+ * cached evaluation is restored to the base point, so the iteration goes on as if nothing had
+ * been tried (one more evaluation).
+ */
+static ms_err probe_descent(ms_relax r, int move, int *found) {
+  *found = 0;
+  double gmax = 0;
+  for (int k = 0; k < r->nvar; ++k)
+    if (fabs(r->gb[k]) > gmax) gmax = fabs(r->gb[k]);
+  if (!(gmax > 0)) return MS_SUCCESS;
+  double *x = malloc(sizeof(double) * (size_t)r->nvar), *g = malloc(sizeof(double) * (size_t)r->nvar);
+  ms_err e = x && g ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  /* Lower by less than this is no progress worth a restart (1e-6 eV/atom: far below any energy
+   * difference a screen ranks on, far above the round-off of the energies; a smooth minimum
+   * with a force residual above the tolerance gives far more along the gradient). */
+  const double Hb = r->Hb, tol = 1e-6 * r->natoms;
+  for (int p = 2; p <= 7 && !e && !*found; ++p) {
+    double a = pow(10.0, -p) / gmax;
+    for (int k = 0; k < r->nvar; ++k) x[k] = r->xb[k] - a * r->gb[k];
+    double H = 0;
+    ms_status st = MS_STATUS_OK;
+    e = ms__relax_eval(r, x, &H, g, &st);
+    if (!e && st == MS_STATUS_OK && H < Hb - tol) {
+      *found = 1;
+      if (!move) break;
+      r->cF = tao_value(r, x, H, g, st);
+      set_base(r);
+      PetscScalar *xv = NULL;
+      if (VecGetArray(r->xv, &xv) == 0) {
+        memcpy(xv, x, sizeof(double) * (size_t)r->nvar);
+        VecRestoreArray(r->xv, &xv);
+      }
+    }
+  }
+  if (!e && !move) {
+    /* restore the cache (TAO's next request, the result) to the base point */
+    double H = 0;
+    ms_status st = MS_STATUS_OK;
+    memcpy(x, r->xb, sizeof(double) * (size_t)r->nvar);
+    e = ms__relax_eval(r, x, &H, g, &st);
+    if (!e) r->cF = r->Fb;
+  }
+  free(x);
+  free(g);
+  return e;
+}
+
 static PetscErrorCode conv_test(Tao tao, void *ctx) {
   ms_relax r = ctx;
   if (r->cb_err) return PETSC_ERR_USER;
@@ -662,6 +727,17 @@ static PetscErrorCode conv_test(Tao tao, void *ctx) {
       fabs(r->cH - r->prev_H) <= r->opt.etol * r->natoms) {
     r->etol_hit = 1;
     return TaoSetConvergedReason(tao, TAO_CONVERGED_USER);
+  }
+  int used = r->evals - r->evals_at_test;
+  r->evals_at_test = r->evals;
+  if (reason == TAO_CONTINUE_ITERATING && its > 0 && used >= CRAWL_EVALS && r->cst == MS_STATUS_OK &&
+      r->prev_H - r->cH < PROGRESS_TOL * r->natoms && r->cfmax <= KINK_FACTOR * r->opt.fmax &&
+      r->csmax <= KINK_FACTOR * r->opt.smax) {
+    /* End this solve; ms_relax_run probes from the last accepted point and starts afresh from a
+     * lower point if there is one (the quasi-Newton line search may miss it), else stops at the
+     * kink. */
+    r->crawl = 1;
+    return TaoSetConvergedReason(tao, TAO_DIVERGED_USER);
   }
   r->prev_H = r->cH;
   if (reason == TAO_CONTINUE_ITERATING && r->evals >= r->opt.max_evals)
@@ -829,6 +905,9 @@ ms_err ms__relax_prepare(ms_relax r, const ms_cell *cell, int *nvar) {
   r->bad_status = MS_STATUS_OK;
   r->bad_detail[0] = '\0';
   r->etol_hit = 0;
+  r->kink = 0;
+  r->crawl = 0;
+  r->evals_at_test = 0;
   r->cb_err = MS_SUCCESS;
   r->H_bad = 1e300; /* replaced once the start energy is known */
   r->Hb = r->Fb = 0;
@@ -949,6 +1028,7 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
   int its_total = 0;
   TaoConvergedReason reason = TAO_CONTINUE_ITERATING;
   for (int restart = 0;; ++restart) {
+    const double Hb_start = r->Hb;
     PCALL(TaoSetMaximumIterations(r->tao, r->opt.max_steps - its_total));
     PCALL(TaoSetMaximumFunctionEvaluations(r->tao, r->opt.max_evals));
     ms__petsc_error_clear();
@@ -967,9 +1047,23 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
     PCALL(TaoGetIterationNumber(r->tao, &its));
     its_total += (int)its;
     int rejected = r->bad_last_ls > 0 || r->bad_streak >= BAD_STREAK_MAX;
-    if (reason != TAO_DIVERGED_LS_FAILURE || rejected || its == 0 || restart >= MAX_RESTARTS ||
-        its_total >= r->opt.max_steps || r->evals >= r->opt.max_evals)
+    int crawled = r->crawl && reason == TAO_DIVERGED_USER;
+    r->crawl = 0;
+    if ((reason != TAO_DIVERGED_LS_FAILURE && !crawled) || rejected || its_total >= r->opt.max_steps ||
+        r->evals >= r->opt.max_evals)
       break;
+    /* A restart without progress would fail the same way, and a crawl goes nowhere: find out
+     * whether a lower point exists at all along the gradient (then go on from it) or this is a
+     * kink of the energy. */
+    if (crawled || r->Hb >= Hb_start - PROGRESS_TOL * r->natoms) {
+      int found = 0;
+      MS_CALL(probe_descent(r, 1, &found));
+      if (!found) {
+        r->kink = 1;
+        break;
+      }
+    }
+    if (restart >= MAX_RESTARTS) break;
   }
   res->iterations = its_total;
   res->tao_reason = (int)reason;
@@ -990,7 +1084,13 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
   ms_cell_wrap(cell);
   fill_result(r, res);
 
-  if (reason > 0) {
+  if (r->kink && st == MS_STATUS_OK && r->cfmax <= KINK_FACTOR * r->opt.fmax && r->csmax <= KINK_FACTOR * r->opt.smax) {
+    res->status = MS_STATUS_CONVERGED;
+    snprintf(res->detail, sizeof res->detail,
+             "a minimum where the energy is not smooth (no point lower by 1e-6 eV/atom along the gradient; "
+             "e.g. a bond at the model's cutoff): residual fmax %.3g eV/Å, smax %.3g GPa",
+             r->cfmax, r->csmax);
+  } else if (reason > 0) {
     res->status = MS_STATUS_CONVERGED;
     if (r->etol_hit)
       snprintf(res->detail, sizeof res->detail, "enthalpy change below %g eV/atom", r->opt.etol);
