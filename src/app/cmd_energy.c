@@ -29,7 +29,8 @@ const char ms_usage_energy[] =
     "\n"
     "Energy, forces and stress of each structure with an energy model ('matscreen info models');\n"
     "a rigid-ion potential set sums periodic electrostatics (direct Ewald or smooth PME) and the\n"
-    "set's short-range pair terms.\n"
+    "set's short-range pair terms; M3GNet (m3gnet-mp-2021.2.8, 89 elements) is a universal\n"
+    "graph-network potential that needs no charges.\n"
     "STRUCTURE is CIF, POSCAR/CONTCAR or extended XYZ (format from content or extension); a\n"
     "multi-frame extxyz or several files are evaluated one structure after another.\n"
     "Charges (rigid-ion): the structure's oxidation states when it has them, else the potential's.\n"
@@ -41,6 +42,8 @@ const char ms_usage_energy[] =
     "                         potential's, usually 1e-8)\n"
     "  --method auto|direct|pme  rigid-ion: electrostatics method (default auto: by system size)\n"
     "  --no-coulomb           rigid-ion: short-range terms only\n"
+    "  --semantics consistent|matgl  M3GNet: the three-body sums as published (default), or\n"
+    "                         matgl's indexing to reproduce its numbers exactly\n"
     "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
     "  --json                 one JSON object per structure and line, keys with units:\n"
     "                         energy_eV, energy_per_atom_eV, forces_eV_per_A, stress_GPa (Voigt\n"
@@ -52,7 +55,8 @@ const char ms_usage_energy[] =
     "\n"
     "examples:\n"
     "  matscreen energy SrTiO3.cif --potential bush1994\n"
-    "  mpirun -n 4 matscreen energy dataset.extxyz --potential bush1994 --json > energies.jsonl\n";
+    "  mpirun -n 4 matscreen energy dataset.extxyz --potential bush1994 --json > energies.jsonl\n"
+    "  matscreen energy POSCAR --potential m3gnet-mp-2021.2.8 --json\n";
 
 typedef struct {
   const char *file;

@@ -52,6 +52,8 @@ const char ms_usage_relax[] =
     "                         potential's)\n"
     "  --method auto|direct|pme  rigid-ion: electrostatics method\n"
     "  --no-coulomb           rigid-ion: short-range terms only\n"
+    "  --semantics consistent|matgl  M3GNet: the three-body sums as published (default), or\n"
+    "                         matgl's indexing to reproduce its numbers exactly\n"
     "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
     "  -o OUT                 write the relaxed structures (format from the extension; a\n"
     "                         multi-frame extxyz or a multi-block CIF for several)\n"
@@ -73,7 +75,8 @@ const char ms_usage_relax[] =
     "examples:\n"
     "  matscreen relax SrTiO3.cif --potential bush1994 -o SrTiO3_relaxed.cif\n"
     "  mpirun -n 4 matscreen relax candidates.extxyz --potential bush1994 --cell full \\\n"
-    "      --fmax 0.001 --json -o relaxed.extxyz > relaxed.jsonl\n";
+    "      --fmax 0.001 --json -o relaxed.extxyz > relaxed.jsonl\n"
+    "  matscreen relax POSCAR --potential m3gnet-mp-2021.2.8 -o CONTCAR\n";
 
 typedef struct {
   const char *file;
