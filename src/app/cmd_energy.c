@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "batch.h"
 #include "core/json.h"
 #include "ordered.h"
 #include "matscreen/io.h"
@@ -45,13 +46,20 @@ const char ms_usage_energy[] =
     "  --semantics consistent|matgl  M3GNet: the three-body sums as published (default), or\n"
     "                         matgl's indexing to reproduce its numbers exactly\n"
     "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
+    "  --guess-oxidation-states  give structures without oxidation states guessed ones when the\n"
+    "                         model needs charges (rigid-ion; like pymatgen's guess, docs/models.md)\n"
+    "  --fail-fast            stop at the first structure that cannot be evaluated (default: go\n"
+    "                         on, give it status error or unsupported, exit 1 at the end)\n"
     "  --json                 one JSON object per structure and line, keys with units:\n"
     "                         energy_eV, energy_per_atom_eV, forces_eV_per_A, stress_GPa (Voigt\n"
     "                         xx yy zz yz xz xy, ASE sign: tensile positive), lattice_A, status,\n"
     "                         coulomb (method and parameters used), time_s\n"
     "\n"
     "Statuses: ok, overlap (atoms on top of each other), collapsed (a pair inside the\n"
-    "potential's catastrophe guard), bad_cell (degenerate cell), nan.\n"
+    "potential's catastrophe guard), bad_cell (degenerate cell), nan; and, for structures that\n"
+    "could not be evaluated, error (unreadable or empty file, oxidation states that cannot be\n"
+    "guessed) and unsupported (a species the model does not cover). One bad structure never stops\n"
+    "the others; the exit code is then 1 (2 for runtime failures), 0 when every one was evaluated.\n"
     "\n"
     "examples:\n"
     "  matscreen energy SrTiO3.cif --potential bush1994\n"
@@ -62,6 +70,7 @@ typedef struct {
   const char *file;
   int frame;
   const ms_cell *cell;
+  const char *guessed; /* oxidation states guessed for it, or "" */
 } item;
 
 static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c,
@@ -86,6 +95,10 @@ static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c
     ms_jb_str(b, potential);
     ms_jb_key(b, "status", 0);
     ms_jb_str(b, ms_status_name(r->status));
+    if (it->guessed && it->guessed[0]) {
+      ms_jb_key(b, "oxidation_states_guessed", 0);
+      ms_jb_str(b, it->guessed);
+    }
     if (!ok) {
       ms_jb_key(b, "detail", 0);
       ms_jb_str(b, r->detail);
@@ -148,6 +161,7 @@ static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c
   ms_jb_printf(b, "%s", it->file);
   if (it->frame > 0 || c->label[0]) ms_jb_printf(b, " [frame %d%s%s]", it->frame, c->label[0] ? ": " : "", c->label);
   ms_jb_printf(b, "\n  formula           %s (%d atoms), potential %s\n", formula, n, potential);
+  if (it->guessed && it->guessed[0]) ms_jb_printf(b, "  oxidation states  %s (guessed)\n", it->guessed);
   ms_jb_printf(b, "  status            %s%s%s\n", ms_status_name(r->status), ok ? "" : ": ", r->detail);
   ms_jb_printf(b, "  energy            %.10f eV  (%.10f eV/atom)\n", r->energy, n ? r->energy / n : NAN);
   if (!isnan(r->e_coulomb)) /* the split of a rigid-ion model's energy */
@@ -178,7 +192,7 @@ static void print_item(long k, const char *text, size_t len, const double *aux, 
 }
 
 int ms_cmd_energy(int argc, char **argv) {
-  int json = 0;
+  int json = 0, fail_fast = 0, guess = 0;
   ms_app_model_args margs;
   ms_app_model_args_init(&margs);
   ms_format fmt = MS_FORMAT_AUTO;
@@ -200,6 +214,10 @@ int ms_cmd_energy(int argc, char **argv) {
       }
     } else if (strcmp(a, "--json") == 0) {
       json = 1;
+    } else if (strcmp(a, "--fail-fast") == 0) {
+      fail_fast = 1;
+    } else if (strcmp(a, "--guess-oxidation-states") == 0) {
+      guess = 1;
     } else if (a[0] == '-' && a[1] != '\0') {
       ms_app_usage_error("energy", "unknown option '%s'", a);
       goto usage;
@@ -229,28 +247,26 @@ int ms_cmd_energy(int argc, char **argv) {
   }
   const char *pot_name = ms_model_name(model);
 
-  /* Every rank reads every file (the result is the same everywhere); errors are agreed on. */
-  ms_cell_list *lists = calloc((size_t)nfiles, sizeof *lists);
-  e = lists ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  for (int f = 0; f < nfiles && !e; ++f) {
-    ms_cell_list_init(&lists[f]);
-    e = ms_structure_read(files[f], fmt, &lists[f]);
-  }
-  e = ms_err_agree(MPI_COMM_WORLD, e);
-  long total = 0;
-  for (int f = 0; f < nfiles && !e; ++f) total += lists[f].n;
+  /* Every rank reads every file (the same everywhere); an unreadable file is a failed item. */
+  ms_batch batch;
+  e = ms_err_agree(MPI_COMM_WORLD, ms_batch_read(&batch, files, nfiles, fmt));
+  if (!e && guess) ms_batch_guess_oxidation_states(&batch, model);
+  long total = e ? 0 : batch.n, failed_here = 0;
 
-  /* Evaluate my share (structure k on rank k mod size); rank 0 prints in input order. */
+  /* Evaluate my share (item k on rank k mod size); rank 0 prints in input order. A structure
+   * that fails gets a status and the batch goes on (or stops there with --fail-fast). */
   ms_ordered ord;
   ms_ordered_init(&ord, total);
   if (!e) {
     double (*forces)[3] = NULL;
     int fcap = 0;
-    long k = 0;
-    for (int f = 0; f < nfiles && ord.fail_index == total; ++f)
-      for (int fr = 0; fr < lists[f].n; ++fr, ++k) {
-        if (k % size != rank) continue;
-        const ms_cell *c = &lists[f].cells[fr];
+    for (long k = 0; k < total && ord.fail_index == total; ++k) {
+      if (k % size != rank) continue;
+      ms_batch_item *it = &batch.items[k];
+      const ms_cell *c = it->cell;
+      ms_model_result r;
+      double dt = 0;
+      if (!it->failed) {
         if (c->natoms > fcap) {
           free(forces);
           fcap = c->natoms;
@@ -260,28 +276,43 @@ int ms_cmd_energy(int argc, char **argv) {
           ms_ordered_fail(&ord, k, MS_ERR_MEM, "out of memory");
           break;
         }
-        ms_model_result r;
         r.forces = forces;
         double t0 = MPI_Wtime();
         ms_err ce = ms_model_compute(model, c, MS_MODEL_ALL, &r);
-        double dt = MPI_Wtime() - t0;
-        if (ce) {
-          char msg[1024];
-          snprintf(msg, sizeof msg, "%s: %s", files[f], ms_err_message());
-          ms_ordered_fail(&ord, k, ce, msg);
+        dt = MPI_Wtime() - t0;
+        if (ce == MS_ERR_MEM) {
+          ms_ordered_fail(&ord, k, ce, NULL);
           break;
         }
-        size_t before = ord.text.n;
-        item it = {files[f], fr, c};
-        format_result(&ord.text, json, &it, c, &r, pot_name, dt);
-        if (ms_ordered_commit(&ord, k, before, NULL, 0)) break;
+        if (ce) {
+          char msg[1024];
+          snprintf(msg, sizeof msg, "%s: %s", it->file, ms_err_message());
+          ms__err_set(ce, __FILE__, __LINE__, __func__, "%s", msg);
+          ms_batch_fail(it, ce);
+        }
       }
+      if (it->failed) {
+        failed_here++;
+        if (fail_fast) {
+          ms_ordered_fail(&ord, k, MS_ERR_INPUT, it->msg);
+          break;
+        }
+      }
+      size_t before = ord.text.n;
+      if (it->failed) {
+        ms_batch_format_failure(&ord.text, json, it, pot_name);
+      } else {
+        item itm = {it->file, it->frame, c, it->guessed};
+        format_result(&ord.text, json, &itm, c, &r, pot_name, dt);
+      }
+      if (ms_ordered_commit(&ord, k, before, NULL, 0)) break;
+    }
     free(forces);
     e = ms_ordered_finish(&ord, MPI_COMM_WORLD, print_item, NULL, NULL);
+    if (!e) e = ms_batch_outcome(MPI_COMM_WORLD, &batch, failed_here);
   }
   ms_ordered_free(&ord);
-  for (int f = 0; f < nfiles && lists; ++f) ms_cell_list_free(&lists[f]);
-  free(lists);
+  ms_batch_free(&batch);
   ms_model_destroy(&model);
   free(files);
   return ms_app_report(e);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "batch.h"
 #include "core/json.h"
 #include "ordered.h"
 #include "matscreen/io.h"
@@ -55,6 +56,10 @@ const char ms_usage_relax[] =
     "  --semantics consistent|matgl  M3GNet: the three-body sums as published (default), or\n"
     "                         matgl's indexing to reproduce its numbers exactly\n"
     "  --format FMT           input format (cif, poscar, extxyz) instead of guessing\n"
+    "  --guess-oxidation-states  give structures without oxidation states guessed ones when the\n"
+    "                         model needs charges (rigid-ion; like pymatgen's guess, docs/models.md)\n"
+    "  --fail-fast            stop at the first structure that cannot be relaxed at all (default:\n"
+    "                         go on, give it status error or unsupported, exit 1 at the end)\n"
     "  -o OUT                 write the relaxed structures (format from the extension; a\n"
     "                         multi-frame extxyz or a multi-block CIF for several)\n"
     "  --json                 one JSON object per structure and line: status, converged,\n"
@@ -69,6 +74,10 @@ const char ms_usage_relax[] =
     "                         The L-BFGS memory only through --petsc-options:\n"
     "                         \"-tao_lmvm_mat_lmvm_hist_size 30\" (default 20)\n"
     "\n"
+    "Structures that cannot be relaxed at all (unreadable or empty file, a species the model does\n"
+    "not cover, oxidation states that cannot be guessed) get status error or unsupported, and the\n"
+    "others go on; the exit code is then 1 (0 when every structure was relaxed, whatever its\n"
+    "status). With -o only the relaxed structures are written.\n"
     "Statuses: converged, max_steps, line_search_failed, exploded (volume, a length or a width\n"
     "beyond its bound), collapsed (a pair inside a catastrophe guard), nan, overlap, bad_cell.\n"
     "\n"
@@ -81,6 +90,7 @@ const char ms_usage_relax[] =
 typedef struct {
   const char *file;
   int frame;
+  const char *guessed; /* oxidation states guessed for it, or "" */
 } item;
 
 static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c,
@@ -110,6 +120,10 @@ static void format_result(ms_jbuf *b, int json, const item *it, const ms_cell *c
     ms_jb_num(b, o->pressure);
     ms_jb_key(b, "status", 0);
     ms_jb_str(b, ms_status_name(r->status));
+    if (it->guessed && it->guessed[0]) {
+      ms_jb_key(b, "oxidation_states_guessed", 0);
+      ms_jb_str(b, it->guessed);
+    }
     ms_jb_key(b, "converged", 0);
     ms_jb_raw(b, conv ? "true" : "false");
     ms_jb_key(b, "detail", 0);
@@ -216,42 +230,36 @@ static int is_value(const char *a) {
 /* Rank 0's view of the results: the input lists (every rank read every file) receive the
  * relaxed geometries, and -o writes them once all are in. */
 typedef struct {
-  ms_cell_list *lists;
-  int nfiles;
-  long total;
+  ms_batch *batch;
   const char *outpath;
-  ms_cell *cells; /* shallow copies of the list cells in input order, for writing */
+  ms_cell *cells; /* shallow copies of the relaxed cells in input order, for writing */
+  long ncells;
 } out_ctx;
 
 static void take_item(long k, const char *text, size_t len, const double *aux, long naux,
                       void *ctx) {
   out_ctx *oc = ctx;
   fwrite(text, 1, len, stdout);
-  if (!oc->outpath || naux <= 0) return;
-  long q = k;
-  for (int f = 0; f < oc->nfiles; ++f) {
-    if (q < oc->lists[f].n) {
-      ms_cell *c = &oc->lists[f].cells[q];
-      memcpy(c->lattice, aux, sizeof c->lattice);
-      memcpy(c->frac, aux + 9, sizeof(double[3]) * (size_t)c->natoms);
-      if (oc->cells) oc->cells[k] = *c;
-      return;
-    }
-    q -= oc->lists[f].n;
-  }
+  if (!oc->outpath || naux <= 0 || !oc->cells) return;
+  ms_cell *c = oc->batch->items[k].cell;
+  memcpy(c->lattice, aux, sizeof c->lattice);
+  memcpy(c->frac, aux + 9, sizeof(double[3]) * (size_t)c->natoms);
+  oc->cells[oc->ncells++] = *c;
 }
 
+/* -o: the relaxed structures (those that could not be relaxed at all are left out). */
 static ms_err write_relaxed(long first_fail, void *ctx) {
   out_ctx *oc = ctx;
-  if (!oc->outpath || first_fail < oc->total) return MS_SUCCESS;
+  if (!oc->outpath || first_fail < oc->batch->n) return MS_SUCCESS;
   MS_CHECK(oc->cells, MS_ERR_MEM, "out of memory");
-  MS_CALL(ms_structure_write(oc->outpath, MS_FORMAT_AUTO, oc->cells, (int)oc->total));
+  if (oc->ncells == 0) return MS_SUCCESS;
+  MS_CALL(ms_structure_write(oc->outpath, MS_FORMAT_AUTO, oc->cells, (int)oc->ncells));
   return MS_SUCCESS;
 }
 
 int ms_cmd_relax(int argc, char **argv) {
   const char *outpath = NULL;
-  int json = 0;
+  int json = 0, fail_fast = 0, guess = 0;
   ms_app_model_args margs;
   ms_app_model_args_init(&margs);
   ms_format fmt = MS_FORMAT_AUTO;
@@ -315,6 +323,10 @@ int ms_cmd_relax(int argc, char **argv) {
         if (add_petsc_option(&petsc, &petsc_len, argv[++i])) goto oom;
     } else if (strcmp(a, "--json") == 0) {
       json = 1;
+    } else if (strcmp(a, "--fail-fast") == 0) {
+      fail_fast = 1;
+    } else if (strcmp(a, "--guess-oxidation-states") == 0) {
+      guess = 1;
     } else if (strcmp(a, "--symmetrize") == 0) {
       ro.symmetrize = 1;
     } else if (a[0] == '-' && a[1] != '\0') {
@@ -363,28 +375,27 @@ int ms_cmd_relax(int argc, char **argv) {
     ms_log_verbose("relax: TAO type %s, cell %s, fmax %g eV/Å, smax %g GPa\n", ms_relax_tao_type(relax),
                    ms_relax_cell_name(ro.cell), ro.fmax, ro.smax);
 
-  ms_cell_list *lists = calloc((size_t)nfiles, sizeof *lists);
-  e = lists ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  for (int f = 0; f < nfiles && !e; ++f) {
-    ms_cell_list_init(&lists[f]);
-    e = ms_structure_read(files[f], fmt, &lists[f]);
-  }
-  e = ms_err_agree(MPI_COMM_WORLD, e);
-  long total = 0;
-  for (int f = 0; f < nfiles && !e; ++f) total += lists[f].n;
+  /* Every rank reads every file (the same everywhere); an unreadable file is a failed item. */
+  ms_batch batch;
+  e = ms_err_agree(MPI_COMM_WORLD, ms_batch_read(&batch, files, nfiles, fmt));
+  if (!e && guess) ms_batch_guess_oxidation_states(&batch, model);
+  long total = e ? 0 : batch.n, failed_here = 0;
 
-  /* Relax my share (structure k on rank k mod size); rank 0 prints in input order and, with
-   * -o, writes the relaxed structures (the other ranks send their geometries along). */
+  /* Relax my share (item k on rank k mod size); rank 0 prints in input order and, with -o,
+   * writes the relaxed structures (the other ranks send their geometries along). A structure
+   * that cannot be relaxed at all gets a status and the batch goes on (or stops with
+   * --fail-fast). */
   ms_ordered ord;
   ms_ordered_init(&ord, total);
   if (!e) {
     double (*forces)[3] = NULL, *geo = NULL;
     int fcap = 0;
-    long k = 0;
-    for (int f = 0; f < nfiles && ord.fail_index == total; ++f)
-      for (int fr = 0; fr < lists[f].n; ++fr, ++k) {
-        if (k % size != rank) continue;
-        ms_cell *c = &lists[f].cells[fr];
+    for (long k = 0; k < total && ord.fail_index == total; ++k) {
+      if (k % size != rank) continue;
+      ms_batch_item *it = &batch.items[k];
+      ms_cell *c = it->cell;
+      ms_relax_result r;
+      if (!it->failed) {
         if (c->natoms > fcap) {
           free(forces);
           free(geo);
@@ -396,36 +407,51 @@ int ms_cmd_relax(int argc, char **argv) {
           ms_ordered_fail(&ord, k, MS_ERR_MEM, "out of memory");
           break;
         }
-        ms_relax_result r;
         r.forces = forces;
         ms_err ce = ms_relax_run(relax, c, &r);
-        if (ce) {
-          char msg[1024];
-          snprintf(msg, sizeof msg, "%s: %s", files[f], ms_err_message());
-          ms_ordered_fail(&ord, k, ce, msg);
+        if (ce == MS_ERR_MEM || ce == MS_ERR_PETSC) {
+          ms_ordered_fail(&ord, k, ce, NULL);
           break;
         }
-        size_t before = ord.text.n;
-        item it = {files[f], fr};
-        format_result(&ord.text, json, &it, c, &r, pot_name, &ro);
-        long ngeo = 0;
+        if (ce) {
+          char msg[1024];
+          snprintf(msg, sizeof msg, "%s: %s", it->file, ms_err_message());
+          ms__err_set(ce, __FILE__, __LINE__, __func__, "%s", msg);
+          ms_batch_fail(it, ce);
+        }
+      }
+      if (it->failed) {
+        failed_here++;
+        if (fail_fast) {
+          ms_ordered_fail(&ord, k, MS_ERR_INPUT, it->msg);
+          break;
+        }
+      }
+      size_t before = ord.text.n;
+      long ngeo = 0;
+      if (it->failed) {
+        ms_batch_format_failure(&ord.text, json, it, pot_name);
+      } else {
+        item itm = {it->file, it->frame, it->guessed};
+        format_result(&ord.text, json, &itm, c, &r, pot_name, &ro);
         if (outpath) {
           memcpy(geo, c->lattice, sizeof c->lattice);
           memcpy(geo + 9, c->frac, sizeof(double[3]) * (size_t)c->natoms);
           ngeo = 9 + 3 * (long)c->natoms;
         }
-        if (ms_ordered_commit(&ord, k, before, geo, ngeo)) break;
       }
+      if (ms_ordered_commit(&ord, k, before, geo, ngeo)) break;
+    }
     free(forces);
     free(geo);
-    out_ctx oc = {lists, nfiles, total, outpath, NULL};
+    out_ctx oc = {&batch, outpath, NULL, 0};
     if (outpath) oc.cells = calloc((size_t)total + 1, sizeof *oc.cells);
     e = ms_ordered_finish(&ord, MPI_COMM_WORLD, take_item, write_relaxed, &oc);
     free(oc.cells);
+    if (!e) e = ms_batch_outcome(MPI_COMM_WORLD, &batch, failed_here);
   }
   ms_ordered_free(&ord);
-  for (int f = 0; f < nfiles && lists; ++f) ms_cell_list_free(&lists[f]);
-  free(lists);
+  ms_batch_free(&batch);
   ms_relax_destroy(&relax);
   ms_model_destroy(&model);
   free(files);

@@ -140,5 +140,41 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run(["energy", os.path.join(tmp, "missing.cif"), "--potential", "bush1994"])
     check(rc == 1 and "missing.cif" in err, f"missing file: {rc} {err.strip()}")
 
+    # 5. Batches: one bad or uncovered structure does not stop the others (energy and relax, 1
+    # and 2 ranks): every structure gets a line with its status, exit 1 at the end; --fail-fast
+    # stops at the first; relax -o writes the relaxed ones; an empty file is an error item.
+    empty = write("empty.cif", "")
+    ok1 = write("ok1.extxyz", frame(*rocksalt(4.2)))
+    ok2 = write("ok2.extxyz", frame(*rocksalt(4.3)))
+    batch = [ok1, zn, empty, ok2]
+    for np in (None, 2):
+        rc, out, err = run(["energy", *batch, "--potential", "bush1994", "--json"], np=np)
+        lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        st = [x["status"] for x in lines]
+        check(rc == 1 and st == ["ok", "unsupported", "error", "ok"],
+              f"energy batch (np={np}): statuses {st}, rc {rc}")
+        check("2 of 4 structures" in err and err.count("error:") == 1, f"energy batch summary: {err.strip()[-160:]}")
+        check(any("Zn2+" in x.get("detail", "") for x in lines) and any("empty" in x.get("detail", "") for x in lines),
+              "energy batch: the details name the species and the empty file")
+        rc, out, err = run(["energy", *batch, "--potential", "bush1994", "--json", "--fail-fast"], np=np)
+        lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        check(rc == 1 and len(lines) == 1 and "Zn2+" in err, f"energy --fail-fast (np={np}): {len(lines)} lines, rc {rc}")
+        relaxed = os.path.join(tmp, "relaxed-%s.extxyz" % np)
+        rc, out, err = run(["relax", *batch, "--potential", "bush1994", "--json", "-o", relaxed], np=np)
+        lines = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        st = [x["status"] for x in lines]
+        check(rc == 1 and st == ["converged", "unsupported", "error", "converged"],
+              f"relax batch (np={np}): statuses {st}, rc {rc}")
+        nframes = open(relaxed).read().count("Lattice=") if os.path.exists(relaxed) else 0
+        check(nframes == 2, f"relax -o writes the 2 relaxed structures (np={np}): {nframes}")
+    # oxidation states guessed for a file without them (a rigid-ion model needs charges)
+    plain = write("plain.extxyz", frame(*rocksalt(4.2, "Mg", "O")))
+    rc, out, err = run(["energy", plain, "--potential", "bush1994", "--json", "--guess-oxidation-states"])
+    x = json.loads(out.splitlines()[0]) if rc == 0 else {}
+    rc2, out2, _ = run(["energy", ok1, "--potential", "bush1994", "--json"])
+    y = json.loads(out2.splitlines()[0]) if rc2 == 0 else {}
+    check(x.get("oxidation_states_guessed") == "O2- Mg2+" and x.get("energy_eV") == y.get("energy_eV"),
+          f"guessed Mg2+ O2- gives the energy of the labelled file: {x.get('oxidation_states_guessed')}")
+
 print(f"{len(failures)} failed" if failures else "all energy CLI checks passed", file=sys.stderr)
 sys.exit(1 if failures else 0)
