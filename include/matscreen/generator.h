@@ -65,6 +65,8 @@ typedef struct {
    *  be checked on the output; identity otherwise. */
   double basis[3][3];
   char detail[192]; /**< reason when status != OK; "" otherwise */
+  char formula[32];  /**< reduced formula of a candidate that could not be built, when the
+                          generator knows it ("" otherwise; take it from the cell when built) */
 } ms_candidate_info;
 
 /** One parameter of a generator, for `matscreen info generators`. */

@@ -17,6 +17,7 @@
 #include "matscreen/funnel.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,25 @@ void ms__fn_scale_volume(ms_cell *c, double factor) {
     for (int j = 0; j < 3; ++j) c->lattice[i][j] *= s;
 }
 
+void ms__fn_set_reason(char *dst, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(dst, MS_REC_REASON, fmt, ap);
+  va_end(ap);
+}
+
+/* "species Zn2+ not covered by bush1994": the first species of @p c that @p m lacks. */
+void ms__fn_uncovered_reason(const ms_model m, const ms_cell *c, char *buf, size_t n) {
+  snprintf(buf, n, "a species not covered by %s", ms_model_name(m));
+  for (int k = 0; k < c->nkinds; ++k)
+    if (!ms_model_covers(m, &c->species[k], NULL, 0)) {
+      char lab[24];
+      ms_species_format(&c->species[k], lab, sizeof lab);
+      snprintf(buf, n, "species not covered by %s: %s", ms_model_name(m), lab);
+      return;
+    }
+}
+
 /* Evaluate the single point of @p cell (with the volume scan of prototype.h when configured);
  * fills e_single, volume_scale, status of @p r. Per-candidate problems become statuses. */
 static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_arec *r) {
@@ -347,16 +367,19 @@ static ms_err single_point(run_ctx *x, ms_cell *cell, ms_cell *work, ms_arec *r)
     status = vr.status;
     energy = vr.energy;
     factor = vr.best_factor;
+    if (!e && status != MS_STATUS_OK) ms__fn_set_reason(r->reason, "single point %s: %s", ms_status_name(status), vr.detail);
   } else {
     ms_model_result res;
     res.forces = NULL;
     e = ms_model_compute(x->stage_model[MS_STAGE_SINGLE_POINT], work, 0, &res);
     status = res.status;
     energy = res.energy;
+    if (!e && status != MS_STATUS_OK) ms__fn_set_reason(r->reason, "single point %s: %s", ms_status_name(status), res.detail);
   }
   if (e == MS_ERR_INPUT) { /* a species the model does not cover */
     ms_err_clear();
     r->status = MS_STATUS_UNSUPPORTED;
+    ms__fn_uncovered_reason(x->stage_model[MS_STAGE_SINGLE_POINT], cell, r->reason, sizeof r->reason);
     return MS_SUCCESS;
   }
   MS_CALL(e);
@@ -431,6 +454,8 @@ static ms_err run_block_a(run_ctx *x, int64_t b, ms_cell *cell, ms_cell *work, m
     if (info.status != MS_STATUS_OK) {
       r.status = info.status;
       r.reject_stage = 0;
+      ms__fn_set_reason(r.reason, "%s", info.detail[0] ? info.detail : "the candidate could not be built");
+      if (info.formula[0]) snprintf(r.formula, sizeof r.formula, "%s", info.formula);
       st->by_status[0][info.status & 15]++;
       st->busy_s[0] += MPI_Wtime() - t0;
       recs[(*nrec)++] = r;
@@ -451,6 +476,8 @@ static ms_err run_block_a(run_ctx *x, int64_t b, ms_cell *cell, ms_cell *work, m
         r.status = MS_STATUS_REJECTED;
         r.reject_stage = x->st[MS_STAGE_PREFILTER].index + 1;
         snprintf(r.rejected_by, sizeof r.rejected_by, "%s", pr.rules[pr.first_failed].rule);
+        ms__fn_set_reason(r.reason, "prefilter %s: %s", pr.rules[pr.first_failed].rule,
+                 pr.rules[pr.first_failed].reason);
         st->by_status[1][MS_STATUS_REJECTED]++;
         recs[(*nrec)++] = r;
         continue;
@@ -700,15 +727,19 @@ static ms_err block_b(run_ctx *x, int64_t b, void *vctx) {
     ms_relax_result rr;
     memset(&rr, 0, sizeof rr);
     ms_err err = ms_relax_run(x->relax, &c->cell, &rr);
+    relax_out o;
+    memset(&o, 0, sizeof o);
     if (err == MS_ERR_INPUT) { /* uncovered species: a status, not a stop */
       ms_err_clear();
       err = MS_SUCCESS;
       rr.status = MS_STATUS_UNSUPPORTED;
       rr.energy = NAN;
+      ms__fn_uncovered_reason(x->stage_model[MS_STAGE_RELAX], &c->cell, o.reason, sizeof o.reason);
+    } else if (!err && rr.status != MS_STATUS_CONVERGED) {
+      ms__fn_set_reason(o.reason, "relaxation %s%s%s", ms_status_name(rr.status), rr.detail[0] ? ": " : "",
+               rr.detail);
     }
     MS_CALL(err);
-    relax_out o;
-    memset(&o, 0, sizeof o);
     o.id = x->sv[k].id;
     o.e_relaxed = rr.status == MS_STATUS_CONVERGED ? rr.energy / c->cell.natoms : NAN;
     o.status = rr.status;
@@ -904,6 +935,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
         o->kept = 0;
         o->duplicate_of = dup[k];
         o->reject_stage = row;
+        ms__fn_set_reason(o->reason, "duplicate of candidate %lld", (long long)dup[k]);
         count_status(ds, MS_STATUS_REJECTED);
       } else {
         o->stage_reached = row;
@@ -966,6 +998,8 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
       if (!isnan(st->keep.max_e_above_hull) && !(eh[k] <= st->keep.max_e_above_hull)) {
         o->kept = 0;
         o->reject_stage = row;
+        ms__fn_set_reason(o->reason, "above the hull by %.3g eV/atom, more than the keep rule's %g", eh[k],
+                 st->keep.max_e_above_hull);
         count_status(hs, MS_STATUS_REJECTED);
       } else {
         o->stage_reached = row;
@@ -1278,7 +1312,7 @@ static char *fingerprint(run_ctx *x) {
   char *fp = malloc(512);
   if (fp)
     snprintf(fp, 512,
-             "matscreen checkpoint 1\nprogram matscreen %s\ncampaign_hash %016llx\ncandidates %lld\n"
+             "matscreen checkpoint 2\nprogram matscreen %s\ncampaign_hash %016llx\ncandidates %lld\n"
              "block_a %lld\n",
              MS_VERSION, (unsigned long long)h, (long long)x->total, (long long)x->ba);
   return fp;
@@ -1342,7 +1376,12 @@ static ms_err relax_keep(run_ctx *x, relax_out *rout, int64_t nrout, ms_funnel_s
     rout[k].stage_reached = kp[k] ? relax_no : relax_no - 1;
     rout[k].reject_stage = kp[k] ? -1 : relax_no;
     if (kp[k]) rs->out++;
-    else if (rout[k].status == MS_STATUS_CONVERGED) count_status(rs, MS_STATUS_REJECTED);
+    else if (rout[k].status == MS_STATUS_CONVERGED) {
+      count_status(rs, MS_STATUS_REJECTED);
+      char rule[80];
+      ms__keep_describe(&st->keep, rule, sizeof rule);
+      ms__fn_set_reason(rout[k].reason, "relax keep rule (%s)", rule);
+    }
   }
   free(en);
   free(ids);
@@ -1542,11 +1581,13 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   if (!e) e = ms__spool_finish(&x.spool, 1);
   if (!e) {
     print_summary(sum, x.size);
+    if (x.rank == 0 && x.reason_report && ms_log_get_level() >= MS_LOG_INFO) fputs(x.reason_report, stderr);
     e = ms__labfeed_push(comm, &x.lab, sum->output);
   } else {
     ms__spool_close(&x.spool); /* committed work stays for --resume */
   }
   free(x.sv);
+  free(x.reason_report);
   teardown(&x);
   ms__stop_restore();
   return e;

@@ -44,6 +44,7 @@ typedef struct {
   char formula[MS_KEEP_FORMULA];
   char prototype[MS_REC_PROTO];
   char decomposition[MS_DECOMP_LEN];
+  char reason[MS_REC_REASON]; /* why it did not go on: relaxation status, keep rule, duplicate, hull */
 } relax_out;
 
 /* A shortlist pick with the outcome of its candidate. */
@@ -160,6 +161,7 @@ typedef struct {
   int64_t nsv;
   /* shortlist */
   int has_shortlist;
+  char *reason_report;     /* rank 0: the most frequent reasons per stage, for the log (funnel_output.c) */
   ms_shortlist_options slopt;
   ms_known_set *known;
   sl_row *sl;             /* the picks (every rank), priority order */
@@ -222,6 +224,15 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
  * relaxations: agrees on stop requests and returns MS_ERR_INTERRUPTED (with the resume hint)
  * when there is one. Collective. */
 ms_err ms__fn_stop_point(run_ctx *x, const char *next_stage);
+/* A candidate's reason (MS_REC_REASON bytes), cut to fit: reasons are for people, a long detail
+ * loses its tail rather than fail. */
+void ms__fn_set_reason(char *dst, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* "species Zn2+ not covered by bush1994": the first species of @p c that @p m lacks. */
+void ms__fn_uncovered_reason(const ms_model m, const ms_cell *c, char *buf, size_t n);
 /* Peak resident memory of this process (VmHWM), MiB; 0 if unknown. */
 double ms__fn_peak_rss_mib(void);
 

@@ -25,7 +25,7 @@
 
 enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STATUS, C_STAGE, C_REJ,
        C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
-       C_DUP, C_PRED, C_PSIG, C_SDEC, C_NCOLS };
+       C_DUP, C_PRED, C_PSIG, C_SDEC, C_REASON, C_NCOLS };
 
 static const struct {
   const char *name;
@@ -57,6 +57,7 @@ static const struct {
     [C_PRED] = {"e_predicted_eV_per_atom", MS_H5_F64, 1},
     [C_PSIG] = {"e_predicted_sigma_eV_per_atom", MS_H5_F64, 1},
     [C_SDEC] = {"surrogate_decision", MS_H5_I32, 1},
+    [C_REASON] = {"reason", MS_H5_STR, MS_REC_REASON},
 };
 
 void ms__fn_put_str(char *dst, int width, const char *src) {
@@ -98,6 +99,7 @@ static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char
       case C_PRED: d[k] = r->e_pred; break;
       case C_PSIG: d[k] = r->e_pred_sigma; break;
       case C_SDEC: i32[k] = r->surrogate; break;
+      case C_REASON: ms__fn_put_str(buf + w * k, w, r->reason); break;
       default: break;
     }
   }
@@ -133,12 +135,19 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
   memcpy(r->formula, a->formula, sizeof r->formula);
   memcpy(r->prototype, a->prototype, sizeof r->prototype);
   memcpy(r->rejected_by, a->rejected_by, sizeof r->rejected_by);
+  memcpy(r->reason, a->reason, sizeof r->reason);
   r->e_pred = r->e_pred_sigma = NAN;
   r->surrogate = -1;
   if (ms__fn_eligible_a(a) && x->st[MS_STAGE_SINGLE_POINT].present) {
     int row = 1 + x->st[MS_STAGE_SINGLE_POINT].index;
-    if (survived) r->stage_reached = row;
-    else r->reject_stage = row;
+    if (survived) {
+      r->stage_reached = row;
+    } else {
+      r->reject_stage = row;
+      char rule[80];
+      ms__keep_describe(&x->camp->stage[row - 1].keep, rule, sizeof rule);
+      ms__fn_set_reason(r->reason, "single_point keep rule (%s)", rule);
+    }
   }
   if (survived && x->st[MS_STAGE_SURROGATE].present) {
     r->e_pred = sv->pred;
@@ -147,6 +156,8 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
     if (sv->relaxed == 0) { /* the filter skipped it */
       r->reject_stage = 1 + x->st[MS_STAGE_SURROGATE].index;
       r->status = MS_STATUS_REJECTED;
+      ms__fn_set_reason(r->reason, "skipped by the surrogate filter (predicted %.3f +- %.3f eV/atom)",
+               sv->pred, sv->sigma);
     }
   }
   if (rel) {
@@ -161,7 +172,98 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
     r->spacegroup_relaxed = rel->spacegroup;
     r->e_above_hull = rel->e_above_hull;
     memcpy(r->decomposition, rel->decomposition, sizeof r->decomposition);
+    if (rel->reason[0]) memcpy(r->reason, rel->reason, sizeof r->reason);
   }
+}
+
+/* ---- reasons for the log: how many candidates each stage lost, and why ------------------------ */
+
+/* Counts of one reason "head" (the reason up to its first ':', '(' or digit, so that reasons
+ * differing only in numbers or names count together) at one stage row. */
+typedef struct {
+  int32_t stage;
+  int32_t pad_;
+  int64_t count;
+  char head[64];
+} reason_count;
+
+typedef struct {
+  reason_count *v;
+  int64_t n, cap;
+} reason_table;
+
+static void reason_head(const char *r, char head[64]) {
+  size_t k = 0;
+  while (r[k] && r[k] != ':' && r[k] != '(' && !(r[k] >= '0' && r[k] <= '9') && k < 63) ++k;
+  while (k > 0 && r[k - 1] == ' ') --k;
+  if (k == 0) k = strnlen(r, 63);
+  memcpy(head, r, k);
+  head[k] = '\0';
+}
+
+static ms_err reason_add(reason_table *t, int stage, const char *head, int64_t count) {
+  for (int64_t k = 0; k < t->n; ++k)
+    if (t->v[k].stage == stage && strcmp(t->v[k].head, head) == 0) {
+      t->v[k].count += count;
+      return MS_SUCCESS;
+    }
+  if (t->n == t->cap) {
+    int64_t cap = t->cap ? 2 * t->cap : 32;
+    reason_count *v = realloc(t->v, (size_t)cap * sizeof *v);
+    MS_CHECK(v, MS_ERR_MEM, "out of memory");
+    t->v = v;
+    t->cap = cap;
+  }
+  reason_count *c = &t->v[t->n++];
+  memset(c, 0, sizeof *c);
+  c->stage = stage;
+  c->count = count;
+  snprintf(c->head, sizeof c->head, "%s", head);
+  return MS_SUCCESS;
+}
+
+static int cmp_reason(const void *a, const void *b) {
+  const reason_count *x = a, *y = b;
+  if (x->stage != y->stage) return x->stage < y->stage ? -1 : 1;
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  return strcmp(x->head, y->head);
+}
+
+/* Collective: merge every rank's table; rank 0 keeps the report text (3 reasons per stage). */
+static ms_err reason_report(run_ctx *x, reason_table *t) {
+  char *all = NULL;
+  size_t tot = 0;
+  MS_CALL(ms__fn_allgather_bytes(x->comm, t->v, (size_t)t->n * sizeof *t->v, &all, &tot));
+  if (x->rank != 0) {
+    free(all);
+    return MS_SUCCESS;
+  }
+  reason_table m = {0};
+  ms_err e = MS_SUCCESS;
+  const reason_count *rc = (const reason_count *)all;
+  for (size_t k = 0; k < tot / sizeof *rc && !e; ++k) e = reason_add(&m, rc[k].stage, rc[k].head, rc[k].count);
+  free(all);
+  if (!e && m.n > 0) {
+    qsort(m.v, (size_t)m.n, sizeof *m.v, cmp_reason);
+    size_t cap = 256 + (size_t)m.n * 128, used = 0;
+    char *text = malloc(cap);
+    if (text) {
+      used += (size_t)snprintf(text + used, cap - used, "why candidates left the funnel (most frequent first; "
+                                                        "every row's reason is in /candidates/reason):\n");
+      for (int64_t k = 0, shown = 0; k < m.n; ++k) {
+        shown = k > 0 && m.v[k - 1].stage == m.v[k].stage ? shown + 1 : 0;
+        if (shown >= 3) continue;
+        int st = m.v[k].stage;
+        const char *name = st >= 0 && st < x->sum->nstages ? x->sum->stats[st].name : "?";
+        used += (size_t)snprintf(text + used, cap - used, "  %-14s %10lld  %s\n", shown ? "" : name,
+                                 (long long)m.v[k].count, m.v[k].head);
+      }
+      free(x->reason_report);
+      x->reason_report = text;
+    }
+  }
+  free(m.v);
+  return e;
 }
 
 /* Rows per append: bounded memory (the columns of one round take about 4 MiB). */
@@ -187,6 +289,7 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
     offset[c + 1] = offset[c] + ROUND_ROWS * rb;
   }
   ms_h5_table t = NULL;
+  reason_table reasons = {0};
   MS_CALL(ms_h5_table_create(f, "/candidates", C_NCOLS, cols, total_rows, &t));
   ms_record *rows = malloc(ROUND_ROWS * sizeof *rows);
   char *buf = malloc(offset[C_NCOLS]);
@@ -207,7 +310,13 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
       if (!all && !survived) continue;
       while (q < nrel && rel[q].id < a[k].id) q++;
       const relax_out *ro = q < nrel && rel[q].id == a[k].id ? &rel[q] : NULL;
-      finish_row(x, &a[k], survived ? &x->sv[pos] : NULL, ro, &rows[nrows++]);
+      finish_row(x, &a[k], survived ? &x->sv[pos] : NULL, ro, &rows[nrows]);
+      if (rows[nrows].reason[0] && !local) {
+        char head[64];
+        reason_head(rows[nrows].reason, head);
+        local = reason_add(&reasons, rows[nrows].reject_stage, head, 1);
+      }
+      nrows++;
       if (nrows == ROUND_ROWS || (k + 1 == n && b + 1 == b1)) {
         for (int c = 0; c < C_NCOLS; ++c) fill_column(x, c, rows, nrows, buf + offset[c]);
         local = ms_h5_table_append(t, nrows, data);
@@ -227,7 +336,11 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
                         (long long)written, (long long)myrows);
   free(rows);
   free(buf);
-  return ms_h5_table_finish(&t, local);
+  ms_err e = ms_h5_table_finish(&t, local);
+  /* the log's summary of reasons; a failure here costs only that summary */
+  if (!e && reason_report(x, &reasons)) ms_err_clear();
+  free(reasons.v);
+  return e;
 }
 
 ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, int64_t nrel,

@@ -386,3 +386,25 @@ void ms__ks_free(ms_keep_stream *s) {
   free(s->v);
   memset(s, 0, sizeof *s);
 }
+
+void ms__keep_describe(const ms_keep_rule *r, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+#define ADD(...)                                                                      \
+  do {                                                                                \
+    if (used < n) {                                                                   \
+      int w_ = snprintf(buf + used, n - used, "%s", used ? ", " : "");               \
+      if (w_ > 0) used += (size_t)w_;                                                 \
+      if (used < n) {                                                                 \
+        w_ = snprintf(buf + used, n - used, __VA_ARGS__);                             \
+        if (w_ > 0) used += (size_t)w_;                                               \
+      }                                                                               \
+    }                                                                                 \
+  } while (0)
+  if (r->top_k > 0) ADD("top_k %lld", (long long)r->top_k);
+  if (r->top_fraction > 0) ADD("top_fraction %g", r->top_fraction);
+  if (!isnan(r->max_energy_per_atom)) ADD("max_energy_per_atom %g", r->max_energy_per_atom);
+  if (!isnan(r->max_above_best)) ADD("max_energy_above_best %g eV/atom", r->max_above_best);
+  if (!isnan(r->max_e_above_hull)) ADD("max_e_above_hull %g eV/atom", r->max_e_above_hull);
+#undef ADD
+}

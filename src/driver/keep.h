@@ -10,6 +10,9 @@
 
 #define MS_KEEP_FORMULA 32
 
+/** The rule in words for reasons and logs ("top_k 80, max_energy_above_best 0.5 eV/atom"). */
+void ms__keep_describe(const ms_keep_rule *r, char *buf, size_t n);
+
 /**
  * Collective. On entry keep[k] = 1 marks the entries eligible for this stage (others stay 0);
  * on return keep[k] = 1 for the survivors. Entries with a non-finite energy never survive.

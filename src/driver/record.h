@@ -14,6 +14,7 @@
 
 #define MS_REC_FORMULA 32
 #define MS_REC_PROTO 48
+#define MS_REC_REASON 128 /* why a candidate failed, was rejected or is unsupported */
 
 typedef struct {
   int64_t id;               /* global candidate id */
@@ -29,6 +30,7 @@ typedef struct {
   char formula[MS_REC_FORMULA];   /* reduced formula, e.g. "SrTiO3" */
   char prototype[MS_REC_PROTO];   /* prototype name ("" for random search) */
   char rejected_by[32];           /* prefilter rule that rejected it ("" otherwise) */
+  char reason[MS_REC_REASON];     /* why it failed or was rejected in phase A ("" otherwise) */
 } ms_arec;
 
 /* Counts of one phase-A block: generation, prefilter, single point (in, out, by status, busy). */
@@ -64,6 +66,7 @@ typedef struct {
   int32_t surrogate;              /* surrogate stage: 0 skipped, 1 relaxed to learn, 2 relaxed by the
                                      filter, 3 skipped but relaxed for the ground truth; -1 none */
   int32_t pad_;
+  char reason[MS_REC_REASON];     /* why it failed, was rejected or is unsupported ("" when it is in) */
 } ms_record;
 
 #endif

@@ -225,6 +225,9 @@ static ms_err check_header(const char *dir, const char *fp) {
         why = " (the campaign file was edited since the interrupted run, or it is another campaign)";
       else if (strncmp(b, "program", 7) == 0)
         why = " (written by another version of matscreen)";
+      else if (strncmp(b, "matscreen checkpoint", 20) == 0)
+        why = " (a checkpoint of an older matscreen, whose records this version cannot read: finish the run "
+              "with that version, or start again)";
       MS_FAIL(MS_ERR_INPUT,
               "%s: the checkpoint does not belong to this run: it has '%.*s' where this run has "
               "'%.*s'%s. Resume with the same campaign file and program, or remove the directory "
