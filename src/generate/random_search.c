@@ -479,7 +479,7 @@ static ms_err rs_build(const void *d, int64_t i, ms_cell *out, ms_candidate_info
   info->status = MS_STATUS_FAILED;
   snprintf(info->detail, sizeof info->detail, "no structure after %d attempts (last: %.140s)",
            s->max_attempts, last_reason);
-  snprintf(info->formula, sizeof info->formula, "%s", comp->formula);
+  snprintf(info->formula, sizeof info->formula, "%.31s", comp->formula);
   snprintf(out->label, sizeof out->label, "random_search:%s#%lld", comp->formula, (long long)i);
   return MS_SUCCESS;
 }
