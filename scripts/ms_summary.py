@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from matscreen_post import Output
-from matscreen_post.cli import ArgumentParser, note, run
+from matscreen_post.cli import ArgumentParser, make_parent_dirs, note, run
 
 EPILOG = """\
 The funnel table has one row per stage (generate, then the campaign's stages): candidates in
@@ -260,6 +260,7 @@ def main():
     else:
         text = render(jsonable(data), args.format)
     if args.out:
+        make_parent_dirs(args.out)
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:

@@ -78,7 +78,8 @@ ms_err ms_extxyz_write(FILE *fp, const ms_cell *c);
  *  tell). CIF writes one data block per cell and extxyz one frame per cell; POSCAR holds exactly
  *  one cell (MS_ERR_ARG otherwise, and nothing is written). The text goes to a temporary file
  *  in the same directory that is renamed to @p path, so a failed write leaves no partial file;
- *  MS_ERR_FILE on I/O errors. */
+ *  missing parent directories of @p path are created first (paths.h); MS_ERR_FILE on I/O
+ *  errors. */
 ms_err ms_structure_write(const char *path, ms_format fmt, const ms_cell *cells, int n);
 
 #endif

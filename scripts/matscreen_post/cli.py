@@ -58,7 +58,16 @@ def pyplot():
     return plt
 
 
+def make_parent_dirs(path):
+    """Create the missing directories of an output file, as matscreen's commands do."""
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+
+
 def save_figure(fig, path, what):
-    """Write the figure; the format follows the extension (png, pdf, svg)."""
+    """Write the figure (creating missing directories); the format follows the extension (png,
+    pdf, svg)."""
+    make_parent_dirs(path)
     fig.savefig(path, dpi=150, bbox_inches="tight")
     print(f"{PROG}: wrote {what} to {path}", file=sys.stderr)

@@ -23,6 +23,7 @@
 #include "core/json.h"
 #include "labq_impl.h"
 #include "matscreen/hull.h"
+#include "matscreen/paths.h"
 #include "matscreen/species.h"
 
 /* Placeholder furnace program for the AlabOS Heating task (its parameters: heating_temperature
@@ -44,6 +45,7 @@ typedef ms_err (*writer_fn)(FILE *fp, void *ctx);
 
 /* Write @p path through @p fn into a temporary file of the same directory, then rename it. */
 static ms_err write_atomic(const char *path, writer_fn fn, void *ctx) {
+  MS_CALL(ms_make_parent_dirs(path));
   size_t len = strlen(path);
   char *tmp = malloc(len + 16);
   MS_CHECK(tmp, MS_ERR_MEM, "out of memory");
@@ -287,8 +289,7 @@ static ms_err nimo_prepare(nimo_ctx *c) {
 }
 
 static ms_err export_nimo(const ms_labq_ticket *t, size_t n, const char *dir) {
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-    MS_FAIL(MS_ERR_FILE, "%s: cannot create the directory: %s", dir, strerror(errno));
+  MS_CALL(ms_make_dirs(dir));
   struct stat sb;
   MS_CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), MS_ERR_FILE,
            "%s: not a directory (the nimo export writes candidates.csv, proposals.csv and tickets.csv into one)", dir);
