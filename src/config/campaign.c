@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "matscreen/data.h"
+#include "matscreen/log.h"
 
 static const char *const top_keys[] = {"campaign", "potential", "search", "funnel",
                                        "shortlist", "lab_queue", "lab_feedback", NULL};
@@ -18,6 +19,16 @@ static const char *const campaign_keys[] = {"name", "seed", "output", "keep_reje
 static const char *const potential_keys[] = {"name", "accuracy", "method", NULL};
 static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "surrogate", "relax",
                                                              "dedup", "hull", NULL};
+/* The options of each stage (read by their owners in src/driver), for the did-you-mean of a
+ * misspelt one ("fmx" -> "fmax"); docs/campaign.md lists them. Order: ms_stage_kind. */
+static const char *const stage_keys[MS_STAGE_COUNT_][12] = {
+    {"stage", "rules", NULL},
+    {"stage", "volume_scan", "keep", NULL},
+    {"stage", "rounds", "batch_per_round", "kappa", "keep", "model", "load", "ground_truth", NULL},
+    {"stage", "cell", "fmax", "smax", "pressure", "max_steps", "tao_options", "keep", NULL},
+    {"stage", "ltol", "stol", "angle_tol", "compare", NULL},
+    {"stage", "references", "keep", NULL},
+};
 static const char *const keep_keys[] = {"top_k", "top_fraction", "max_energy_per_atom_eV",
                                         "max_energy_above_best_eV_per_atom",
                                         "max_e_above_hull_eV_per_atom", NULL};
@@ -48,6 +59,22 @@ static ms_err get_map(ms_ynode *parent, const char *key, const char *path, int r
   MS_CALL(ms_ynode_expect(n, MS_YMAP, path));
   *out = n;
   return MS_SUCCESS;
+}
+
+/* A negative relax pressure is allowed (a hydrostatic tension: the enthalpy E + P V with P < 0
+ * is lowest for expanded cells), but it is more often a sign slip than intended, so it is said
+ * once. The relax stage reads and range-checks the value itself. */
+static void note_tension(ms_ynode *stage, const char *path) {
+  ms_ynode *p = ms_ynode_get(stage, "pressure");
+  double v = 0;
+  if (!p || ms_ynode_double(p, path, &v) != MS_SUCCESS) {
+    ms_err_clear();
+    return;
+  }
+  if (v < 0)
+    ms_log_warn("%s:%d:%d: %s.pressure is %g GPa, a tension: allowed (cells expand under it); "
+                "compression is a positive pressure",
+                p->file, p->line, p->col, path, v);
 }
 
 static int name_ok(const char *s) {
@@ -258,6 +285,7 @@ static ms_err parse(ms_campaign *c) {
     if (keep && (kind == MS_STAGE_PREFILTER || kind == MS_STAGE_DEDUP))
       return ms_ynode_error(keep, kp, "the %s stage has no keep rule (it keeps what passes)", name);
     MS_CALL(parse_keep(keep, kp, st));
+    if (kind == MS_STAGE_RELAX) note_tension(it, path);
   }
   c->nstages = funnel->n;
 
@@ -341,6 +369,13 @@ char *ms_campaign_path(const ms_campaign *c, const char *p) {
 }
 
 ms_err ms_campaign_check_unused(ms_campaign *c) {
+  /* the stages' own keys first, with suggestions from the stage's options (a misspelt key was
+   * never read, so the keys that were read cannot suggest it) */
+  for (int k = 0; k < c->nstages; ++k) {
+    char path[64];
+    snprintf(path, sizeof path, "funnel[%d]", k);
+    MS_CALL(ms_ynode_check_unused(c->stage[k].node, path, stage_keys[c->stage[k].kind]));
+  }
   MS_CALL(ms_ynode_check_unused_all(ms_ydoc_root(c->doc), ""));
   return MS_SUCCESS;
 }
