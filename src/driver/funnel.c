@@ -1204,6 +1204,8 @@ static void print_summary(const ms_funnel_summary *sum, int size) {
   if (!ms_log_is_root() || ms_log_get_level() < MS_LOG_INFO) return;
   fprintf(stderr, "\nfunnel summary (%d rank%s, %.2f s):\n", size, size == 1 ? "" : "s", sum->wall_s);
   fprintf(stderr, "  %-14s %12s %12s %10s %10s  %s\n", "stage", "in", "out", "cpu_s", "wall_s", "failures / rejections");
+  fprintf(stderr, "  %-14s %12s %12s %10s %10.2f  %s\n", "setup", "", "", "", sum->setup_s,
+          "potential, model, generators");
   for (int k = 0; k < sum->nstages; ++k) {
     const ms_funnel_stage_stats *s = &sum->stats[k];
     char fails[256] = "";
@@ -1470,10 +1472,15 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   double t_start = (double)time(NULL), w0 = MPI_Wtime();
   snprintf(sum->output, sizeof sum->output, "%s", opt.output ? opt.output : c->output);
 
+  /* The wall clock of --max-walltime starts here, before the set-up, which can take seconds
+   * (random search) and counts against a batch job's limit like everything else. */
+  ms__stop_install(opt.max_walltime_s);
   ms_err e = setup(&x, c);
+  sum->setup_s = MPI_Wtime() - w0;
   sum->candidates = e ? 0 : ms_search_count(x.search);
   if (e || opt.dry_count) {
     teardown(&x);
+    ms__stop_restore();
     return e;
   }
   snprintf(sum->stats[0].name, 32, "generate");
@@ -1485,14 +1492,13 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   x.ba = block_size_a(x.total);
   x.nba = (x.total + x.ba - 1) / x.ba;
   if (ms_log_is_root())
-    ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s", c->name,
-                sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_potential_name(x.pot),
-                x.size, x.size == 1 ? "" : "s");
+    ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s (set-up %.2f s)",
+                c->name, sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_potential_name(x.pot),
+                x.size, x.size == 1 ? "" : "s", sum->setup_s);
   char *fp = fingerprint(&x);
   e = ms_err_agree(comm, fp ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
   if (!e) e = ms__spool_open(comm, sum->output, fp, opt.resume, &x.spool);
   free(fp);
-  ms__stop_install(opt.max_walltime_s);
   int stopped = 0;
   double wa = MPI_Wtime();
   if (!e) e = phase_a(&x, &stopped);

@@ -479,6 +479,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   x->sum->wall_s = MPI_Wtime() - w0;
   W(ms_h5_attr_double(f, "/", "peak_rss_MiB", x->sum->peak_rss_mib));
   W(ms_h5_attr_double(f, "/", "wall_s", x->sum->wall_s));
+  W(ms_h5_attr_double(f, "/", "setup_wall_s", x->sum->setup_s));
 #undef W
 #undef LOCAL
   if (e) {
