@@ -263,6 +263,13 @@ static ms_err read_stage_options(run_ctx *x) {
             if (!(*dbl[q].dst >= dbl[q].lo && *dbl[q].dst <= dbl[q].hi))
               return ms_ynode_error(v, p2, "must be in [%g, %g], got %g", dbl[q].lo, dbl[q].hi, *dbl[q].dst);
           }
+        x->dedup_etol = MS_DEDUP_ENERGY_TOL;
+        if ((v = ms_ynode_get(n, "energy_tol"))) {
+          snprintf(p2, sizeof p2, "%s.energy_tol", path);
+          MS_CALL(ms_ynode_double(v, p2, &x->dedup_etol));
+          if (!(x->dedup_etol >= 0 && x->dedup_etol <= 1))
+            return ms_ynode_error(v, p2, "must be in [0, 1] eV/atom, got %g", x->dedup_etol);
+        }
         if ((v = ms_ynode_get(n, "compare"))) {
           const char *cmp;
           snprintf(p2, sizeof p2, "%s.compare", path);
@@ -897,6 +904,21 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     /* every rank must reach the collective dedup or none */
     e = ms_err_agree(x->comm, dup ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
     if (!e) e = ms_err_agree(x->comm, ms__dedup(x->comm, &x->mopt, m, ids, cells, en, dup, &groups));
+    /* the representative of each group: the smallest, most symmetric cell among the members of
+     * (about) the lowest energy, labelled with the library prototype it matches */
+    ms_dedup_info *info = calloc((size_t)m + 1, sizeof *info);
+    if (!e) e = ms_err_agree(x->comm, info ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    for (int64_t k = 0; k < m && !e; ++k) {
+      info[k].natoms = cells[k].natoms;
+      info[k].spacegroup = rout[which[k]].spacegroup;
+      snprintf(info[k].prototype, sizeof info[k].prototype, "%s", rout[which[k]].prototype);
+    }
+    if (!e) e = ms_err_agree(x->comm, ms__dedup_types(&x->mopt, m, cells, dup, info));
+    long long changed = 0;
+    if (!e) e = ms__dedup_representatives(x->comm, x->dedup_etol, m, ids, en, info, dup, &changed);
+    if (!e && changed && ms_log_is_root())
+      ms_log_verbose("dedup: %lld group%s represented by a smaller or more symmetric member than the lowest in energy",
+                     changed, changed == 1 ? "" : "s");
     int64_t kept = 0;
     for (int64_t k = 0; k < m && !e; ++k) {
       relax_out *o = &rout[which[k]];
@@ -907,6 +929,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
         count_status(ds, MS_STATUS_REJECTED);
       } else {
         o->stage_reached = row;
+        memcpy(o->structure_type, info[k].type, sizeof o->structure_type);
         which[kept] = which[k];
         ids[kept] = ids[k];
         en[kept] = en[k];
@@ -919,6 +942,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
       }
     }
     free(dup);
+    free(info);
     m = kept;
     ds->in = gin;
     ds->out = groups;

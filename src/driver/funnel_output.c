@@ -25,7 +25,7 @@
 
 enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STATUS, C_STAGE, C_REJ,
        C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
-       C_DUP, C_PRED, C_PSIG, C_SDEC, C_NCOLS };
+       C_DUP, C_PRED, C_PSIG, C_SDEC, C_STYPE, C_NCOLS };
 
 static const struct {
   const char *name;
@@ -57,6 +57,7 @@ static const struct {
     [C_PRED] = {"e_predicted_eV_per_atom", MS_H5_F64, 1},
     [C_PSIG] = {"e_predicted_sigma_eV_per_atom", MS_H5_F64, 1},
     [C_SDEC] = {"surrogate_decision", MS_H5_I32, 1},
+    [C_STYPE] = {"structure_type", MS_H5_STR, 32},
 };
 
 void ms__fn_put_str(char *dst, int width, const char *src) {
@@ -98,6 +99,7 @@ static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char
       case C_PRED: d[k] = r->e_pred; break;
       case C_PSIG: d[k] = r->e_pred_sigma; break;
       case C_SDEC: i32[k] = r->surrogate; break;
+      case C_STYPE: ms__fn_put_str(buf + w * k, w, r->structure_type); break;
       default: break;
     }
   }
@@ -161,6 +163,7 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
     r->spacegroup_relaxed = rel->spacegroup;
     r->e_above_hull = rel->e_above_hull;
     memcpy(r->decomposition, rel->decomposition, sizeof r->decomposition);
+    memcpy(r->structure_type, rel->structure_type, sizeof r->structure_type);
   }
 }
 
