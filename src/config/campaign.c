@@ -26,7 +26,7 @@ static const char *const stage_keys[MS_STAGE_COUNT_][12] = {
     {"stage", "volume_scan", "keep", NULL},
     {"stage", "rounds", "batch_per_round", "kappa", "keep", "model", "load", "ground_truth", NULL},
     {"stage", "cell", "fmax", "smax", "pressure", "max_steps", "tao_options", "keep", NULL},
-    {"stage", "ltol", "stol", "angle_tol", "compare", NULL},
+    {"stage", "ltol", "stol", "angle_tol", "compare", "energy_tol", NULL},
     {"stage", "references", "keep", NULL},
 };
 static const char *const keep_keys[] = {"top_k", "top_fraction", "max_energy_per_atom_eV",
@@ -368,15 +368,34 @@ char *ms_campaign_path(const ms_campaign *c, const char *p) {
   return out;
 }
 
-ms_err ms_campaign_check_unused(ms_campaign *c) {
-  /* the stages' own keys first, with suggestions from the stage's options (a misspelt key was
-   * never read, so the keys that were read cannot suggest it) */
+/* After ms_ynode_check_unused_all() reported "FILE:L:C: funnel[k].KEY: unknown key": the same
+ * with the closest option of that stage, when KEY is a misspelt stage option. A misspelt key
+ * was never read, so the generic check cannot suggest among the keys that were. */
+static ms_err suggest_stage_key(ms_campaign *c, ms_err e) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", ms_err_message());
   for (int k = 0; k < c->nstages; ++k) {
-    char path[64];
-    snprintf(path, sizeof path, "funnel[%d]", k);
-    MS_CALL(ms_ynode_check_unused(c->stage[k].node, path, stage_keys[c->stage[k].kind]));
+    const ms_ynode *n = c->stage[k].node;
+    for (int q = 0; n && n->type == MS_YMAP && q < n->n; ++q) {
+      const ms_ynode *key = n->keys[q];
+      if (!key->value) continue;
+      char path[160], want[1024];
+      snprintf(path, sizeof path, "funnel[%d].%s", k, key->value);
+      snprintf(want, sizeof want, "%s:%d:%d: %s: unknown key", key->file, key->line, key->col, path);
+      if (strcmp(msg, want) != 0) continue;
+      const char *hint = ms_suggest(key->value, stage_keys[c->stage[k].kind]);
+      if (hint && strcmp(hint, key->value) != 0) {
+        ms_err_clear();
+        return ms_ynode_error(key, path, "unknown key (did you mean '%s'?)", hint);
+      }
+    }
   }
-  MS_CALL(ms_ynode_check_unused_all(ms_ydoc_root(c->doc), ""));
+  return e;
+}
+
+ms_err ms_campaign_check_unused(ms_campaign *c) {
+  ms_err e = ms_ynode_check_unused_all(ms_ydoc_root(c->doc), "");
+  if (e) return suggest_stage_key(c, e);
   return MS_SUCCESS;
 }
 
