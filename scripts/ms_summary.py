@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from matscreen_post import Output
-from matscreen_post.cli import ArgumentParser, note, run
+from matscreen_post.cli import ArgumentParser, make_parent_dirs, note, run
 
 EPILOG = """\
 The funnel table has one row per stage (generate, then the campaign's stages): candidates in
@@ -150,7 +150,10 @@ def cell(v, key=""):
             return "-"
         if key.endswith("_s"):
             return f"{v:.2f}"
-        return f"{v:.6f}" if "eV" in key or key == "score" else f"{v:g}"
+        text = f"{v:.6f}" if "eV" in key or key == "score" else f"{v:g}"
+        # a value that rounds to zero prints as 0, whatever its sign ("-0.000000" reads as a
+        # small negative number)
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
     if isinstance(v, dict):
         return ", ".join(f"{k} {n}" for k, n in v.items())
     return str(v)
@@ -260,6 +263,7 @@ def main():
     else:
         text = render(jsonable(data), args.format)
     if args.out:
+        make_parent_dirs(args.out)
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text)
     else:

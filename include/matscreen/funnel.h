@@ -50,7 +50,10 @@ typedef struct {
   long long candidates;            /**< size of the search space */
   int nstages;                     /**< stages in stats[] (generation first) */
   ms_funnel_stage_stats stats[20];
-  double wall_s;
+  double wall_s;                   /**< the whole run, set-up included (s) */
+  double setup_s;                  /**< set-up before the first candidate: potential, model,
+                                        generators (random search tabulates the Wyckoff
+                                        positions of every space group), lab feedback (s) */
   double peak_rss_mib;             /**< largest peak resident memory of any rank (MiB) */
   char output[512];                /**< the file written */
 } ms_funnel_summary;

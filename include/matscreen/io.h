@@ -22,17 +22,20 @@
  *   error. Blocks without cell and sites are skipped; each other block gives one cell.
  *   Numbers may carry standard uncertainties ("3.905(2)"); '?' and '.' are null values.
  * - POSCAR: VASP 5 (species line required), Direct or Cartesian, scale factor (negative =
- *   target volume), optional "Selective dynamics". Species labels may carry oxidation states
- *   ("Ti4+") as matscreen writes them.
+ *   target volume), optional "Selective dynamics". Species names may carry oxidation states
+ *   ("Ti4+"); a position line ending in a species of its group's element with an oxidation
+ *   state ("0 0 0 Ti4+", as matscreen writes them) gives that atom its oxidation state.
  * - extxyz: Lattice="..." and Properties=species:S:1:pos:R:3[:charge:R:1 or oxidation...].
  *   The oxidation state is read from a column named oxi_states, oxidation_state(s),
  *   initial_charges, charge or charges (first found in that order), or from the species.
  *   Left-handed lattices are kept as given (as ASE does); a POSCAR's are rejected (as VASP does).
- * - Writers produce text a reader here, pymatgen and ASE accept, with oxidation states, and
- *   enough digits (%.10f or better) for 1e-8 Å round trips. CIF: one P1 block per cell, type
- *   symbols "Ti4+" plus an _atom_type_oxidation_number loop. POSCAR: species "Ti4+" (pymatgen
- *   reads them; VASP and ASE want bare symbols). extxyz: bare symbols and an "oxi_states:R:1"
- *   column, the array name pymatgen's AseAtomsAdaptor maps to Species. CIF and POSCAR writers
+ * - Writers produce text a reader here, VASP, pymatgen and ASE accept, with enough digits
+ *   (%.10f or better) for 1e-8 Å round trips. CIF: one P1 block per cell, type symbols "Ti4+"
+ *   plus an _atom_type_oxidation_number loop. POSCAR: plain element symbols on the species line
+ *   (VASP and ASE accept nothing else there; a symbol appears twice for two oxidation states
+ *   of one element) and the species with its oxidation state after each position ("Ti4+"),
+ *   which other programs ignore and the reader here takes back. extxyz: bare symbols and an
+ *   "oxi_states:R:1" column, the array name pymatgen's AseAtomsAdaptor maps to Species. CIF and POSCAR writers
  *   turn a left-handed cell into the same structure on the right-handed lattice -L (with
  *   fractional coordinates -f), because CIF parameters and VASP cannot hold a left-handed one.
  * - Not collective.
@@ -75,7 +78,8 @@ ms_err ms_extxyz_write(FILE *fp, const ms_cell *c);
  *  tell). CIF writes one data block per cell and extxyz one frame per cell; POSCAR holds exactly
  *  one cell (MS_ERR_ARG otherwise, and nothing is written). The text goes to a temporary file
  *  in the same directory that is renamed to @p path, so a failed write leaves no partial file;
- *  MS_ERR_FILE on I/O errors. */
+ *  missing parent directories of @p path are created first (paths.h); MS_ERR_FILE on I/O
+ *  errors. */
 ms_err ms_structure_write(const char *path, ms_format fmt, const ms_cell *cells, int n);
 
 #endif

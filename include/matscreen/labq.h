@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "matscreen/cell.h"
 #include "matscreen/error.h"
 
 #define MS_LABQ_SCHEMA_VERSION 1
@@ -209,12 +210,30 @@ typedef enum {
 
 ms_err ms_labq_export_format_parse(const char *name, ms_labq_export_format *out);
 
+/** Default heating program of the AlabOS export: 1000 degrees C for 720 minutes (12 h). */
+#define MS_LABQ_HEATING_TEMPERATURE_C 1000.0
+#define MS_LABQ_HEATING_TIME_MIN 720.0
+
+/** What an export writes besides the tickets. */
+typedef struct {
+  double heating_temperature_C; /**< the Heating task of every AlabOS experiment (degrees C) */
+  double heating_time_min;      /**< and its duration (minutes) */
+} ms_labq_export_options;
+
+/** The defaults: MS_LABQ_HEATING_TEMPERATURE_C, MS_LABQ_HEATING_TIME_MIN. */
+void ms_labq_export_options_default(ms_labq_export_options *o);
+
 /**
  * Export the tickets matching @p f (NULL: all; for alabos the default is the queued ones) to
- * @p path (a directory for nimo, created if missing; a file otherwise, written to a temporary
- * name and renamed). One read transaction, so the files are a consistent snapshot. Formats:
- * docs/labqueue.md. *n_exported counts the tickets written (for nimo: the candidates).
+ * @p path (a directory for nimo, a file otherwise, written to a temporary name and renamed;
+ * missing directories are created). One read transaction, so the files are a consistent
+ * snapshot. Formats: docs/labqueue.md. *n_exported counts the tickets written (for nimo: the
+ * candidates). @p o may be NULL (the defaults); MS_ERR_ARG for a heating temperature outside
+ * (0, 4000] degrees C or a time outside (0, 100000] minutes.
  */
+ms_err ms_labq_export_with(ms_labq q, ms_labq_export_format fmt, const ms_labq_filter *f,
+                           const ms_labq_export_options *o, const char *path, size_t *n_exported);
+/** ms_labq_export_with() with the default options. */
 ms_err ms_labq_export(ms_labq q, ms_labq_export_format fmt, const ms_labq_filter *f,
                       const char *path, size_t *n_exported);
 
@@ -234,5 +253,16 @@ ms_err ms_labq_read_shortlist(const char *h5path, int64_t round_override, ms_lab
  * candidates. *json is malloc'ed. MS_ERR_INPUT for text that is not a decomposition.
  */
 ms_err ms_labq_precursors_json(const char *decomposition, const char *formula, char **json);
+
+/**
+ * The end-member precursors of the structure @p c (ions with oxidation states, one anion): the
+ * binary compound of every cation with the anion (Sr2+ and O2- give SrO, La3+ and O2- La2O3),
+ * in the moles that make one formula unit of the reduced formula of @p c, as the same list
+ * as ms_labq_precursors_json() (fractions and moles exact, cations by atomic number). These
+ * are the end members of the run's hull, so a compound on the hull gets them too.
+ * MS_ERR_INPUT (with the reason) when an ion has no oxidation state, there is not exactly one
+ * anion, or the charges do not balance. *json is malloc'ed.
+ */
+ms_err ms_labq_binary_precursors_json(const ms_cell *c, char **json);
 
 #endif

@@ -11,9 +11,10 @@
  *   Every parameter carries its unit in its YAML key ("A_eV", "rho_A", "C_eV_A6").
  * - A pair *term* is one analytic form with its parameters and its own cutoff. A pair of
  *   kinds may carry several terms (up to MS_PAIR_MAX_TERMS); their energies add.
- * - Cutoffs: plain truncation by default (E = 0 for r >= cutoff, as GULP and LAMMPS do);
- *   optionally the energy is shifted, E(r) - E(cutoff), which makes it continuous but leaves
- *   the force unchanged (so forces stay the exact derivative of the shifted energy).
+ * - Cutoffs (ms_pair_shift): plain truncation by default (E = 0 for r >= cutoff, as GULP and
+ *   LAMMPS do); or the energy shifted, E(r) - E(rc), continuous at the cutoff with the force
+ *   unchanged; or shifted force, E(r) - E(rc) - (r - rc) E'(rc), whose energy and force both
+ *   go to zero at the cutoff. Forces are always the exact derivative of the energy summed.
  * - The table is indexed kind_i * nkinds + kind_j with the kinds of an ms_cell, and is
  *   symmetric. It is a reusable workspace: its arrays only grow, so re-binding it for many
  *   structures allocates nothing in the steady state. The kernel never allocates.
@@ -104,6 +105,13 @@ ms_err ms_pair_form_lookup(const char *name, ms_pair_form *form);
  */
 ms_err ms_pair_param_check(ms_pair_form form, int k, double value);
 
+/** What happens at a term's cutoff rc (all three give E = 0 beyond it). */
+typedef enum {
+  MS_PAIR_SHIFT_NONE = 0,   /**< plain truncation: E jumps by E(rc) and the force by E'(rc) */
+  MS_PAIR_SHIFT_ENERGY = 1, /**< E(r) - E(rc): continuous energy, the force still jumps */
+  MS_PAIR_SHIFT_FORCE = 2   /**< E(r) - E(rc) - (r - rc) E'(rc): energy and force continuous */
+} ms_pair_shift;
+
 /** One term: a form, its parameters and its cutoff. Set up with ms_pair_term_set(). */
 typedef struct {
   ms_pair_form form;
@@ -111,13 +119,15 @@ typedef struct {
   double p[MS_PAIR_MAX_PARAMS];    /**< parameters in the order of the form's table row */
   double cutoff;                   /**< Å */
   double rc2;                      /**< cutoff^2 */
-  int shift;                       /**< 1: energy shifted so that E(cutoff) = 0 */
-  double eshift;                   /**< E(cutoff) subtracted when shift is set, else 0 */
+  int shift;                       /**< an ms_pair_shift value */
+  double eshift;                   /**< E(cutoff) subtracted when shifted, else 0 */
+  double fshift;                   /**< E'(cutoff) (eV/Å) with MS_PAIR_SHIFT_FORCE, else 0 */
 } ms_pair_term;
 
 /**
  * Fill @p t after checking the parameters against the form's bounds (e.g. rho > 0) and
- * 0 < cutoff <= 100 Å. Fails with MS_ERR_INPUT naming the parameter and its value.
+ * 0 < cutoff <= 100 Å; @p shift is an ms_pair_shift (MS_ERR_INPUT for another value). Fails
+ * with MS_ERR_INPUT naming the parameter and its value.
  */
 ms_err ms_pair_term_set(ms_pair_term *t, ms_pair_form form, const double *params, double cutoff,
                         int shift);

@@ -33,6 +33,7 @@
 
 #include "matscreen/cell.h"
 #include "matscreen/error.h"
+#include "matscreen/match.h"
 #include "matscreen/model.h"
 #include "matscreen/species.h"
 
@@ -133,6 +134,20 @@ ms_err ms_prototype_lattice_scale(const ms_prototype *p, const ms_species *ions,
  */
 ms_err ms_prototype_build(const ms_prototype *p, const ms_species *ions,
                           const ms_proto_build_options *o, ms_cell *out);
+
+/**
+ * Which of the @p n prototypes of @p lib the structure @p c is. Every prototype with as many
+ * labels as @p c has distinct species (and, with the matcher's space-group guard, the space
+ * group of @p c: @p spacegroup at o->symprec, or <= 0 to have it computed here) is built
+ * (reference lattice, primitive cell) with those species on its labels, in every assignment
+ * that keeps the proportions of its formula, and compared with @p c by the structure matcher
+ * with options @p o (match.h: volumes scaled). *best is the index of the first prototype that
+ * matches with the smallest RMS displacement of its first mapping found (ties: the earlier
+ * one) and *rms that RMS, or -1 and NaN when none matches. Errors only for invalid cells or
+ * prototypes that cannot be built. Not collective; prototypes are only read.
+ */
+ms_err ms_prototype_identify(const ms_cell *c, int spacegroup, ms_prototype *const *lib, int n,
+                             const ms_match_options *o, int *best, double *rms);
 
 /**
  * Print a description for `matscreen info prototypes NAME`: space group, lattice, sites with

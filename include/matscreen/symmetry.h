@@ -71,6 +71,14 @@ ms_err ms_symmetry_get(const ms_cell *c, double symprec, double angle_tol, ms_sy
 ms_err ms_spacegroup(const ms_cell *c, double symprec, double angle_tol, int *number,
                      char *symbol);
 
+/**
+ * Order of the point group of space group @p number (1..230): the number of operations of its
+ * crystal class (International Tables for Crystallography A, Table 3.2.3.2), from 1 (P1) to
+ * 48 (m-3m); 0 for a number outside 1..230. A measure of symmetry that does not depend on the
+ * cell (unlike the operations of a supercell). Not collective.
+ */
+int ms_point_group_order(int number);
+
 /** Standardisation targets of ms_cell_standardize(). */
 typedef enum {
   MS_STD_CONVENTIONAL = 0, /**< conventional (Bravais) cell of the standard setting */

@@ -111,6 +111,9 @@ class HullData:
         self.ids = np.asarray(c["id"][keep], dtype=np.int64)
         self.formula = [str(x) for x in c["formula"][keep]]
         self.prototype = [str(x) for x in c["prototype"][keep]] if "prototype" in c else [""] * len(self.ids)
+        # the library prototype the relaxed structure matches (dedup), else the start prototype
+        stype = [str(x) for x in c["structure_type"][keep]] if "structure_type" in c else [""] * len(self.ids)
+        self.structure = [s or p for s, p in zip(stype, self.prototype)]
         self.energy = np.asarray(e[keep], dtype=float)
         self.e_above_hull = np.asarray(eh[keep], dtype=float)
         fr = [self.end.fractions(f) for f in self.formula]
@@ -179,6 +182,19 @@ class HullData:
     def entries(self, system):
         """Entry indices whose composition lies in @system."""
         return [k for k in range(len(self.ids)) if set(self.support(k)) <= set(system)]
+
+    def compositions(self, ks):
+        """The entries @ks grouped by composition: a list of lists of entry indices, each sorted
+        by energy (the first is the lowest), the groups in order of their lowest entry."""
+        groups = []
+        for k in sorted(ks, key=lambda k: (self.energy[k], self.ids[k])):
+            for g in groups:
+                if np.abs(self.x[g[0]] - self.x[k]).max() < TOL:
+                    g.append(k)
+                    break
+            else:
+                groups.append([k])
+        return groups
 
 
 def lower_hull_2d(x, y):

@@ -278,20 +278,25 @@ static double expected_improvement(double mu, double sigma, double t) {
   return ei > 0 ? ei : 0.0; /* rounding in the far tail */
 }
 
+/* Scores are negated energies: a candidate on the hull with no uncertainty would score -0.0,
+ * which prints as "-0.000000" (C) and "-0" (JSON); adding +0.0 turns -0.0 into +0.0 and leaves
+ * every other value as it is. */
+static double no_negative_zero(double v) { return v + 0.0; }
+
 double ms_shortlist_score(const ms_shortlist_options *o, int64_t id, double e_above_hull,
                           double sigma) {
   double s = sanitised_sigma(sigma);
   switch (o->kind) {
     case MS_ACQ_GREEDY:
-      return -e_above_hull;
+      return no_negative_zero(-e_above_hull);
     case MS_ACQ_UCB:
-      return -(e_above_hull - o->kappa * s);
+      return no_negative_zero(-(e_above_hull - o->kappa * s));
     case MS_ACQ_EI:
       return expected_improvement(e_above_hull, s, o->ei_target - o->xi);
     case MS_ACQ_THOMPSON: {
       ms_rng r;
       ms_rng_init(&r, o->seed ^ THOMPSON_SALT, (uint64_t)id);
-      return -(e_above_hull + s * ms_rng_normal(&r));
+      return no_negative_zero(-(e_above_hull + s * ms_rng_normal(&r)));
     }
   }
   return NAN;

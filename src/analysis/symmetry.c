@@ -117,6 +117,21 @@ ms_err ms_symmetry_get(const ms_cell *c, double symprec, double angle_tol, ms_sy
   return MS_SUCCESS;
 }
 
+int ms_point_group_order(int number) {
+  /* the last space group of each crystal class, in number order, and the class's order */
+  static const struct {
+    int last, order;
+  } classes[] = {{1, 1},     {2, 2},     {5, 2},     {9, 2},     {15, 4},    {24, 4},    {46, 4},
+                 {74, 8},    {80, 4},    {82, 4},    {88, 8},    {98, 8},    {110, 8},   {122, 8},
+                 {142, 16},  {146, 3},   {148, 6},   {155, 6},   {161, 6},   {167, 12},  {173, 6},
+                 {174, 6},   {176, 12},  {182, 12},  {186, 12},  {190, 12},  {194, 24},  {199, 12},
+                 {206, 24},  {214, 24},  {220, 24},  {230, 48}};
+  if (number < 1 || number > 230) return 0;
+  for (size_t k = 0; k < sizeof classes / sizeof classes[0]; ++k)
+    if (number <= classes[k].last) return classes[k].order;
+  return 0;
+}
+
 ms_err ms_spacegroup(const ms_cell *c, double symprec, double angle_tol, int *number, char *symbol) {
   MS_CALL(check_args(c, symprec));
   double lat[3][3];

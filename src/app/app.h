@@ -26,7 +26,9 @@ typedef struct {
 int ms_app_exit_code(ms_err e);
 /* Print "matscreen: error: <message>" once (rank 0) and return ms_app_exit_code(e). */
 int ms_app_report(ms_err e);
-/* Print a usage error for command @p cmd on rank 0 and return 1. */
+/* Print a usage error for command @p cmd on rank 0 and return 1. A message that starts
+ * "unknown option '%s'" (the option is the first argument) gets the closest option of the
+ * command's help text as a suggestion: "unknown option '--fmx' (did you mean '--fmax'?)". */
 int ms_app_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
   __attribute__((format(printf, 2, 3)))

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "app.h"
+#include "matscreen/paths.h"
 #include "matscreen/h5verify.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"
@@ -502,26 +503,6 @@ static ms_err select_rows(const store *s, what_kind kind, const char *what, int6
 
 /* ---- writing -------------------------------------------------------------------------------- */
 
-/* mkdir -p: create @p dir and its missing parents. */
-static ms_err make_dirs(const char *dir) {
-  size_t n = strlen(dir);
-  MS_CHECK(n > 0 && n < 4096, MS_ERR_ARG, "bad output directory name '%s'", dir);
-  char buf[4096];
-  memcpy(buf, dir, n + 1);
-  for (size_t i = 1; i <= n; ++i) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
-    char save = buf[i];
-    buf[i] = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-      MS_FAIL(MS_ERR_FILE, "%s: cannot create directory: %s", buf, strerror(errno));
-    buf[i] = save;
-  }
-  struct stat st;
-  MS_CHECK(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), MS_ERR_FILE,
-           "%s: exists and is not a directory", dir);
-  return MS_SUCCESS;
-}
-
 static ms_err write_rows(const store *s, const int64_t *rows, int64_t n, const char *dir,
                          ms_format fmt) {
   const char *ext = fmt == MS_FORMAT_POSCAR ? "vasp" : fmt == MS_FORMAT_EXTXYZ ? "xyz" : "cif";
@@ -561,7 +542,7 @@ static ms_err export_file(const char *path, what_kind kind, const char *what, co
   int64_t *rows = NULL, n = 0;
   ms_err e = store_open(path, &s);
   if (!e) e = select_rows(&s, kind, what, &rows, &n);
-  if (!e) e = make_dirs(dir);
+  if (!e) e = ms_make_dirs(dir);
   if (!e) e = write_rows(&s, rows, n, dir, fmt);
   if (!e) {
     const char *which = kind == WHAT_SURVIVORS ? "survivors" : kind == WHAT_SHORTLIST ? "shortlist" : "ids";

@@ -23,6 +23,7 @@
 #include "matscreen/io.h"
 #include "matscreen/log.h"
 #include "matscreen/model.h"
+#include "matscreen/paths.h"
 #include "matscreen/yaml.h"
 
 const char ms_usage_generate[] =
@@ -30,7 +31,8 @@ const char ms_usage_generate[] =
     "       matscreen generate CAMPAIGN.yaml --count\n"
     "\n"
     "Build candidates of the campaign's search space and write one file per candidate,\n"
-    "DIR/ID.cif (ID zero-padded), plus DIR/index.csv with one row per candidate:\n"
+    "DIR/ID.cif (ID zero-padded to six digits: 000015.cif; more digits for a million\n"
+    "candidates and up), plus DIR/index.csv with one row per candidate:\n"
     "id,item,generator,prototype,formula,natoms,spacegroup,status,file,label.\n"
     "\n"
     "Reads campaign.seed, potential and the funnel stages' potential (optional: random_search\n"
@@ -39,7 +41,7 @@ const char ms_usage_generate[] =
     "Other keys of the campaign file are ignored by this command.\n"
     "\n"
     "options:\n"
-    "  -d, --dir DIR        output directory (created if missing)\n"
+    "  -d, --dir DIR        output directory (created with its missing parents)\n"
     "  --ids FIRST:LAST     candidate ids to write, inclusive; either end may be left out\n"
     "                       (default: all)\n"
     "  -f, --format FMT     cif (default), poscar or extxyz\n"
@@ -237,8 +239,11 @@ static ms_err generate(ms_search s, int64_t first, int64_t last, const char *dir
   int rank = ms_app_rank(), size = 1;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const char *ext = fmt == MS_FORMAT_POSCAR ? "vasp" : fmt == MS_FORMAT_EXTXYZ ? "xyz" : "cif";
+  /* six digits as `matscreen export` writes them (000015), more for search spaces of a million
+   * candidates and up, so that names sort in id order */
   int width = 1;
   for (int64_t m = ms_search_count(s) - 1; m >= 10; m /= 10) ++width;
+  if (width < 6) width = 6;
   sbuf rows = {0};
   ms_cell c;
   ms_cell_init(&c);
@@ -323,9 +328,7 @@ static int run(const char *path, const char *dir, const char *ids, ms_format fmt
                                 (long long)total - 1);
     } else {
       if (last >= total) last = total - 1;
-      if (ms_app_rank() == 0 && mkdir(dir, 0777) != 0 && errno != EEXIST)
-        e = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__, "%s: cannot create: %s", dir,
-                        strerror(errno));
+      if (ms_app_rank() == 0) e = ms_make_dirs(dir);
       e = ms_err_agree(MPI_COMM_WORLD, e);
       long long written = 0, failed = 0;
       if (!e) e = generate(s, first, last, dir, fmt, &written, &failed);

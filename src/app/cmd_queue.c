@@ -41,6 +41,9 @@ const char ms_usage_queue[] =
     "                                      nimo: directory with candidates.csv, proposals.csv,\n"
     "                                      tickets.csv; alabos: JSON experiments (queued tickets\n"
     "                                      unless --status); csv/json: every ticket, every column\n"
+    "         [--heating-temperature C] [--heating-time MIN]\n"
+    "                                      alabos: the Heating task of every experiment\n"
+    "                                      (default 1000 C for 720 min)\n"
     "  stats [--campaign C] [--json]       per round: pushed, claimed, done, failed, outcomes and\n"
     "                                      the hit rate (success / reported)\n"
     "\n"
@@ -76,6 +79,8 @@ enum {
   O_EXPIRED = 1 << 10,
   O_FORMAT = 1 << 11,
   O_OUTPUT = 1 << 12,
+  O_HEAT_T = 1 << 13,
+  O_HEAT_TIME = 1 << 14,
 };
 
 typedef struct {
@@ -91,7 +96,7 @@ static const subcommand subcommands[] = {
     {"claim", O_WORKER | O_LEASE | O_MAXCLAIMS | O_JSON, 0, NULL}, /* always JSON; --json accepted */
     {"report", O_OUTCOME | O_PHASE | O_NOTES | O_WORKER, 1, "ID"},
     {"requeue", O_EXPIRED | O_MAXCLAIMS | O_JSON, 0, NULL},
-    {"export", O_FORMAT | O_OUTPUT | O_STATUS | O_CAMPAIGN, 0, NULL},
+    {"export", O_FORMAT | O_OUTPUT | O_STATUS | O_CAMPAIGN | O_HEAT_T | O_HEAT_TIME, 0, NULL},
     {"stats", O_CAMPAIGN | O_JSON, 0, NULL},
 };
 
@@ -106,6 +111,7 @@ typedef struct {
   int max_claims;
   ms_labq_outcome outcome;
   ms_labq_export_format format;
+  ms_labq_export_options xo;
   long long id;
 } args;
 
@@ -146,6 +152,7 @@ static int parse_option(int argc, char **argv, int *i, args *a) {
       {"--worker", NULL, O_WORKER},       {"--lease", NULL, O_LEASE},     {"--max-claims", NULL, O_MAXCLAIMS},
       {"--outcome", NULL, O_OUTCOME},     {"--phase-fraction", NULL, O_PHASE}, {"--notes", NULL, O_NOTES},
       {"--format", NULL, O_FORMAT},       {"--output", "-o", O_OUTPUT},
+      {"--heating-temperature", NULL, O_HEAT_T}, {"--heating-time", NULL, O_HEAT_TIME},
   };
   if (ms_app_opt_is(o, "--db", NULL)) {
     if (!(a->db = ms_app_opt_value(argc, argv, i, "queue"))) return 1;
@@ -206,6 +213,16 @@ static int parse_option(int argc, char **argv, int *i, args *a) {
       case O_OUTPUT:
         a->output = v;
         break;
+      case O_HEAT_T:
+        if (ms_app_parse_double("queue", "--heating-temperature", v, &a->xo.heating_temperature_C)) return 1;
+        if (!(a->xo.heating_temperature_C > 0 && a->xo.heating_temperature_C <= 4000))
+          return ms_app_usage_error("queue", "--heating-temperature must be in (0, 4000] degrees C, got %s", v);
+        break;
+      case O_HEAT_TIME:
+        if (ms_app_parse_double("queue", "--heating-time", v, &a->xo.heating_time_min)) return 1;
+        if (!(a->xo.heating_time_min > 0 && a->xo.heating_time_min <= 100000))
+          return ms_app_usage_error("queue", "--heating-time must be in (0, 100000] minutes, got %s", v);
+        break;
     }
     return 0;
   }
@@ -218,6 +235,7 @@ static int parse_args(int argc, char **argv, args *a) {
   a->lease_s = MS_LABQ_DEFAULT_LEASE_S;
   a->max_claims = MS_LABQ_MAX_CLAIMS;
   a->phase_fraction = NAN;
+  ms_labq_export_options_default(&a->xo);
   if (argc < 2)
     return ms_app_usage_error("queue", "which subcommand? push, list, claim, report, requeue, export, stats");
   for (size_t k = 0; k < sizeof subcommands / sizeof subcommands[0]; ++k)
@@ -377,7 +395,7 @@ static ms_err do_export(ms_labq q, const args *a) {
   static const char *const names[] = {"csv", "json", "nimo", "alabos"};
   ms_labq_filter f = {a->campaign, a->status_mask};
   size_t n = 0;
-  MS_CALL(ms_labq_export(q, a->format, &f, a->output, &n));
+  MS_CALL(ms_labq_export_with(q, a->format, &f, &a->xo, a->output, &n));
   printf("%s: exported %zu ticket%s to %s (%s)\n", a->db, n, n == 1 ? "" : "s", a->output, names[a->format]);
   return MS_SUCCESS;
 }

@@ -11,12 +11,23 @@
 #include <string.h>
 
 #include "matscreen/data.h"
+#include "matscreen/log.h"
 
 static const char *const top_keys[] = {"campaign", "potential", "search", "funnel",
                                        "shortlist", "lab_queue", "lab_feedback", NULL};
 static const char *const campaign_keys[] = {"name", "seed", "output", "keep_rejected", NULL};
 static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "surrogate", "relax",
                                                              "dedup", "hull", NULL};
+/* The options of each stage (read by their owners in src/driver), for the did-you-mean of a
+ * misspelt one ("fmx" -> "fmax"); docs/campaign.md lists them. Order: ms_stage_kind. */
+static const char *const stage_keys[MS_STAGE_COUNT_][12] = {
+    {"stage", "rules", NULL},
+    {"stage", "volume_scan", "keep", NULL},
+    {"stage", "rounds", "batch_per_round", "kappa", "keep", "model", "load", "ground_truth", NULL},
+    {"stage", "cell", "fmax", "smax", "pressure", "max_steps", "tao_options", "keep", NULL},
+    {"stage", "ltol", "stol", "angle_tol", "compare", "energy_tol", NULL},
+    {"stage", "references", "keep", NULL},
+};
 static const char *const keep_keys[] = {"top_k", "top_fraction", "max_energy_per_atom_eV",
                                         "max_energy_above_best_eV_per_atom",
                                         "max_e_above_hull_eV_per_atom", NULL};
@@ -47,6 +58,22 @@ static ms_err get_map(ms_ynode *parent, const char *key, const char *path, int r
   MS_CALL(ms_ynode_expect(n, MS_YMAP, path));
   *out = n;
   return MS_SUCCESS;
+}
+
+/* A negative relax pressure is allowed (a hydrostatic tension: the enthalpy E + P V with P < 0
+ * is lowest for expanded cells), but it is more often a sign slip than intended, so it is said
+ * once. The relax stage reads and range-checks the value itself. */
+static void note_tension(ms_ynode *stage, const char *path) {
+  ms_ynode *p = ms_ynode_get(stage, "pressure");
+  double v = 0;
+  if (!p || ms_ynode_double(p, path, &v) != MS_SUCCESS) {
+    ms_err_clear();
+    return;
+  }
+  if (v < 0)
+    ms_log_warn("%s:%d:%d: %s.pressure is %g GPa, a tension: allowed (cells expand under it); "
+                "compression is a positive pressure",
+                p->file, p->line, p->col, path, v);
 }
 
 static int name_ok(const char *s) {
@@ -269,6 +296,7 @@ static ms_err parse(ms_campaign *c) {
       return ms_ynode_error(keep, kp, "the %s stage has no keep rule (it keeps what passes)", name);
     MS_CALL(parse_keep(keep, kp, st));
     MS_CALL(parse_stage_model(c, st, path));
+    if (kind == MS_STAGE_RELAX) note_tension(it, path);
   }
   c->nstages = funnel->n;
 
@@ -351,8 +379,34 @@ char *ms_campaign_path(const ms_campaign *c, const char *p) {
   return out;
 }
 
+/* After ms_ynode_check_unused_all() reported "FILE:L:C: funnel[k].KEY: unknown key": the same
+ * with the closest option of that stage, when KEY is a misspelt stage option. A misspelt key
+ * was never read, so the generic check cannot suggest among the keys that were. */
+static ms_err suggest_stage_key(ms_campaign *c, ms_err e) {
+  char msg[1024];
+  snprintf(msg, sizeof msg, "%s", ms_err_message());
+  for (int k = 0; k < c->nstages; ++k) {
+    const ms_ynode *n = c->stage[k].node;
+    for (int q = 0; n && n->type == MS_YMAP && q < n->n; ++q) {
+      const ms_ynode *key = n->keys[q];
+      if (!key->value) continue;
+      char path[160], want[1024];
+      snprintf(path, sizeof path, "funnel[%d].%s", k, key->value);
+      snprintf(want, sizeof want, "%s:%d:%d: %s: unknown key", key->file, key->line, key->col, path);
+      if (strcmp(msg, want) != 0) continue;
+      const char *hint = ms_suggest(key->value, stage_keys[c->stage[k].kind]);
+      if (hint && strcmp(hint, key->value) != 0) {
+        ms_err_clear();
+        return ms_ynode_error(key, path, "unknown key (did you mean '%s'?)", hint);
+      }
+    }
+  }
+  return e;
+}
+
 ms_err ms_campaign_check_unused(ms_campaign *c) {
-  MS_CALL(ms_ynode_check_unused_all(ms_ydoc_root(c->doc), ""));
+  ms_err e = ms_ynode_check_unused_all(ms_ydoc_root(c->doc), "");
+  if (e) return suggest_stage_key(c, e);
   return MS_SUCCESS;
 }
 

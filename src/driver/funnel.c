@@ -264,6 +264,13 @@ static ms_err read_stage_options(run_ctx *x) {
             if (!(*dbl[q].dst >= dbl[q].lo && *dbl[q].dst <= dbl[q].hi))
               return ms_ynode_error(v, p2, "must be in [%g, %g], got %g", dbl[q].lo, dbl[q].hi, *dbl[q].dst);
           }
+        x->dedup_etol = MS_DEDUP_ENERGY_TOL;
+        if ((v = ms_ynode_get(n, "energy_tol"))) {
+          snprintf(p2, sizeof p2, "%s.energy_tol", path);
+          MS_CALL(ms_ynode_double(v, p2, &x->dedup_etol));
+          if (!(x->dedup_etol >= 0 && x->dedup_etol <= 1))
+            return ms_ynode_error(v, p2, "must be in [0, 1] eV/atom, got %g", x->dedup_etol);
+        }
         if ((v = ms_ynode_get(n, "compare"))) {
           const char *cmp;
           snprintf(p2, sizeof p2, "%s.compare", path);
@@ -928,6 +935,21 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     /* every rank must reach the collective dedup or none */
     e = ms_err_agree(x->comm, dup ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
     if (!e) e = ms_err_agree(x->comm, ms__dedup(x->comm, &x->mopt, m, ids, cells, en, dup, &groups));
+    /* the representative of each group: the smallest, most symmetric cell among the members of
+     * (about) the lowest energy, labelled with the library prototype it matches */
+    ms_dedup_info *info = calloc((size_t)m + 1, sizeof *info);
+    if (!e) e = ms_err_agree(x->comm, info ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    for (int64_t k = 0; k < m && !e; ++k) {
+      info[k].natoms = cells[k].natoms;
+      info[k].spacegroup = rout[which[k]].spacegroup;
+      snprintf(info[k].prototype, sizeof info[k].prototype, "%s", rout[which[k]].prototype);
+    }
+    if (!e) e = ms_err_agree(x->comm, ms__dedup_types(&x->mopt, m, cells, dup, info));
+    long long changed = 0;
+    if (!e) e = ms__dedup_representatives(x->comm, x->dedup_etol, m, ids, en, info, dup, &changed);
+    if (!e && changed && ms_log_is_root())
+      ms_log_verbose("dedup: %lld group%s represented by a smaller or more symmetric member than the lowest in energy",
+                     changed, changed == 1 ? "" : "s");
     int64_t kept = 0;
     for (int64_t k = 0; k < m && !e; ++k) {
       relax_out *o = &rout[which[k]];
@@ -939,6 +961,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
         count_status(ds, MS_STATUS_REJECTED);
       } else {
         o->stage_reached = row;
+        memcpy(o->structure_type, info[k].type, sizeof o->structure_type);
         which[kept] = which[k];
         ids[kept] = ids[k];
         en[kept] = en[k];
@@ -951,6 +974,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
       }
     }
     free(dup);
+    free(info);
     m = kept;
     ds->in = gin;
     ds->out = groups;
@@ -1238,6 +1262,8 @@ static void print_summary(const ms_funnel_summary *sum, int size) {
   if (!ms_log_is_root() || ms_log_get_level() < MS_LOG_INFO) return;
   fprintf(stderr, "\nfunnel summary (%d rank%s, %.2f s):\n", size, size == 1 ? "" : "s", sum->wall_s);
   fprintf(stderr, "  %-14s %12s %12s %10s %10s  %s\n", "stage", "in", "out", "cpu_s", "wall_s", "failures / rejections");
+  fprintf(stderr, "  %-14s %12s %12s %10s %10.2f  %s\n", "setup", "", "", "", sum->setup_s,
+          "potential, model, generators");
   for (int k = 0; k < sum->nstages; ++k) {
     const ms_funnel_stage_stats *s = &sum->stats[k];
     char fails[256] = "";
@@ -1495,10 +1521,15 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   double t_start = (double)time(NULL), w0 = MPI_Wtime();
   snprintf(sum->output, sizeof sum->output, "%s", opt.output ? opt.output : c->output);
 
+  /* The wall clock of --max-walltime starts here, before the set-up, which can take seconds
+   * (random search) and counts against a batch job's limit like everything else. */
+  ms__stop_install(opt.max_walltime_s);
   ms_err e = setup(&x, c);
+  sum->setup_s = MPI_Wtime() - w0;
   sum->candidates = e ? 0 : ms_search_count(x.search);
   if (e || opt.dry_count) {
     teardown(&x);
+    ms__stop_restore();
     return e;
   }
   snprintf(sum->stats[0].name, 32, "generate");
@@ -1510,9 +1541,9 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   x.ba = block_size_a(x.total);
   x.nba = (x.total + x.ba - 1) / x.ba;
   if (ms_log_is_root())
-    ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s", c->name,
-                sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_model_name(x.model),
-                x.size, x.size == 1 ? "" : "s");
+    ms_log_info("campaign %s: %lld candidates from %d generator%s, potential %s, %d rank%s (set-up %.2f s)",
+                c->name, sum->candidates, c->nsearch, c->nsearch == 1 ? "" : "s", ms_model_name(x.model),
+                x.size, x.size == 1 ? "" : "s", sum->setup_s);
   for (int k = 0; k < c->nstages && ms_log_is_root(); ++k)
     if (c->stage[k].has_model)
       ms_log_info("  %s evaluates with its own model %s", c->stage[k].name, ms_model_name(x.stage_model[c->stage[k].kind]));
@@ -1520,7 +1551,6 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   e = ms_err_agree(comm, fp ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
   if (!e) e = ms__spool_open(comm, sum->output, fp, opt.resume, &x.spool);
   free(fp);
-  ms__stop_install(opt.max_walltime_s);
   int stopped = 0;
   double wa = MPI_Wtime();
   if (!e) e = phase_a(&x, &stopped);

@@ -43,6 +43,7 @@ typedef struct {
   double e_above_hull;
   char formula[MS_KEEP_FORMULA];
   char prototype[MS_REC_PROTO];
+  char structure_type[MS_REC_PROTO]; /* dedup: the library prototype the relaxed structure matches */
   char decomposition[MS_DECOMP_LEN];
   char reason[MS_REC_REASON]; /* why it did not go on: relaxation status, keep rule, duplicate, hull */
 } relax_out;
@@ -135,6 +136,7 @@ typedef struct {
   ms_relax relax;
   ms_prefilter *pf;
   ms_match_options mopt;
+  double dedup_etol;        /* dedup: energies within this of a group's lowest are equal (eV/atom) */
   ms_hull_ref *refs;
   int nrefs, nends;        /* reference phases; the first nends are the end members */
   char **ref_paths;        /* hull.references.structures (resolved paths) */

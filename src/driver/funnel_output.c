@@ -25,7 +25,7 @@
 
 enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STATUS, C_STAGE, C_REJ,
        C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
-       C_DUP, C_PRED, C_PSIG, C_SDEC, C_REASON, C_NCOLS };
+       C_DUP, C_PRED, C_PSIG, C_SDEC, C_REASON, C_STYPE, C_NCOLS };
 
 static const struct {
   const char *name;
@@ -58,6 +58,7 @@ static const struct {
     [C_PSIG] = {"e_predicted_sigma_eV_per_atom", MS_H5_F64, 1},
     [C_SDEC] = {"surrogate_decision", MS_H5_I32, 1},
     [C_REASON] = {"reason", MS_H5_STR, MS_REC_REASON},
+    [C_STYPE] = {"structure_type", MS_H5_STR, 32},
 };
 
 void ms__fn_put_str(char *dst, int width, const char *src) {
@@ -100,6 +101,7 @@ static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char
       case C_PSIG: d[k] = r->e_pred_sigma; break;
       case C_SDEC: i32[k] = r->surrogate; break;
       case C_REASON: ms__fn_put_str(buf + w * k, w, r->reason); break;
+      case C_STYPE: ms__fn_put_str(buf + w * k, w, r->structure_type); break;
       default: break;
     }
   }
@@ -173,6 +175,7 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
     r->e_above_hull = rel->e_above_hull;
     memcpy(r->decomposition, rel->decomposition, sizeof r->decomposition);
     if (rel->reason[0]) memcpy(r->reason, rel->reason, sizeof r->reason);
+    memcpy(r->structure_type, rel->structure_type, sizeof r->structure_type);
   }
 }
 
@@ -602,6 +605,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   x->sum->wall_s = MPI_Wtime() - w0;
   W(ms_h5_attr_double(f, "/", "peak_rss_MiB", x->sum->peak_rss_mib));
   W(ms_h5_attr_double(f, "/", "wall_s", x->sum->wall_s));
+  W(ms_h5_attr_double(f, "/", "setup_wall_s", x->sum->setup_s));
 #undef W
 #undef LOCAL
   if (e) {

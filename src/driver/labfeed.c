@@ -41,7 +41,25 @@ static ms_err parse(ms_campaign *c, ms_labfeed *lf) {
         if (lf->nexports < 4) lf->exports[lf->nexports++] = (int)fmt;
       }
     }
-    static const char *const keys[] = {"database", "export", NULL};
+    ms_ynode *h = ms_ynode_get(c->lab_queue, "heating");
+    if (h) {
+      MS_CALL(ms_ynode_expect(h, MS_YMAP, "lab_queue.heating"));
+      double lo[2] = {0, 0}, hi[2] = {4000, 100000};
+      const char *names[2] = {"temperature_C", "time_min"};
+      double *dst[2] = {&lf->xo.heating_temperature_C, &lf->xo.heating_time_min};
+      for (int k = 0; k < 2; ++k) {
+        ms_ynode *v = ms_ynode_get(h, names[k]);
+        if (!v) continue;
+        char p2[64];
+        snprintf(p2, sizeof p2, "lab_queue.heating.%s", names[k]);
+        MS_CALL(ms_ynode_double(v, p2, dst[k]));
+        if (!(*dst[k] > lo[k] && *dst[k] <= hi[k]))
+          return ms_ynode_error(v, p2, "must be in (%g, %g] %s, got %g", lo[k], hi[k], k ? "minutes" : "degrees C", *dst[k]);
+      }
+      static const char *const hkeys[] = {"temperature_C", "time_min", NULL};
+      MS_CALL(ms_ynode_check_unused(h, "lab_queue.heating", hkeys));
+    }
+    static const char *const keys[] = {"database", "export", "heating", NULL};
     MS_CALL(ms_ynode_check_unused(c->lab_queue, "lab_queue", keys));
   }
   if (c->lab_feedback) {
@@ -49,9 +67,14 @@ static ms_err parse(ms_campaign *c, ms_labfeed *lf) {
     static const char *const keys[] = {"database", NULL};
     MS_CALL(ms_ynode_check_unused(c->lab_feedback, "lab_feedback", keys));
     struct stat st;
-    if (stat(lf->feedback_db, &st) != 0)
+    /* The same file as the lab queue: the first round has no feedback yet and creates the file
+     * when it pushes its shortlist. Another file that does not exist is a mistake (a typo would
+     * silently restart at round 1). */
+    int same = lf->queue_db && strcmp(lf->queue_db, lf->feedback_db) == 0;
+    if (!same && stat(lf->feedback_db, &st) != 0)
       return ms_ynode_error(ms_ynode_get(c->lab_feedback, "database"), "lab_feedback.database",
-                            "no lab queue database '%s' (it is created by the first round's lab_queue)",
+                            "no lab queue database '%s' (a lab_queue.database of the same name is created by the "
+                            "first round; a separate feedback database must exist)",
                             lf->feedback_db);
   }
   return MS_SUCCESS;
@@ -89,6 +112,7 @@ static ms_err read_root(const ms_campaign *c, ms_labfeed *lf) {
 ms_err ms__labfeed_setup(MPI_Comm comm, ms_campaign *c, ms_labfeed *lf) {
   memset(lf, 0, sizeof *lf);
   lf->round = 1;
+  ms_labq_export_options_default(&lf->xo);
   MS_CALL(ms_err_agree(comm, parse(c, lf)));
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
@@ -108,8 +132,9 @@ ms_err ms__labfeed_setup(MPI_Comm comm, ms_campaign *c, ms_labfeed *lf) {
   if (lf->ntried) MPI_Bcast(lf->tried, (int)lf->ntried, MPI_INT64_T, 0, comm);
   if (lf->nresults) MPI_Bcast(lf->results, (int)(lf->nresults * (int64_t)sizeof *lf->results), MPI_BYTE, 0, comm);
   if (rank == 0 && lf->feedback_db)
-    ms_log_info("lab feedback: round %lld; %lld candidates already have tickets, %lld results reported",
-                (long long)lf->round, (long long)lf->ntried, (long long)lf->nresults);
+    ms_log_info("lab feedback: round %lld; %lld candidates already have tickets, %lld results reported%s",
+                (long long)lf->round, (long long)lf->ntried, (long long)lf->nresults,
+                lf->round == 1 && lf->ntried == 0 ? " (first round: the queue is created when the shortlist is pushed)" : "");
   return MS_SUCCESS;
 }
 
@@ -176,7 +201,7 @@ static ms_err push_root(ms_labfeed *lf, const char *output) {
     snprintf(path, len + 16, "%.*s%s", (int)base, output, export_suffix(lf->exports[k]));
     ms_labq_filter flt = {camp, 0};
     size_t nx = 0;
-    e = ms_labq_export(q, (ms_labq_export_format)lf->exports[k], &flt, path, &nx);
+    e = ms_labq_export_with(q, (ms_labq_export_format)lf->exports[k], &flt, &lf->xo, path, &nx);
     if (!e) ms_log_info("lab queue export: %s (%zu tickets)", path, nx);
     free(path);
   }

@@ -3,9 +3,14 @@
  *   lab_feedback: {database: PATH}   read before the run: candidates with a ticket are not
  *                                    proposed again, reported outcomes go to /lab, and the run
  *                                    is the next round
- *   lab_queue: {database: PATH, export: [nimo, alabos, csv, json]}
+ *   lab_queue: {database: PATH, export: [nimo, alabos, csv, json],
+ *               heating: {temperature_C: 1000, time_min: 720}}
  *                                    after the output is written, its /shortlist is pushed as
- *                                    tickets and the queue is exported next to the output
+ *                                    tickets and the queue is exported next to the output (the
+ *                                    heating program goes into the alabos experiments)
+ *
+ * One database for both (the usual set-up of a campaign that runs round after round) need not
+ * exist before the first round: that round has no feedback and creates it by pushing.
  *
  * Rank 0 talks to the database; what every rank needs is broadcast. Collective: setup, write,
  * push. */
@@ -24,6 +29,7 @@ typedef struct {
   char *queue_db;          /* lab_queue.database (resolved against the campaign file) */
   int exports[4];          /* ms_labq_export_format values */
   int nexports;
+  ms_labq_export_options xo; /* lab_queue.heating */
   char *feedback_db;       /* lab_feedback.database */
   int64_t *tried;          /* candidate ids with a ticket (sorted), every rank */
   int64_t ntried;

@@ -62,6 +62,7 @@ typedef struct {
   char prototype[MS_REC_PROTO];   /* prototype name ("" for random search) */
   char rejected_by[32];           /* prefilter rule that rejected it ("" otherwise) */
   char decomposition[96];         /* hull decomposition products ("" on the hull / no hull) */
+  char structure_type[MS_REC_PROTO]; /* dedup survivors: library prototype the relaxed structure matches */
   double e_pred, e_pred_sigma;    /* surrogate prediction of the relaxed energy, eV/atom (NaN: none) */
   int32_t surrogate;              /* surrogate stage: 0 skipped, 1 relaxed to learn, 2 relaxed by the
                                      filter, 3 skipped but relaxed for the ground truth; -1 none */

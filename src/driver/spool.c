@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "matscreen/log.h"
+#include "matscreen/paths.h"
 
 #define FRAME_MAGIC 0x3130545043534d4dULL /* "MMSCPT01" little-endian */
 #define SYNC_INTERVAL_S 5.0
@@ -277,6 +278,7 @@ static ms_err open_root(ms_spool s, const char *output, const char *fp, int resu
              "%s exists: an interrupted run of this campaign left its checkpoint there. Add "
              "--resume to continue it, or remove the directory to start again",
              s->dir);
+    MS_CALL(ms_make_parent_dirs(output));
     if (mkdir(s->dir, 0755) != 0)
       MS_FAIL(MS_ERR_IO, "%s: cannot create the checkpoint directory next to the output %s: %s",
               s->dir, output, strerror(errno));

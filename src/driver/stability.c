@@ -1,7 +1,9 @@
 /* The dedup and hull stages of the funnel.
  *
  * Dedup groups the relaxed survivors with the structure matcher (match.h), distributed by
- * composition key over the ranks; the lowest-energy member of a group survives.
+ * composition key over the ranks; then every group's representative is chosen again among the
+ * members of about the lowest energy: the smallest cell, the highest symmetry, the member built
+ * from the prototype the structure matches (ms__dedup_representatives).
  *
  * Hull: ionic-model energies cannot be referred to the elements (there is no metallic Sr or O2
  * molecule in a rigid-ion model), so the components are the binary compounds of each cation
@@ -20,6 +22,7 @@
 
 #include "matscreen/io.h"
 #include "matscreen/prototype.h"
+#include "matscreen/symmetry.h"
 
 ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int64_t *ids,
                  const ms_cell *cells, const double *energy, int64_t *dup_id, long long *ngroups) {
@@ -50,6 +53,178 @@ ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int6
   free(displs);
   free(dup);
   return MS_SUCCESS;
+}
+
+/* ---- representatives of duplicate groups --------------------------------------------------- */
+
+ms_err ms__dedup_types(const ms_match_options *o, int64_t n, const ms_cell *cells, const int64_t *dup_id,
+                       ms_dedup_info *info) {
+  int np = 0;
+  const char *const *names = ms_prototype_builtin_names(&np);
+  ms_prototype **lib = calloc((size_t)np + 1, sizeof *lib);
+  MS_CHECK(lib, MS_ERR_MEM, "out of memory");
+  ms_err e = MS_SUCCESS;
+  for (int q = 0; q < np && !e; ++q) e = ms_prototype_load(names[q], &lib[q]);
+  for (int64_t k = 0; k < n && !e; ++k) {
+    info[k].type[0] = '\0';
+    if (dup_id[k] >= 0) continue;
+    int best = -1;
+    double rms = 0;
+    /* the relaxation's space group is at spglib's default tolerance; at another, it is computed */
+    int sg = o->symprec == MS_SYMPREC_DEFAULT && o->sg_angle_tol == MS_ANGLE_TOL_DEFAULT ? info[k].spacegroup : 0;
+    e = ms_prototype_identify(&cells[k], sg, lib, np, o, &best, &rms);
+    if (!e && best >= 0) snprintf(info[k].type, sizeof info[k].type, "%s", ms_prototype_name(lib[best]));
+  }
+  for (int q = 0; q < np; ++q) ms_prototype_free(&lib[q]);
+  free(lib);
+  return e;
+}
+
+typedef struct {
+  int64_t id, key; /* key: id of the group's first survivor (the lowest-energy member) */
+  double e;
+  ms_dedup_info info;
+} dmember;
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int cmp_member(const void *a, const void *b) {
+  const dmember *x = a, *y = b;
+  if (x->key != y->key) return (x->key > y->key) - (x->key < y->key);
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+/* 1 if @p a is the better representative of a group whose lowest energy is @p emin and whose
+ * structure matches the library prototype @p type. */
+static int better(const dmember *a, const dmember *b, double emin, double etol, const char *type) {
+  int ia = a->e <= emin + etol, ib = b->e <= emin + etol;
+  if (ia != ib) return ia;
+  if (a->info.natoms != b->info.natoms) return a->info.natoms < b->info.natoms;
+  int pa = ms_point_group_order(a->info.spacegroup), pb = ms_point_group_order(b->info.spacegroup);
+  if (pa != pb) return pa > pb;
+  int ma = type[0] && strcmp(a->info.prototype, type) == 0, mb = type[0] && strcmp(b->info.prototype, type) == 0;
+  if (ma != mb) return ma;
+  if (a->e != b->e) return a->e < b->e;
+  return a->id < b->id;
+}
+
+/* Collective: every rank's @p len bytes, concatenated in rank order, into *all (malloc'd). */
+static ms_err gather_all(MPI_Comm comm, const void *mine, size_t len, char **all, size_t *total) {
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
+  ms_err e = ms_err_agree(comm, counts && displs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  *all = NULL;
+  *total = 0;
+  if (!e) {
+    int m = (int)len;
+    MPI_Allgather(&m, 1, MPI_INT, counts, 1, MPI_INT, comm);
+    size_t t = 0;
+    for (int r = 0; r < size; ++r) {
+      displs[r] = (int)t;
+      t += (size_t)counts[r];
+    }
+    *all = malloc(t + 1);
+    e = ms_err_agree(comm, *all ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    if (!e) {
+      MPI_Allgatherv(mine ? mine : "", m, MPI_BYTE, *all, counts, displs, MPI_BYTE, comm);
+      *total = t;
+    }
+  }
+  free(counts);
+  free(displs);
+  return e;
+}
+
+ms_err ms__dedup_representatives(MPI_Comm comm, double etol, int64_t n, const int64_t *ids, const double *energy,
+                                 ms_dedup_info *info, int64_t *dup_id, long long *nchanged) {
+  *nchanged = 0;
+  /* 1. the groups that have duplicates (keys), known to every rank */
+  int64_t nd = 0;
+  for (int64_t k = 0; k < n; ++k) nd += dup_id[k] >= 0;
+  int64_t *keys = malloc(((size_t)nd + 1) * sizeof *keys);
+  ms_err e = ms_err_agree(comm, keys ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  if (e) {
+    free(keys);
+    return e;
+  }
+  nd = 0;
+  for (int64_t k = 0; k < n; ++k)
+    if (dup_id[k] >= 0) keys[nd++] = dup_id[k];
+  char *allk = NULL;
+  size_t tk = 0;
+  e = gather_all(comm, keys, (size_t)nd * sizeof *keys, &allk, &tk);
+  free(keys);
+  if (e) return e;
+  int64_t nkeys = (int64_t)(tk / sizeof(int64_t));
+  int64_t *kk = (int64_t *)allk;
+  qsort(kk, (size_t)nkeys, sizeof *kk, cmp_i64);
+  int64_t u = 0;
+  for (int64_t q = 0; q < nkeys; ++q)
+    if (u == 0 || kk[q] != kk[u - 1]) kk[u++] = kk[q];
+  nkeys = u;
+  /* 2. every member of those groups, known to every rank */
+  dmember *mine = calloc((size_t)n + 1, sizeof *mine);
+  e = ms_err_agree(comm, mine ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  int64_t nm = 0;
+  for (int64_t k = 0; k < n && !e; ++k) {
+    int64_t key = dup_id[k] >= 0 ? dup_id[k] : ids[k];
+    if (dup_id[k] < 0 && !bsearch(&key, kk, (size_t)nkeys, sizeof *kk, cmp_i64)) continue;
+    mine[nm++] = (dmember){ids[k], key, energy[k], info[k]};
+  }
+  char *allm = NULL;
+  size_t tm = 0;
+  if (!e) e = gather_all(comm, mine, (size_t)nm * sizeof *mine, &allm, &tm);
+  free(mine);
+  if (e) {
+    free(allk);
+    return e;
+  }
+  int64_t nall = (int64_t)(tm / sizeof(dmember));
+  dmember *m = (dmember *)allm;
+  qsort(m, (size_t)nall, sizeof *m, cmp_member);
+  /* 3. the representative of each group (rep[q] for keys kk[q]), the same on every rank */
+  int64_t *rep = malloc(((size_t)nkeys + 1) * sizeof *rep);
+  const dmember **first = calloc((size_t)nkeys + 1, sizeof *first);
+  e = ms_err_agree(comm, rep && first ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  for (int64_t a = 0, q = 0; !e && a < nall; ++q) {
+    int64_t b = a;
+    while (b < nall && m[b].key == m[a].key) ++b;
+    double emin = INFINITY;
+    const dmember *head = &m[a];
+    for (int64_t i = a; i < b; ++i) {
+      if (m[i].e < emin) emin = m[i].e;
+      if (m[i].id == m[i].key) head = &m[i];
+    }
+    const dmember *best = &m[a];
+    for (int64_t i = a + 1; i < b; ++i)
+      if (better(&m[i], best, emin, etol, head->info.type)) best = &m[i];
+    rep[q] = best->id;
+    first[q] = head;
+    if (best->id != m[a].key) ++*nchanged;
+    a = b;
+  }
+  /* 4. this rank's entries follow their group's representative */
+  for (int64_t k = 0; k < n && !e; ++k) {
+    int64_t key = dup_id[k] >= 0 ? dup_id[k] : ids[k];
+    const int64_t *at = bsearch(&key, kk, (size_t)nkeys, sizeof *kk, cmp_i64);
+    if (!at) continue;
+    int64_t q = at - kk;
+    if (rep[q] == ids[k]) {
+      dup_id[k] = -1;
+      memcpy(info[k].type, first[q]->info.type, sizeof info[k].type);
+    } else {
+      dup_id[k] = rep[q];
+    }
+  }
+  free(rep);
+  free(first);
+  free(allm);
+  free(allk);
+  return e;
 }
 
 /* Prototypes for a binary AaXx by stoichiometry (reduced a:x). */

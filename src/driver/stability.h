@@ -28,6 +28,39 @@ typedef struct {
 ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int64_t *ids,
                  const ms_cell *cells, const double *energy, int64_t *dup_id, long long *ngroups);
 
+/** Energies within this of the lowest of a duplicate group count as equal when the group's
+ *  representative is chosen (eV/atom; the dedup stage's energy_tol default). */
+#define MS_DEDUP_ENERGY_TOL 1e-3
+
+/** What the choice of a duplicate group's representative looks at, per member. */
+typedef struct {
+  int32_t natoms;     /* atoms of the relaxed cell as stored */
+  int32_t spacegroup; /* of the relaxed structure, 0 if unknown */
+  char prototype[48]; /* the prototype the candidate was built from ("" for random search) */
+  char type[48];      /* the library prototype its relaxed structure matches ("" if none) */
+} ms_dedup_info;
+
+/**
+ * Collective. Choose the representative of every duplicate group found by ms__dedup (@p dup_id
+ * as it returned it; updated in place): among the members within @p etol eV/atom of the group's
+ * lowest energy, the one with the fewest atoms in its cell (the primitive cell when one member
+ * has it), then the highest point-group order, then the one built from the prototype that the
+ * group's structure matches (info.type), then the lowest energy, then the lowest id. The
+ * structure type of a group is that of its first survivor (the lowest-energy member, for which
+ * ms__dedup_types ran); a member that becomes the representative gets it in info[k].type. The
+ * result does not depend on the number of ranks. *nchanged (every rank): groups whose
+ * representative is not the lowest-energy member.
+ */
+ms_err ms__dedup_representatives(MPI_Comm comm, double etol, int64_t n, const int64_t *ids, const double *energy,
+                                 ms_dedup_info *info, int64_t *dup_id, long long *nchanged);
+
+/**
+ * Not collective. info[k].type of every local entry with dup_id[k] < 0: the name of the library
+ * prototype its structure matches best (ms_prototype_identify with the dedup's options), or "".
+ */
+ms_err ms__dedup_types(const ms_match_options *o, int64_t n, const ms_cell *cells, const int64_t *dup_id,
+                       ms_dedup_info *info);
+
 /**
  * Collective. The end members of an ionic hull: for every cation of the survivors and their
  * one anion, the binary compound of the two ions relaxed (with the relaxer's model) in the library's

@@ -17,6 +17,7 @@
 #include "io_text.h"
 #include "matscreen/data.h"
 #include "matscreen/io.h"
+#include "matscreen/paths.h"
 
 static int eq_ci(const char *a, const char *b) {
   for (; *a && *b; ++a, ++b)
@@ -151,6 +152,7 @@ ms_err ms_structure_write(const char *path, ms_format fmt, const ms_cell *cells,
            "%s: a POSCAR file holds one structure, but there are %d; write extxyz or CIF, "
            "which hold several",
            path, n);
+  MS_CALL(ms_make_parent_dirs(path));
   size_t plen = strlen(path);
   char *tmp = malloc(plen + 32);
   MS_CHECK(tmp, MS_ERR_MEM, "out of memory");

@@ -7,8 +7,15 @@
  * Cartesian positions are scaled like the lattice. Anything after the positions (velocities,
  * predictor-corrector data in CONTCAR) is ignored.
  *
- * Species names may carry oxidation states ("Ti4+", as matscreen writes them) and POTCAR
- * suffixes ("Ti_pv", "Ti/abc123" from VASP 6), which are dropped. VASP 4 files (no species
+ * The writer puts plain element symbols on the species line (VASP takes it to pick POTCARs and
+ * ASE to build Atoms; neither accepts "Ti4+" there), one entry per species of the cell, so two
+ * oxidation states of one element give the symbol twice ("Fe Fe O"), which both accept. The
+ * oxidation states go after each position as a label ("0.5 0.5 0.5 Ti4+"); VASP, ASE and
+ * pymatgen ignore text after the three coordinates. The reader takes the species line, with
+ * or without oxidation states, and drops POTCAR suffixes ("Ti_pv", "Ti/abc123" from VASP 6);
+ * a position label that is a species of the same element with an oxidation state ("Ti4+"
+ * after a position of the Ti group) gives that atom its oxidation state, so files written
+ * here read back with their charges. Other labels are ignored. VASP 4 files (no species
  * line) are rejected: the element order cannot be known from the file.
  * Left-handed lattices are rejected as VASP does; the writer always writes a right-handed
  * lattice, negating both lattice and fractional coordinates when needed (same positions). */
@@ -50,6 +57,19 @@ static ms_err three_numbers(reader *r, ms_io_tok line, double v[3], const char *
                  ms__io_show(t[k], shown, sizeof shown));
   }
   return MS_SUCCESS;
+}
+
+/* The species of an atom whose position line ends in a label ("x y z Ti4+"): a species of the
+ * group's element with an oxidation state overrides the group's species @p group (which has
+ * none, or another one); anything else (selective-dynamics flags, "Ti", site names) leaves
+ * *kind alone. */
+static ms_err position_label_kind(ms_cell *c, ms_io_tok line, const ms_species *group, int *kind) {
+  ms_io_tok t[4];
+  if (ms__io_split(line, t, 4) < 4) return MS_SUCCESS;
+  ms_species sp;
+  if (ms__io_species_from_symbol(t[3], 1, &sp) != 0 || !sp.has_ox || sp.Z != group->Z) return MS_SUCCESS;
+  if (ms_species_equal(&sp, group)) return MS_SUCCESS;
+  return ms_cell_add_species(c, &sp, kind);
 }
 
 static int first_char(ms_io_tok line) {
@@ -221,6 +241,8 @@ static ms_err parse(reader *r, ms_cell *c) {
                    "file ends after %lld of %lld atom positions (counts on line 7)", done, total);
       double x[3], f[3];
       MS_CALL(three_numbers(r, line, x, "atom position"));
+      int kind = kinds[k];
+      if (position_label_kind(c, line, &sp[k], &kind) != MS_SUCCESS) MS_IO_WRAP(r->name, r->cur.line, "");
       if (cartesian) {
         for (int j = 0; j < 3; ++j) x[j] *= scale[j];
         ms_cell_cart_to_frac(c, x, f);
@@ -229,7 +251,7 @@ static ms_err parse(reader *r, ms_cell *c) {
       }
       if (!(fabs(f[0]) < 1e6 && fabs(f[1]) < 1e6 && fabs(f[2]) < 1e6))
         MS_IO_FAIL(r->name, r->cur.line, "atom position lies absurdly far outside the cell");
-      if (ms_cell_add_site(c, kinds[k], f) != MS_SUCCESS) MS_IO_WRAP(r->name, r->cur.line, "");
+      if (ms_cell_add_site(c, kind, f) != MS_SUCCESS) MS_IO_WRAP(r->name, r->cur.line, "");
       ++done;
     }
   }
@@ -278,7 +300,7 @@ ms_err ms_poscar_write(FILE *fp, const ms_cell *c) {
     if (c->kind[i] >= 0 && c->kind[i] < MS_CELL_MAX_KINDS) count[c->kind[i]]++;
   char sp[32];
   for (int s = 0; s < c->nkinds && s < MS_CELL_MAX_KINDS; ++s)
-    if (count[s]) fprintf(fp, " %s", ms__io_species_text(&c->species[s], sp, sizeof sp));
+    if (count[s]) fprintf(fp, " %s", ms__io_element_symbol(&c->species[s]));
   fprintf(fp, "\n");
   for (int s = 0; s < c->nkinds && s < MS_CELL_MAX_KINDS; ++s)
     if (count[s]) fprintf(fp, " %d", count[s]);

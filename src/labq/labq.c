@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "matscreen/log.h"
+#include "matscreen/paths.h"
 
 static const char *const status_names[MS_LABQ_STATUS_COUNT_] = {"queued", "claimed", "done", "failed",
                                                                 "expired"};
@@ -214,6 +215,7 @@ ms_err ms_labq_open(const char *path, int flags, ms_labq *out) {
   if (create) {
     /* Made here rather than by SQLite so that it is owner-only from its first byte; SQLite gives
      * its -wal and -shm files the mode of the database file. */
+    MS_CALL(ms_make_parent_dirs(path));
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     MS_CHECK(fd >= 0, MS_ERR_FILE, "%s: cannot create the queue database: %s", path, strerror(errno));
     close(fd);

@@ -23,12 +23,11 @@
 #include "core/json.h"
 #include "labq_impl.h"
 #include "matscreen/hull.h"
+#include "matscreen/paths.h"
 #include "matscreen/species.h"
 
 /* Placeholder furnace program for the AlabOS Heating task (its parameters: heating_temperature
  * in degrees C, heating_time in minutes). Real values depend on the chemistry; the lab sets them. */
-#define ALABOS_HEATING_TEMPERATURE_C 1000.0
-#define ALABOS_HEATING_TIME_MIN 720.0
 
 ms_err ms_labq_export_format_parse(const char *name, ms_labq_export_format *out) {
   static const char *const names[] = {"csv", "json", "nimo", "alabos"};
@@ -44,6 +43,7 @@ typedef ms_err (*writer_fn)(FILE *fp, void *ctx);
 
 /* Write @p path through @p fn into a temporary file of the same directory, then rename it. */
 static ms_err write_atomic(const char *path, writer_fn fn, void *ctx) {
+  MS_CALL(ms_make_parent_dirs(path));
   size_t len = strlen(path);
   char *tmp = malloc(len + 16);
   MS_CHECK(tmp, MS_ERR_MEM, "out of memory");
@@ -97,6 +97,7 @@ static void csv_num(FILE *fp, double v) {
 typedef struct {
   const ms_labq_ticket *t;
   size_t n;
+  const ms_labq_export_options *opt; /* NULL: the defaults */
 } ticket_set;
 
 static ms_err write_csv(FILE *fp, void *vctx) {
@@ -287,8 +288,7 @@ static ms_err nimo_prepare(nimo_ctx *c) {
 }
 
 static ms_err export_nimo(const ms_labq_ticket *t, size_t n, const char *dir) {
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-    MS_FAIL(MS_ERR_FILE, "%s: cannot create the directory: %s", dir, strerror(errno));
+  MS_CALL(ms_make_dirs(dir));
   struct stat sb;
   MS_CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode), MS_ERR_FILE,
            "%s: not a directory (the nimo export writes candidates.csv, proposals.csv and tickets.csv into one)", dir);
@@ -331,7 +331,7 @@ static void key(FILE *fp, const char *k, int first) {
   fputs(": ", fp);
 }
 
-static void alabos_experiment(FILE *fp, const ms_labq_ticket *t) {
+static void alabos_experiment(FILE *fp, const ms_labq_ticket *t, const ms_labq_export_options *o) {
   char sample[256], name[256], round_tag[48];
   sample_name(t, sample, sizeof sample);
   snprintf(name, sizeof name, "%s_ticket_%lld", t->campaign, (long long)t->id);
@@ -347,8 +347,12 @@ static void alabos_experiment(FILE *fp, const ms_labq_ticket *t) {
   fputs("]", fp);
   key(fp, "metadata", 0);
   fprintf(fp, "{\"ticket_id\": %lld, \"priority\": %d, \"heating\": ", (long long)t->id, t->priority);
-  ms_json_fput_str(fp, "placeholder program: set heating_temperature (degrees C) and heating_time (minutes) for "
-                        "this chemistry before submitting");
+  char heating[256];
+  snprintf(heating, sizeof heating,
+           "%g C for %g min, the same for every experiment: the campaign's lab_queue.heating or queue export "
+           "--heating-temperature/--heating-time (default %g C, %g min); check it for this chemistry",
+           o->heating_temperature_C, o->heating_time_min, MS_LABQ_HEATING_TEMPERATURE_C, MS_LABQ_HEATING_TIME_MIN);
+  ms_json_fput_str(fp, heating);
   fputs("}", fp);
   key(fp, "samples", 0);
   fputs("[{", fp);
@@ -386,9 +390,9 @@ static void alabos_experiment(FILE *fp, const ms_labq_ticket *t) {
   ms_json_fput_str(fp, sample);
   fputs("]},\n    {\"type\": \"Heating\", \"parameters\": {", fp);
   key(fp, "heating_temperature", 1);
-  ms_json_fput_num(fp, ALABOS_HEATING_TEMPERATURE_C);
+  ms_json_fput_num(fp, o->heating_temperature_C);
   key(fp, "heating_time", 0);
-  ms_json_fput_num(fp, ALABOS_HEATING_TIME_MIN);
+  ms_json_fput_num(fp, o->heating_time_min);
   fputs("}, \"prev_tasks\": [0], \"samples\": [", fp);
   ms_json_fput_str(fp, sample);
   fputs("]},\n    {\"type\": \"Diffraction\", \"parameters\": {\"predicted_peaks\": ", fp);
@@ -400,10 +404,13 @@ static void alabos_experiment(FILE *fp, const ms_labq_ticket *t) {
 
 static ms_err write_alabos(FILE *fp, void *vctx) {
   const ticket_set *s = vctx;
+  ms_labq_export_options dflt;
+  ms_labq_export_options_default(&dflt);
+  const ms_labq_export_options *o = s->opt ? s->opt : &dflt;
   fputs("{\"format\": \"alabos-experiments\", \"generator\": \"matscreen\", \"experiments\": [\n", fp);
   for (size_t k = 0; k < s->n; ++k) {
     if (k) fputs(",\n", fp);
-    alabos_experiment(fp, &s->t[k]);
+    alabos_experiment(fp, &s->t[k], o);
   }
   fputs("\n]}\n", fp);
   return MS_SUCCESS;
@@ -416,16 +423,30 @@ static int cmp_alabos(const void *a, const void *b) {
 
 /* ------------------------------------------------------------------------------------------ */
 
+void ms_labq_export_options_default(ms_labq_export_options *o) {
+  o->heating_temperature_C = MS_LABQ_HEATING_TEMPERATURE_C;
+  o->heating_time_min = MS_LABQ_HEATING_TIME_MIN;
+}
+
 ms_err ms_labq_export(ms_labq q, ms_labq_export_format fmt, const ms_labq_filter *f, const char *path,
                       size_t *n_exported) {
+  return ms_labq_export_with(q, fmt, f, NULL, path, n_exported);
+}
+
+ms_err ms_labq_export_with(ms_labq q, ms_labq_export_format fmt, const ms_labq_filter *f,
+                           const ms_labq_export_options *o, const char *path, size_t *n_exported) {
   MS_CHECK(q && path && *path, MS_ERR_ARG, "ms_labq_export: NULL argument");
+  MS_CHECK(!o || (o->heating_temperature_C > 0 && o->heating_temperature_C <= 4000), MS_ERR_ARG,
+           "heating temperature must be in (0, 4000] degrees C, got %g", o ? o->heating_temperature_C : 0.0);
+  MS_CHECK(!o || (o->heating_time_min > 0 && o->heating_time_min <= 100000), MS_ERR_ARG,
+           "heating time must be in (0, 100000] minutes, got %g", o ? o->heating_time_min : 0.0);
   ms_labq_filter flt = f ? *f : (ms_labq_filter){NULL, 0};
   /* An AlabOS document is a list of experiments to run: by default, what is still to do. */
   if (fmt == MS_LABQ_EXPORT_ALABOS && flt.status_mask == 0) flt.status_mask = 1u << MS_LABQ_QUEUED;
   ms_labq_ticket *t = NULL;
   size_t n = 0;
   MS_CALL(ms_labq_list(q, &flt, &t, &n)); /* one SELECT: a consistent snapshot */
-  ticket_set s = {t, n};
+  ticket_set s = {t, n, o};
   ms_err e = MS_SUCCESS;
   switch (fmt) {
     case MS_LABQ_EXPORT_CSV:

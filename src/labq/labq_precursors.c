@@ -15,6 +15,7 @@
 #include "core/json.h"
 #include "labq_impl.h"
 #include "matscreen/hull.h"
+#include "matscreen/species.h"
 
 typedef struct {
   double fraction;
@@ -75,6 +76,91 @@ static ms_err write_terms(FILE *fp, const term *t, int n, double target_atoms) {
     fputc('}', fp);
   }
   fputc(']', fp);
+  return MS_SUCCESS;
+}
+
+/* ---- end-member binaries ---------------------------------------------------------------------- */
+
+static long long gcd_ll(long long a, long long b) { return b ? gcd_ll(b, a % b) : a; }
+
+/* Exact numbers for JSON: at most 12 significant digits, which is exact for the ratios of small
+ * integers here and drops the last-bit noise of the division. */
+static double tidy(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.12g", v);
+  return strtod(buf, NULL);
+}
+
+ms_err ms_labq_binary_precursors_json(const ms_cell *c, char **json) {
+  MS_CHECK(c && json, MS_ERR_ARG, "ms_labq_binary_precursors_json: NULL argument");
+  *json = NULL;
+  /* ions and their counts */
+  ms_species ion[MS_CELL_MAX_KINDS];
+  long long count[MS_CELL_MAX_KINDS] = {0};
+  int n = 0, anion = -1;
+  for (int i = 0; i < c->natoms; ++i) {
+    const ms_species *sp = &c->species[c->kind[i]];
+    MS_CHECK(sp->has_ox && sp->ox != 0 && sp->ox == (double)(long long)sp->ox, MS_ERR_INPUT,
+             "precursors: every ion needs an integer oxidation state");
+    int k = 0;
+    while (k < n && !ms_species_equal(&ion[k], sp)) ++k;
+    if (k == n) ion[n++] = *sp;
+    count[k]++;
+  }
+  for (int k = 0; k < n; ++k)
+    if (ion[k].ox < 0) {
+      MS_CHECK(anion < 0, MS_ERR_INPUT, "precursors: end-member binaries need a single anion");
+      anion = k;
+    }
+  MS_CHECK(anion >= 0 && n >= 2, MS_ERR_INPUT, "precursors: no cation-anion compound");
+  long long qa = (long long)-ion[anion].ox, charge = -qa * count[anion], units = 0;
+  for (int k = 0; k < n; ++k) {
+    units = gcd_ll(units, count[k]);
+    if (k != anion) charge += (long long)ion[k].ox * count[k];
+  }
+  MS_CHECK(charge == 0, MS_ERR_INPUT, "precursors: the charges of the ions do not balance");
+  /* cations by atomic number, then charge */
+  int order[MS_CELL_MAX_KINDS], m = 0;
+  for (int k = 0; k < n; ++k)
+    if (k != anion) order[m++] = k;
+  for (int a = 1; a < m; ++a)
+    for (int b = a; b > 0 && (ion[order[b]].Z < ion[order[b - 1]].Z ||
+                              (ion[order[b]].Z == ion[order[b - 1]].Z && ion[order[b]].ox < ion[order[b - 1]].ox));
+         --b) {
+      int t = order[b];
+      order[b] = order[b - 1];
+      order[b - 1] = t;
+    }
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *fp = open_memstream(&buf, &size);
+  MS_CHECK(fp, MS_ERR_MEM, "out of memory");
+  fputc('[', fp);
+  for (int q = 0; q < m; ++q) {
+    const ms_species *cat = &ion[order[q]];
+    long long qc = (long long)cat->ox, g = gcd_ll(qc, qa), a = qa / g, x = qc / g;
+    const ms_element *ec = ms_element_by_z(cat->Z), *ea = ms_element_by_z(ion[anion].Z);
+    char formula[64], na[24] = "", nx[24] = "";
+    if (a > 1) snprintf(na, sizeof na, "%lld", a);
+    if (x > 1) snprintf(nx, sizeof nx, "%lld", x);
+    snprintf(formula, sizeof formula, "%s%s%s%s", ec ? ec->symbol : "X", na, ea ? ea->symbol : "X", nx);
+    /* count/units cations per formula unit of the target, a of them per unit of the binary */
+    double mol = (double)(count[order[q]] / units) / (double)a;
+    double fraction = (double)count[order[q]] * (double)(a + x) / (double)a / (double)c->natoms;
+    fputs(q ? ", {\"formula\": " : "{\"formula\": ", fp);
+    ms_json_fput_str(fp, formula);
+    fputs(", \"fraction\": ", fp);
+    ms_json_fput_num(fp, tidy(fraction));
+    fputs(", \"mol_per_mol_target\": ", fp);
+    ms_json_fput_num(fp, tidy(mol));
+    fputc('}', fp);
+  }
+  fputc(']', fp);
+  if (fclose(fp) != 0) {
+    free(buf);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
+  *json = buf;
   return MS_SUCCESS;
 }
 

@@ -380,12 +380,14 @@ static ms_err make_ticket(const h5src *s, const shortlist *sl, const structures 
   t->score = sl->score[k];
   t->e_above_hull_eV_per_atom = sl->ehull[k];
   t->uncertainty_eV_per_atom = sl->unc[k];
-  ms_err e = ms_labq_precursors_json(sl->decomposition[k], sl->formula[k], &t->precursors);
-  if (e) MS_FAIL(MS_ERR_INPUT, "%s: /shortlist row %zu (candidate %lld): %s", s->path, k, (long long)t->candidate_id,
-                 ms_err_message());
   long long row = find_structure(st, t->candidate_id);
+  ms_err e = MS_SUCCESS;
   if (row < 0) {
-    /* A ticket is still useful without a structure (the lab has the formula and prototype). */
+    /* A ticket is still useful without a structure (the lab has the formula and prototype);
+     * without ions there are no end members, so its precursors come from the decomposition. */
+    e = ms_labq_precursors_json(sl->decomposition[k], sl->formula[k], &t->precursors);
+    if (e) MS_FAIL(MS_ERR_INPUT, "%s: /shortlist row %zu (candidate %lld): %s", s->path, k, (long long)t->candidate_id,
+                   ms_err_message());
     ms_log_warn("%s: candidate %lld of the shortlist has no relaxed structure in /structures; its ticket has no CIF",
                 s->path, (long long)t->candidate_id);
     return MS_SUCCESS;
@@ -401,7 +403,21 @@ static ms_err make_ticket(const h5src *s, const shortlist *sl, const structures 
     ms_cell_free(&c);
     MS_FAIL(MS_ERR_INPUT, "%s: structure of candidate %lld: %s", s->path, (long long)t->candidate_id, msg);
   }
-  e = cif_text(&c, &t->cif);
+  /* Precursors: the end-member binaries of its ions, for every ticket (a compound on the hull
+   * has no decomposition, and one above it may decompose into other candidates, which are not
+   * what a lab weighs in). Ions the binaries cannot describe (several anions) fall back to the
+   * decomposition. */
+  e = ms_labq_binary_precursors_json(&c, &t->precursors);
+  if (e == MS_ERR_INPUT) {
+    ms_err_clear();
+    e = ms_labq_precursors_json(sl->decomposition[k], sl->formula[k], &t->precursors);
+    if (e) {
+      ms_cell_free(&c);
+      MS_FAIL(MS_ERR_INPUT, "%s: /shortlist row %zu (candidate %lld): %s", s->path, k, (long long)t->candidate_id,
+              ms_err_message());
+    }
+  }
+  if (!e) e = cif_text(&c, &t->cif);
   if (!e) e = xrd_json(&c, &t->xrd);
   ms_cell_free(&c);
   return e;

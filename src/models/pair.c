@@ -9,9 +9,12 @@
  *                    (minimum -D at r0, zero at infinity)
  *   pedone         E = morse + C/r^12                 C eV·Å^12 (Pedone et al. 2006)
  *   inverse_power  E = B / r^n                        B eV·Å^n, n dimensionless
- * Each term is truncated at its own cutoff (E = 0 beyond, as GULP and LAMMPS do by default),
- * optionally shifted by -E(cutoff) so the energy is continuous; forces are never shifted, so
- * they stay the exact derivative of the energy that is summed.
+ * Each term is truncated at its own cutoff rc (E = 0 beyond, as GULP and LAMMPS do by default),
+ * optionally shifted by -E(rc) so the energy is continuous (the force still jumps by E'(rc)),
+ * or shifted in energy and force, E(r) - E(rc) - (r - rc) E'(rc), so that both vanish at rc
+ * (the "shifted force" truncation; M. P. Allen & D. J. Tildesley, Computer Simulation of
+ * Liquids, 2nd ed., OUP 2017, section 1.6.3). The forces are always the exact derivative of
+ * the energy that is summed.
  *
  * Kernel: for each neighbour pair (i, j, d = r_j - r_i incl. image, r = |d|) the pair energy
  * E(r) is added once, F_i -= E'(r) d/r, F_j += E'(r) d/r, and the strain derivative
@@ -188,23 +191,34 @@ ms_err ms_pair_term_set(ms_pair_term *t, ms_pair_form form, const double *params
   }
   MS_CHECK(isfinite(cutoff) && cutoff > 0.0 && cutoff <= max_cutoff, MS_ERR_INPUT,
            "%s: cutoff_A must be in (0, %g] Å, got %g", fi->name, max_cutoff, cutoff);
+  MS_CHECK(shift == MS_PAIR_SHIFT_NONE || shift == MS_PAIR_SHIFT_ENERGY || shift == MS_PAIR_SHIFT_FORCE,
+           MS_ERR_INPUT, "%s: unknown cutoff shift %d", fi->name, shift);
   memset(t, 0, sizeof *t);
   t->form = form;
   t->eval = fi->eval;
   for (int k = 0; k < fi->nparams; ++k) t->p[k] = params[k];
   t->cutoff = cutoff;
   t->rc2 = cutoff * cutoff;
-  t->shift = shift ? 1 : 0;
-  if (t->shift) {
+  t->shift = shift;
+  if (shift != MS_PAIR_SHIFT_NONE) {
     double d;
     t->eshift = t->eval(t->p, cutoff, &d);
+    if (shift == MS_PAIR_SHIFT_FORCE) t->fshift = d;
   }
   return MS_SUCCESS;
 }
 
+/* The term inside its cutoff, r < rc (fshift is 0 unless the force is shifted). */
+static inline double term_inside(const ms_pair_term *t, double r, double *dEdr) {
+  double d;
+  double e = t->eval(t->p, r, &d) - t->eshift - t->fshift * (r - t->cutoff);
+  *dEdr = d - t->fshift;
+  return e;
+}
+
 double ms_pair_term_eval(const ms_pair_term *t, double r, double *dEdr) {
   double d = 0.0, e = 0.0;
-  if (r * r < t->rc2) e = t->eval(t->p, r, &d) - t->eshift;
+  if (r * r < t->rc2) e = term_inside(t, r, &d);
   if (dEdr) *dEdr = d;
   return e;
 }
@@ -433,7 +447,7 @@ static inline double entry_eval(const ms_pair_entry *pe, double r, double r2, do
     const ms_pair_term *tm = &pe->term[k];
     if (r2 < tm->rc2) {
       double dk;
-      es += tm->eval(tm->p, r, &dk) - tm->eshift;
+      es += term_inside(tm, r, &dk);
       de += dk;
     }
   }

@@ -373,6 +373,36 @@ static ms_err parse_pair_guard(ms_potential *p, ms_ynode *gn, const char *path, 
   return MS_SUCCESS;
 }
 
+/* `shift`: none (or false), energy (or true, as before there were three), force; see
+ * ms_pair_shift. */
+static ms_err parse_shift(ms_ynode *n, const char *path, int *shift) {
+  int yes = 0;
+  if (ms_ynode_bool(n, path, &yes) == MS_SUCCESS) {
+    *shift = yes ? MS_PAIR_SHIFT_ENERGY : MS_PAIR_SHIFT_NONE;
+    return MS_SUCCESS;
+  }
+  ms_err_clear();
+  const char *v = NULL;
+  MS_CALL(ms_ynode_string(n, path, &v));
+  static const struct {
+    const char *name;
+    int shift;
+  } names[] = {{"none", MS_PAIR_SHIFT_NONE}, {"energy", MS_PAIR_SHIFT_ENERGY}, {"force", MS_PAIR_SHIFT_FORCE}};
+  for (size_t k = 0; k < sizeof names / sizeof names[0]; ++k)
+    if (strcmp(v, names[k].name) == 0) {
+      *shift = names[k].shift;
+      return MS_SUCCESS;
+    }
+  return ms_ynode_error(n, path,
+                        "must be none (plain truncation, also false), energy (E - E(rc), also true) "
+                        "or force (E - E(rc) - (r - rc) E'(rc)), got '%s'",
+                        v);
+}
+
+static const char *shift_note(int shift) {
+  return shift == MS_PAIR_SHIFT_FORCE ? " (shifted force)" : shift == MS_PAIR_SHIFT_ENERGY ? " (shifted energy)" : "";
+}
+
 static ms_err parse_pair(ms_potential *p, ms_ynode *e, const char *path) {
   MS_CALL(ms_ynode_expect(e, MS_YMAP, path));
   char sub[160];
@@ -451,10 +481,10 @@ static ms_err parse_pair(ms_potential *p, ms_ynode *e, const char *path) {
   MS_CALL(ms_ynode_double(cu, sub, &cutoff));
   if (!(cutoff > 0.0 && cutoff <= 100.0))
     return ms_ynode_error(cu, sub, "must be in (0, 100] Å, got %g", cutoff);
-  int shift = 0;
+  int shift = MS_PAIR_SHIFT_NONE;
   if (sh) {
     snprintf(sub, sizeof sub, "%s.shift", path);
-    MS_CALL(ms_ynode_bool(sh, sub, &shift));
+    MS_CALL(parse_shift(sh, sub, &shift));
   }
   pot_term *t = &p->terms[p->nterms];
   memset(t, 0, sizeof *t);
@@ -840,7 +870,7 @@ ms_err ms_potential_describe(const ms_potential *p, FILE *fp) {
     fprintf(fp, "    %-5s - %-5s %s:", p->species[t->a].label, p->species[t->b].label, fi->name);
     for (int m = 0; m < fi->nparams; ++m)
       fprintf(fp, " %s = %g %s", fi->param[m].name, t->term.p[m], fi->param[m].unit);
-    fprintf(fp, "; cutoff %g Å%s [%s]\n", t->term.cutoff, t->term.shift ? " (shifted)" : "",
+    fprintf(fp, "; cutoff %g Å%s [%s]\n", t->term.cutoff, shift_note(t->term.shift),
             p->cit_key[t->cit]);
     const pot_guard *g = &p->guard[t->a * p->nspecies + t->b];
     if (g->barrier_r > 0.0 || g->r_min > 0.0)

@@ -1,6 +1,10 @@
 """The lab round trip: run -> the shortlist goes to the lab queue -> the lab claims and reports
 -> a second run (lab_feedback) does not propose what was tried, records the outcomes in /lab
-and is round 2.
+and is round 2. Both rounds use the same campaign settings, lab_queue and lab_feedback on one
+database that does not exist before round 1 (round 1 used to fail: "no lab queue database").
+The AlabOS export of round 1 doses the end-member binaries for every ticket, also those on the
+hull (they had no precursors), in amounts that make the target, and heats with the campaign's
+lab_queue.heating program; `queue export --heating-temperature/--heating-time` sets it too.
 
 usage: check_lab_roundtrip.py MATSCREEN MPIEXEC SOURCE_ROOT
 """
@@ -27,6 +31,11 @@ def ms(*args, np_=1):
     return subprocess.run([MPIEXEC, "-n", str(np_), MS, *args], capture_output=True, text=True)
 
 
+def element_amounts(formula):
+    from pymatgen.core import Composition
+    return Composition(formula).get_el_amt_dict()
+
+
 def main():
     work = tempfile.mkdtemp(prefix="ms-lab-")
     try:
@@ -34,10 +43,40 @@ def main():
         db = os.path.join(work, "queue.sqlite")
         y1 = os.path.join(work, "round1.yaml")
         with open(y1, "w") as f:
-            f.write(base + "lab_queue: {database: queue.sqlite, export: [nimo, alabos]}\n")
+            f.write(base + "lab_queue: {database: queue.sqlite, export: [nimo, alabos], "
+                    "heating: {temperature_C: 1250, time_min: 600}}\nlab_feedback: {database: queue.sqlite}\n")
         out1 = os.path.join(work, "round1.h5")
+        check(not os.path.exists(db), "no queue database before round 1")
         r = ms("--quiet", "run", y1, "-o", out1, np_=2)
-        check(r.returncode == 0, "round 1 runs: " + r.stderr[-300:])
+        check(r.returncode == 0, "round 1 with lab_queue and lab_feedback on a new database runs: " + r.stderr[-300:])
+        with open(os.path.join(work, "round1.alabos.json")) as f:
+            exps = json.load(f)["experiments"]
+        with h5py.File(out1, "r") as f:
+            formula = {int(i): x.decode() for i, x in zip(f["shortlist/candidate_id"][()], f["shortlist/formula"][()])}
+            ehull = dict(zip((int(i) for i in f["shortlist/candidate_id"][()]), f["shortlist/e_above_hull_eV_per_atom"][()]))
+        check(len(exps) == len(formula) and any(ehull[c] == 0 for c in formula), "one experiment per ticket, some on the hull")
+        for e in exps:
+            cid = e["samples"][0]["metadata"]["candidate_id"]
+            dose = e["tasks"][0]["parameters"]["precursors"]
+            check(len(dose) >= 2 and all(len(element_amounts(p["formula"])) == 2 for p in dose),
+                  "experiment %s: binary precursors %s" % (cid, dose))
+            total = {}
+            for p in dose:
+                for el, n in element_amounts(p["formula"]).items():
+                    total[el] = total.get(el, 0) + p["mol_per_mol_target"] * n
+            want = element_amounts(formula[cid])
+            check(set(total) == set(want) and all(abs(total[k] - want[k]) < 1e-9 for k in want),
+                  "experiment %s: %s make %s" % (cid, dose, formula[cid]))
+            check(abs(sum(p["fraction"] for p in dose) - 1) < 1e-9, "experiment %s: atom fractions sum to 1" % cid)
+            heat = e["tasks"][1]["parameters"]
+            check(heat == {"heating_temperature": 1250, "heating_time": 600}, "experiment %s: heating %s" % (cid, heat))
+        x2 = os.path.join(work, "again.alabos.json")
+        r = ms("queue", "export", "--db", db, "--format", "alabos", "-o", x2, "--heating-temperature", "900",
+               "--heating-time", "240")
+        with open(x2) as f:
+            heat = json.load(f)["experiments"][0]["tasks"][1]["parameters"]
+        check(r.returncode == 0 and heat == {"heating_temperature": 900, "heating_time": 240},
+              "queue export --heating-temperature/--heating-time: %s" % heat)
         check(os.path.exists(db) and (os.stat(db).st_mode & 0o777) == 0o600, "the queue database exists, mode 0600")
         check(os.path.isdir(os.path.join(work, "round1.nimo")) and os.path.exists(os.path.join(work, "round1.alabos.json")),
               "the configured exports are written next to the output")

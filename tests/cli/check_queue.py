@@ -133,20 +133,18 @@ def check_tickets_against_shortlist(tickets, campaign, rnd, rows):
         check(s.composition.element_composition.reduced_composition.almost_equals(
                   Composition(r["formula"]).reduced_composition),
               f"{w}: CIF composition {s.composition} is not {r['formula']}")
-        # precursors: the decomposition's phases; their moles make one formula unit of the target
-        if r["decomposition"] == "":
-            check(t["precursors"] == [], f"{w}: on the hull, precursors {t['precursors']}")
-        else:
-            check(abs(sum(p["fraction"] for p in t["precursors"]) - 1) < 2e-3, f"{w}: fractions {t['precursors']}")
-            total = {}
-            for p in t["precursors"]:
-                for el, n in element_amounts(p["formula"]).items():
-                    total[el] = total.get(el, 0) + p["mol_per_mol_target"] * n
-            target = element_amounts(r["formula"])
-            check(set(total) == set(target) and all(abs(total[e] - target[e]) < 2e-3 * target[e] for e in target),
-                  f"{w}: precursors {t['precursors']} do not balance {r['formula']}: {total}")
-            if "id:" in r["decomposition"]:
-                check(any("candidate_id" in p for p in t["precursors"]), f"{w}: candidate reference lost")
+        # precursors: the end-member binaries of the target's ions, on the hull or not; their
+        # moles make one formula unit of the target exactly
+        check(len(t["precursors"]) >= 2 and all(len(element_amounts(p["formula"])) == 2 for p in t["precursors"]),
+              f"{w}: binary precursors {t['precursors']}")
+        check(abs(sum(p["fraction"] for p in t["precursors"]) - 1) < 1e-9, f"{w}: fractions {t['precursors']}")
+        total = {}
+        for p in t["precursors"]:
+            for el, n in element_amounts(p["formula"]).items():
+                total[el] = total.get(el, 0) + p["mol_per_mol_target"] * n
+        target = element_amounts(r["formula"])
+        check(set(total) == set(target) and all(abs(total[e] - target[e]) < 1e-9 * target[e] for e in target),
+              f"{w}: precursors {t['precursors']} do not balance {r['formula']}: {total}")
         if t["xrd"] is not None:
             check(len(t["xrd"]) > 0 and all({"two_theta_deg", "d_A", "intensity", "hkl"} <= set(p) for p in t["xrd"]),
                   f"{w}: xrd peaks {t['xrd'][:2]}")

@@ -7,7 +7,8 @@ usage: check_docs.py MATSCREEN MPIEXEC SOURCE_ROOT
   inside a small campaign, a `shortlist:` section inside the perovskite example (prototype
   files, the one other kind of block there, are checked by loading them with `info`);
 - every `sh` block of docs/labqueue.md runs with bash -e in a directory holding the
-  perovskite example's output (perovskite-oxides.h5), with `matscreen` on PATH.
+  perovskite example's output (perovskite-oxides.h5), with `matscreen` on PATH;
+- README.md tells root users the Open MPI variables that scripts/quickstart.sh sets.
 (docs/postprocessing.md has its own test, tests/post/check_scripts.py.)
 """
 import os
@@ -100,6 +101,12 @@ def main():
             check(r.returncode == 0, "docs/labqueue.md sh block %d runs: %s" % (k, (r.stderr or r.stdout)[-300:]))
         check(len(sh) >= 2, "%d sh blocks of docs/labqueue.md run" % len(sh))
         check(os.path.isfile(os.path.join(work, "nimo", "candidates.csv")), "the NIMO export of the docs exists")
+        # README.md: a root user (a container) learns how to let Open MPI start, with the
+        # variables the test scripts set
+        readme = open(os.path.join(ROOT, "README.md")).read()
+        quick = open(os.path.join(ROOT, "scripts", "quickstart.sh")).read()
+        for var in ("OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OMPI_MCA_rmaps_base_oversubscribe=1"):
+            check(var in readme and var in quick, "README.md names %s as scripts/quickstart.sh sets it" % var)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

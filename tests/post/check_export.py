@@ -5,9 +5,11 @@ usage: check_export.py MATSCREEN MPIEXEC SOURCE_ROOT
 1. The perovskite example (2 ranks) is exported as survivors in CIF, POSCAR and extxyz: one
    file per /structures row named ID_FORMULA.EXT, the id in the title (CIF block, POSCAR
    comment, extxyz label); the same files from 1 and 2 ranks.
-2. Round trip: every exported file read by pymatgen (and ASE where it can) equals the stored
-   structure to 1e-8 Å (lattice after the best rotation, Cartesian sites after matching), with
-   the oxidation states; the loaders load_pymatgen / load_ase give the same structures.
+2. Round trip: every exported file read by pymatgen and ASE equals the stored structure to
+   1e-8 Å (lattice after the best rotation, Cartesian sites after matching), with the
+   oxidation states where the format carries them (CIF, extxyz; a POSCAR has plain element
+   symbols on its species line, so that VASP and ASE read it, and the oxidation states only as
+   position labels); the loaders load_pymatgen / load_ase give the same structures.
 3. --what ids:LIST and --what shortlist (on a copy with a /shortlist in the planned layout)
    write exactly those candidates; the loaders take the same sets.
 4. Bad uses exit 1 with one clear message and write nothing: missing file, not HDF5, no
@@ -81,8 +83,16 @@ def read_back(path, fmt):
         a = ase.io.read(path, format="cif")
         out.append(("ase", a.cell[:], a.get_chemical_symbols(), a.positions, True))
     elif fmt == "poscar":
+        # VASP, ASE and pymatgen take the species line as element symbols (ASE raised KeyError
+        # on 'La3+' there); the oxidation states are position labels, which they ignore
+        lines = open(path).read().splitlines()
+        check(all(t.isalpha() for t in lines[5].split()), f"{path}: species line '{lines[5]}' has plain symbols")
+        check(all(re.search(r"\d[+-]$", ln.split()[3]) for ln in lines[8:] if ln.strip()),
+              f"{path}: positions carry their species with oxidation states")
         s = Poscar.from_file(path).structure
-        out.append(("pymatgen", s.lattice.matrix, [str(x.specie) for x in s], s.cart_coords, False))
+        out.append(("pymatgen", s.lattice.matrix, [str(x.specie) for x in s], s.cart_coords, True))
+        a = ase.io.read(path, format="vasp")
+        out.append(("ase", a.cell[:], a.get_chemical_symbols(), a.positions, True))
     else:
         a = ase.io.read(path, format="extxyz")
         s = AseAtomsAdaptor.get_structure(a)

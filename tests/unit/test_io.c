@@ -437,6 +437,48 @@ static void test_poscar(void) {
   }
 }
 
+/* The species line of a written POSCAR holds element symbols only: VASP picks POTCARs by it
+ * and ASE's reader takes each entry as a chemical symbol (it raises KeyError on "La3+"). The
+ * oxidation states travel as position labels and come back when the file is read here. Two
+ * states of one element ("Fe2+", "Fe3+", magnetite-like) give the symbol twice. */
+static void test_poscar_writer(void) {
+  ms_cell c = MS_CELL_INIT;
+  double L[3][3] = {{4.2, 0, 0}, {0, 4.3, 0}, {0, 0, 4.4}};
+  ms_cell_set_lattice(&c, L);
+  ms_species fe2 = {26, 1, 2.0}, fe3 = {26, 1, 3.0}, o = {8, 1, -2.0}, la = {57, 1, 3.0};
+  ms_cell_add_atom(&c, &fe2, (double[3]){0, 0, 0});
+  ms_cell_add_atom(&c, &fe3, (double[3]){0.5, 0.5, 0});
+  ms_cell_add_atom(&c, &fe3, (double[3]){0.5, 0, 0.5});
+  ms_cell_add_atom(&c, &la, (double[3]){0, 0.5, 0.5});
+  for (int k = 0; k < 6; ++k) ms_cell_add_atom(&c, &o, (double[3]){0.25 * (k % 2), 0.1 * k, 0.3});
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *fp = open_memstream(&buf, &len);
+  MS_TEST_OK(ms_poscar_write(fp, &c));
+  fclose(fp);
+  /* line 6: the species line */
+  const char *p = buf;
+  for (int k = 0; k < 5 && p; ++k) p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+  char line6[64] = "";
+  if (p) sscanf(p, "%63[^\n]", line6);
+  MS_TEST_EQ_STR(line6, " Fe Fe La O");
+  MS_TEST_TRUE(strstr(buf, " Fe3+\n") && strstr(buf, " La3+\n") && strstr(buf, " O2-\n"));
+  ms_cell_list l;
+  ms_cell_list_init(&l);
+  MS_TEST_OK(ms_poscar_parse(buf, len, "POSCAR", &l));
+  if (l.n == 1) check_same_structure(&c, &l.cells[0], 1e-10);
+  ms_cell_list_free(&l);
+  /* A file with plain symbols and no labels (as VASP writes CONTCAR) reads without charges. */
+  const char *plain = "t\n1\n4 0 0\n0 4 0\n0 0 4\nLa O\n1 1\nDirect\n0 0 0\n0.5 0.5 0.5\n";
+  ms_cell_list_init(&l);
+  MS_TEST_OK(ms_poscar_parse(plain, strlen(plain), "POSCAR", &l));
+  char s0[32];
+  if (l.n == 1) MS_TEST_EQ_STR(sp_text(&l.cells[0], 0, s0), "La");
+  ms_cell_list_free(&l);
+  free(buf);
+  ms_cell_free(&c);
+}
+
 static void test_extxyz(void) {
   const char *two =
       "2\nLattice=\"4 0 0 0 4 0 0 0 4\" Properties=species:S:1:pos:R:3:tags:I:1:charge:R:1 "
@@ -692,6 +734,7 @@ int main(void) {
   test_cif_grammar();
   test_cif_errors();
   test_poscar();
+  test_poscar_writer();
   test_extxyz();
   test_formats();
   test_reference_files();

@@ -230,6 +230,27 @@ static void test_shift(void) {
   /* Continuous at the cutoff with the shift, a jump of E(rc) without. */
   MS_TEST_NEAR(ms_pair_term_eval(&shifted, 6.0 - 1e-9, NULL), 0.0, 1e-10);
   MS_TEST_NEAR(ms_pair_term_eval(&plain, 6.0 - 1e-9, NULL), erc, 1e-10);
+
+  /* Shifted force: E(r) - E(rc) - (r - rc) E'(rc), with E'(rc) = -A/rho e^{-rc/rho} + 6C/rc^7
+   * written out here; energy and force both vanish at the cutoff. */
+  ms_pair_term sf = make_term(MS_PAIR_BUCKINGHAM, 25.41, 0.6937, 32.32, 0, 6.0, MS_PAIR_SHIFT_FORCE);
+  const double drc = -25.41 / 0.6937 * exp(-6.0 / 0.6937) + 6.0 * 32.32 / 279936.0;
+  MS_TEST_REL(sf.eshift, erc, 1e-13);
+  MS_TEST_REL(sf.fshift, drc, 1e-13);
+  for (double r = 1.5; r < 6.0; r += 0.7) {
+    double d3;
+    MS_TEST_REL(ms_pair_term_eval(&sf, r, &d3), ms_pair_term_eval(&plain, r, &d1) - erc - (r - 6.0) * drc, 1e-12);
+    MS_TEST_REL(d3, d1 - drc, 1e-12);
+    MS_TEST_NEAR(fd_term(&sf, r, 1e-4), d3, 1e-7 * fabs(d3) + 1e-13);
+  }
+  double d4;
+  MS_TEST_NEAR(ms_pair_term_eval(&sf, 6.0 - 1e-9, &d4), 0.0, 1e-12);
+  MS_TEST_NEAR(d4, 0.0, 1e-9);
+  MS_TEST_NEAR(ms_pair_term_eval(&sf, 6.0 + 1e-9, &d4), 0.0, 0);
+  /* no other value is a shift */
+  ms_pair_term bad;
+  const double prm[3] = {25.41, 0.6937, 32.32};
+  MS_TEST_ERR(ms_pair_term_set(&bad, MS_PAIR_BUCKINGHAM, prm, 6.0, 3), MS_ERR_INPUT, "unknown cutoff shift 3");
 }
 
 static void test_bad_terms(void) {
@@ -340,7 +361,7 @@ static void build_table(ms_pair_table *t) {
   ms_pair_term d = make_term(MS_PAIR_INVERSE_POWER, 30.0, 8, 0, 0, 3.0, 1);
   ms_pair_term e = make_term(MS_PAIR_MORSE, 0.05, 1.5, 3.5, 0, 5.0, 1);
   ms_pair_term f = make_term(MS_PAIR_LENNARD_JONES, 0.01, 3.0, 0, 0, 7.5, 0);
-  ms_pair_term g = make_term(MS_PAIR_PEDONE, 0.024235, 2.254703, 2.708943, 1.0, 5.5, 0);
+  ms_pair_term g = make_term(MS_PAIR_PEDONE, 0.024235, 2.254703, 2.708943, 1.0, 5.5, MS_PAIR_SHIFT_FORCE);
   ms_pair_table_add_term(t, 0, 2, &a);
   ms_pair_table_add_term(t, 1, 2, &b);
   ms_pair_table_add_term(t, 2, 1, &g);

@@ -610,6 +610,82 @@ static void test_lammps_case(const char *file) {
   ms_ydoc_free(&doc);
 }
 
+/* Short-range energy per atom of cubic SrTiO3 (Sr at 0, Ti at the centre, O on the face centres)
+ * with lattice constant @p a. */
+static double srtio3_short_range(const ms_potential *p, double a) {
+  ms_cell c;
+  ms_cell_init(&c);
+  const double lat[3][3] = {{a, 0, 0}, {0, a, 0}, {0, 0, a}};
+  ms_cell_set_lattice(&c, lat);
+  const char *lab[5] = {"Sr2+", "Ti4+", "O2-", "O2-", "O2-"};
+  const double f[5][3] = {{0, 0, 0}, {0.5, 0.5, 0.5}, {0.5, 0.5, 0}, {0.5, 0, 0.5}, {0, 0.5, 0.5}};
+  for (int k = 0; k < 5; ++k) {
+    ms_species s = ion(lab[k]);
+    ms_cell_add_atom(&c, &s, f[k]);
+  }
+  ms_pair_table tab;
+  ms_pair_table_init(&tab);
+  double q[MS_CELL_MAX_KINDS];
+  ms_nlist nl;
+  ms_nlist_init(&nl);
+  ms_pair_acc acc = {0};
+  ms_pair_acc_reset(&acc, NULL, 0);
+  double e = NAN;
+  if (ms_potential_bind(p, &c, q, &tab) == MS_SUCCESS && ms_pair_compute(&tab, &c, &nl, &acc) == MS_SUCCESS)
+    e = acc.energy / 5;
+  ms_nlist_free(&nl);
+  ms_pair_table_free(&tab);
+  ms_cell_free(&c);
+  return e;
+}
+
+/* pedone2006 shifts each term's energy to zero at its 5.5 Å cutoff; pedone2006_truncated is the
+ * same table plainly truncated. In cubic SrTiO3 the fourth O-O shell (12 neighbours at a sqrt 2)
+ * crosses the cutoff at a = 5.5/sqrt 2 = 3.889 Å: truncated, the energy jumps there by
+ * 3 O x 12 / 2 pairs x E_OO(5.5 Å) / 5 atoms = 3.6 E_OO(5.5 Å) = -21.9 meV/atom (E_OO from the
+ * Morse + C/r^12 form written out below), which broke relaxations; shifted, it is continuous. */
+static void test_pedone_cutoff(void) {
+  ms_potential *sh = NULL, *tr = NULL;
+  MS_TEST_OK(ms_potential_load("pedone2006", &sh));
+  MS_TEST_OK(ms_potential_load("pedone2006_truncated", &tr));
+  if (!sh || !tr) {
+    ms_potential_free(&sh);
+    ms_potential_free(&tr);
+    return;
+  }
+  /* the same terms, charges and species; only the shift differs */
+  MS_TEST_EQ_INT(ms_potential_nterms(sh), ms_potential_nterms(tr));
+  MS_TEST_EQ_INT(ms_potential_nspecies(sh), ms_potential_nspecies(tr));
+  for (int k = 0; k < ms_potential_nspecies(sh) && k < ms_potential_nspecies(tr); ++k) {
+    double qa, qb;
+    MS_TEST_EQ_STR(ms_potential_species(sh, k, NULL, &qa), ms_potential_species(tr, k, NULL, &qb));
+    MS_TEST_NEAR(qa, qb, 0);
+  }
+  for (int k = 0; k < ms_potential_nterms(sh) && k < ms_potential_nterms(tr); ++k) {
+    ms_potential_term_info a, b;
+    ms_potential_term(sh, k, &a);
+    ms_potential_term(tr, k, &b);
+    MS_TEST_EQ_STR(a.species[0], b.species[0]);
+    MS_TEST_EQ_STR(a.species[1], b.species[1]);
+    MS_TEST_EQ_INT(a.term->form, b.term->form);
+    MS_TEST_TRUE(memcmp(a.term->p, b.term->p, sizeof a.term->p) == 0 && a.term->cutoff == b.term->cutoff);
+    MS_TEST_EQ_INT(a.term->shift, MS_PAIR_SHIFT_ENERGY);
+    MS_TEST_EQ_INT(b.term->shift, MS_PAIR_SHIFT_NONE);
+  }
+  const double D = 0.042395, alpha = 1.379316, r0 = 3.618701, C = 22.0, rc = 5.5;
+  const double x = 1.0 - exp(-alpha * (rc - r0));
+  const double e_oo = D * (x * x - 1.0) + C / pow(rc, 12);
+  const double a0 = rc / sqrt(2.0), h = 1e-7;
+  const double jump_tr = srtio3_short_range(tr, a0 + h) - srtio3_short_range(tr, a0 - h);
+  const double jump_sh = srtio3_short_range(sh, a0 + h) - srtio3_short_range(sh, a0 - h);
+  fprintf(stderr, "pedone O-O shell crossing 5.5 Å in cubic SrTiO3: truncated %.6f, shifted %.2e eV/atom\n",
+          jump_tr, jump_sh);
+  MS_TEST_NEAR(jump_tr, -3.6 * e_oo, 2e-5); /* +21.9 meV/atom going out (the pairs' -6.1 meV vanish) */
+  MS_TEST_NEAR(jump_sh, 0.0, 2e-5);         /* what the smooth change over 2e-7 Å leaves */
+  ms_potential_free(&sh);
+  ms_potential_free(&tr);
+}
+
 int main(void) {
   if (ms_elements_load() != MS_SUCCESS) {
     fprintf(stderr, "element table: %s\n", ms_err_message());
@@ -618,6 +694,7 @@ int main(void) {
   test_library_loads();
   test_bush_parameters();
   test_other_sets();
+  test_pedone_cutoff();
   test_bind();
   test_guard_bush();
   test_bad_files();

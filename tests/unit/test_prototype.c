@@ -309,6 +309,86 @@ static void test_volume_scan(void) {
   ms_prototype_free(&p);
 }
 
+/* Build @p name with the ions given as labels in order ("Sr2+", "Ti4+", ...). */
+static void build_named(const char *name, const char *const *labels, int primitive, ms_cell *c) {
+  ms_prototype *p = NULL;
+  MS_TEST_OK(ms_prototype_load(name, &p));
+  if (!p) return;
+  ms_species ions[MS_PROTO_MAX_LABELS];
+  for (int k = 0; k < ms_prototype_nlabels(p); ++k) ms_species_parse(labels[k], &ions[k]);
+  ms_proto_build_options o;
+  ms_proto_build_options_default(&o);
+  o.primitive = primitive;
+  MS_TEST_OK(ms_prototype_build(p, ions, &o, c));
+  ms_prototype_free(&p);
+}
+
+/* ms_prototype_identify: a structure is named after the library prototype it is, whatever
+ * cell it comes in and whichever prototype it was built from. The double-perovskite cell with
+ * the same ion on both B sites is the simple cubic perovskite in a doubled cell (the SrTiO3
+ * that dedup used to keep as a "double_perovskite"); a supercell of rutile is rutile; a
+ * rattled cell matches nothing; nothing matches without the right prototype in the list. */
+static void test_identify(void) {
+  int np = 0;
+  const char *const *names = ms_prototype_builtin_names(&np);
+  ms_prototype *lib[64] = {NULL};
+  for (int q = 0; q < np && q < 64; ++q) MS_TEST_OK(ms_prototype_load(names[q], &lib[q]));
+  ms_match_options mo;
+  ms_match_options_default(&mo);
+  static const struct {
+    const char *build, *labels[4], *want;
+    int primitive;
+  } cases[] = {
+      {"perovskite_cubic", {"Sr2+", "Ti4+", "O2-"}, "perovskite_cubic", 0},
+      {"double_perovskite", {"Sr2+", "Ti4+", "Ti4+", "O2-"}, "perovskite_cubic", 1},
+      {"double_perovskite", {"Sr2+", "Fe3+", "Mo5+", "O2-"}, "double_perovskite", 1},
+      {"perovskite_pnma", {"Gd3+", "Fe3+", "O2-"}, "perovskite_pnma", 0},
+      {"ilmenite", {"Fe2+", "Ti4+", "O2-"}, "ilmenite", 1},
+      {"spinel", {"Mg2+", "Al3+", "O2-"}, "spinel", 1},
+      {"wurtzite", {"Zn2+", "O2-"}, "wurtzite", 0},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; ++k) {
+    ms_cell c;
+    ms_cell_init(&c);
+    build_named(cases[k].build, cases[k].labels, cases[k].primitive, &c);
+    int best = -2;
+    double rms = -1;
+    MS_TEST_OK(ms_prototype_identify(&c, 0, lib, np, &mo, &best, &rms));
+    const char *got = best >= 0 ? ms_prototype_name(lib[best]) : "(none)";
+    if (strcmp(got, cases[k].want) != 0) fprintf(stderr, "%s built: identified as %s\n", cases[k].build, got);
+    MS_TEST_EQ_STR(got, cases[k].want);
+    MS_TEST_TRUE(rms >= 0 && rms < 0.05);
+    ms_cell_free(&c);
+  }
+  /* a 2x1x2 supercell of rutile, strained by 0.1 % (within the symmetry tolerance): rutile */
+  ms_cell r, sc;
+  ms_cell_init(&r);
+  ms_cell_init(&sc);
+  build_named("rutile", (const char *const[]){"Ti4+", "O2-"}, 0, &r);
+  for (int j = 0; j < 3; ++j) r.lattice[0][j] *= 1.001;
+  MS_TEST_OK(ms_cell_supercell_diag(&r, 2, 1, 2, &sc));
+  int best = -2;
+  double rms = 0;
+  MS_TEST_OK(ms_prototype_identify(&sc, 0, lib, np, &mo, &best, &rms));
+  MS_TEST_EQ_STR(best >= 0 ? ms_prototype_name(lib[best]) : "(none)", "rutile");
+  /* without rutile in the list: nothing */
+  int nr = 0;
+  ms_prototype *norut[64];
+  for (int q = 0; q < np; ++q)
+    if (strcmp(names[q], "rutile") != 0) norut[nr++] = lib[q];
+  MS_TEST_OK(ms_prototype_identify(&sc, 0, norut, nr, &mo, &best, &rms));
+  MS_TEST_EQ_INT(best, -1);
+  MS_TEST_TRUE(isnan(rms));
+  /* rattled far beyond the site tolerance (P1): nothing */
+  for (int i = 0; i < sc.natoms; ++i)
+    for (int j = 0; j < 3; ++j) sc.frac[i][j] += 0.08 * sin(3.1 * i + 1.7 * j);
+  MS_TEST_OK(ms_prototype_identify(&sc, 0, lib, np, &mo, &best, &rms));
+  MS_TEST_EQ_INT(best, -1);
+  ms_cell_free(&r);
+  ms_cell_free(&sc);
+  for (int q = 0; q < np && q < 64; ++q) ms_prototype_free(&lib[q]);
+}
+
 int main(void) {
   if (ms_elements_load() != MS_SUCCESS) {
     fprintf(stderr, "%s\n", ms_err_message());
@@ -319,5 +399,6 @@ int main(void) {
   test_determinism();
   test_errors();
   test_volume_scan();
+  test_identify();
   return MS_TEST_RESULT();
 }

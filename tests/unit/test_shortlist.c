@@ -51,9 +51,12 @@ static void test_scores(void) {
   o.kappa = 2.0;
   MS_TEST_NEAR(ms_shortlist_score(&o, 1, 0.10, 0.05), 0.0, 1e-15);
   MS_TEST_NEAR(ms_shortlist_score(&o, 1, 0.10, NAN), -0.10, 1e-15); /* unknown sigma = 0 */
+  /* on the hull without uncertainty the score is +0, not -0 (which printed as "-0.000000") */
+  MS_TEST_TRUE(!signbit(ms_shortlist_score(&o, 1, 0.0, 0.0)));
   /* greedy ignores sigma */
   o.kind = MS_ACQ_GREEDY;
   MS_TEST_NEAR(ms_shortlist_score(&o, 1, 0.10, 0.05), -0.10, 1e-15);
+  MS_TEST_TRUE(!signbit(ms_shortlist_score(&o, 1, 0.0, 0.05)));
   /* EI below t = target - xi: d Phi(d/s) + s phi(d/s), d = t - mu */
   o.kind = MS_ACQ_EI;
   o.ei_target = 0.05;
@@ -75,6 +78,7 @@ static void test_scores(void) {
   o.kind = MS_ACQ_THOMPSON;
   o.seed = 20261129;
   MS_TEST_NEAR(ms_shortlist_score(&o, 5, 0.07, 0.0), -0.07, 0);
+  MS_TEST_TRUE(!signbit(ms_shortlist_score(&o, 5, 0.0, 0.0)));
   MS_TEST_TRUE(ms_shortlist_score(&o, 5, 0.07, 0.1) == ms_shortlist_score(&o, 5, 0.07, 0.1));
   MS_TEST_TRUE(ms_shortlist_score(&o, 5, 0.07, 0.1) != ms_shortlist_score(&o, 6, 0.07, 0.1));
   double s1 = 0, s2 = 0;

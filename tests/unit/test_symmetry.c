@@ -7,6 +7,7 @@
  * permuting, changing the basis of, or making supercells of a structure leaves its space group
  * unchanged. */
 #include <math.h>
+#include <spglib.h>
 #include <string.h>
 
 #include "matscreen/cell.h"
@@ -157,8 +158,41 @@ static void check_known(const char *name, ms_cell *c, int number, const char *sy
   ms_symmetry_free(&s);
 }
 
+/* ms_point_group_order against spglib's own database: the distinct rotations of the operations
+ * of every Hall setting are the point group, and their number its order. Also the textbook
+ * values used above (m-3m 48, 4/mmm 16, 6mm 12) and out-of-range numbers. */
+static void test_point_group_order(void) {
+  static int rot[192][3][3];
+  static double tra[192][3];
+  int seen[231] = {0};
+  for (int hall = 1; hall <= 530; ++hall) {
+    SpglibSpacegroupType t = spg_get_spacegroup_type(hall);
+    int n = spg_get_symmetry_from_database(rot, tra, hall);
+    int distinct = 0;
+    for (int i = 0; i < n; ++i) {
+      int dup = 0;
+      for (int j = 0; j < i && !dup; ++j) dup = memcmp(rot[i], rot[j], sizeof rot[i]) == 0;
+      distinct += !dup;
+    }
+    if (ms_point_group_order(t.number) != distinct)
+      fprintf(stderr, "space group %d (Hall %d): %d rotations, table %d\n", t.number, hall, distinct,
+              ms_point_group_order(t.number));
+    MS_TEST_EQ_INT(ms_point_group_order(t.number), distinct);
+    seen[t.number] = 1;
+  }
+  int all = 1;
+  for (int k = 1; k <= 230; ++k) all &= seen[k];
+  MS_TEST_TRUE(all);
+  MS_TEST_EQ_INT(ms_point_group_order(221), 48);
+  MS_TEST_EQ_INT(ms_point_group_order(136), 16);
+  MS_TEST_EQ_INT(ms_point_group_order(186), 12);
+  MS_TEST_EQ_INT(ms_point_group_order(0), 0);
+  MS_TEST_EQ_INT(ms_point_group_order(231), 0);
+}
+
 int main(void) {
   if (ms_elements_load()) MS_TEST_SKIP("element table not available");
+  test_point_group_order();
   ms_cell nacl, sto, tio2, zno;
   nacl_conventional(&nacl);
   perovskite(&sto);

@@ -82,6 +82,10 @@ sub("relax_bad_cell", "cell: full", "cell: fully", "must be fixed, iso, aniso or
 sub("relax_bad_fmax", "fmax: 0.05", "fmax: -1", "fmax: must be in")
 sub("relax_fmax_string", "fmax: 0.05", "fmax: small", "fmax: must be a finite number")
 sub("relax_unknown_key", "fmax: 0.05,", "fmax: 0.05, fmx: 1,", "fmx")
+# a misspelt stage option alone (nothing else of that stage read) still gets a suggestion
+sub("relax_misspelt_key", "fmax: 0.05,", "fmx: 0.05,", "funnel[1].fmx: unknown key (did you mean 'fmax'?)")
+sub("single_point_misspelt_key", "{stage: single_point, keep", "{stage: single_point, volume_scn: {min: 0.9, max: 1.1, points: 3}, keep",
+    "funnel[0].volume_scn: unknown key (did you mean 'volume_scan'?)")
 sub("volume_scan_bad", "{stage: single_point, keep", "{stage: single_point, volume_scan: {min: 1.3, max: 0.9, points: 5}, keep", "volume factors")
 sub("volume_scan_points", "{stage: single_point, keep", "{stage: single_point, volume_scan: {min: 0.9, max: 1.1, points: 0}, keep", "points: must be in 1..200")
 sub("shortlist_size", "funnel:", "shortlist: {size: 0}\nfunnel:", "shortlist.size: must be >= 1")
