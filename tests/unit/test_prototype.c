@@ -53,8 +53,8 @@ static void test_library(void) {
   int n = 0;
   const char *const *names0 = ms_prototype_builtin_names(&n);
   MS_TEST_TRUE(n >= 24);
-  char names[64][64];
-  for (int k = 0; k < n && k < 64; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
+  char names[128][64];
+  for (int k = 0; k < n && k < 128; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
   static const char *required[] = {"rocksalt",
                                    "cscl",
                                    "zincblende",
@@ -86,7 +86,7 @@ static void test_library(void) {
     MS_TEST_TRUE(found);
   }
   int builds = 0;
-  for (int k = 0; k < n && k < 64; ++k) {
+  for (int k = 0; k < n && k < 128; ++k) {
     ms_prototype *p = NULL;
     MS_TEST_OK(ms_prototype_load(names[k], &p));
     if (!p) continue;
@@ -144,10 +144,10 @@ static void test_library(void) {
 static void test_lattice_guess(void) {
   int n = 0;
   const char *const *names0 = ms_prototype_builtin_names(&n);
-  char names[64][64];
-  for (int k = 0; k < n && k < 64; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
+  char names[128][64];
+  for (int k = 0; k < n && k < 128; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
   double sum = 0;
-  for (int k = 0; k < n && k < 64; ++k) {
+  for (int k = 0; k < n && k < 128; ++k) {
     ms_prototype *p = NULL;
     MS_TEST_OK(ms_prototype_load(names[k], &p));
     if (!p) continue;
