@@ -647,7 +647,10 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
       }
       /* ions: spheres of Shannon radii (divided by the packing fraction below); plain
        * elements: the atoms' volumes in their elemental solids (Zen's law) */
-      v += ce->comp.count[k] * (s->plain ? el->atomic_volume : 4.0 / 3.0 * pi * pow(ce->radius[k], 3));
+      if (s->plain)
+        v += ce->comp.count[k] * el->atomic_volume;
+      else
+        v += ce->comp.count[k] * 4.0 / 3.0 * pi * pow(ce->radius[k], 3);
     }
     ce->vfu = v;
     s->ncomp = c + 1;
