@@ -630,8 +630,8 @@ static const ms_param_spec subst_params[] = {
      "different labels)"},
     {"cell", "primitive | conventional", "primitive", "cell written for each candidate"},
     {"lattice", "radii | reference", "radii",
-     "lattice from Shannon radii of the chosen ions (docs/generation.md), or the reference "
-     "compound's lattice unchanged"},
+     "lattice from Shannon radii of the chosen ions (plain elements: from their atomic volumes; "
+     "docs/generation.md), or the reference compound's lattice unchanged"},
     {NULL, NULL, NULL, NULL},
 };
 
