@@ -6,9 +6,13 @@ usage: scripts/gen_elements.py [-o OUTPUT] [--source JSON]
 The data come from pymatgen/core/periodic_table.json as shipped by Debian's python3-pymatgen
 (found through the installed module, or given with --source). The values there are taken by
 pymatgen from the literature: Shannon radii from R. D. Shannon, Acta Cryst. A32, 751-767
-(1976); electronegativities on the Pauling scale. We regenerate instead of editing by hand so
-that the checked-in file can always be traced to its source; tests/regression re-runs this
-script and compares.
+(1976); electronegativities on the Pauling scale; molar volumes of the elemental solids from
+WebElements (M. Winter, University of Sheffield), written here as atomic volumes in Å^3 per
+atom. Covalent radii come from ASE's table (ase.data.covalent_radii, Debian's python3-ase),
+which is B. Cordero et al., Dalton Trans. 2008, 2832-2838 (Z = 1..96; ASE's placeholder for
+the others is written as null). We regenerate instead of editing by hand so that the
+checked-in file can always be traced to its source; tests/regression re-runs this script and
+compares.
 
 Traps in the source handled here:
 - "Ionic radii" in the JSON are Shannon *crystal* radii at CN VI; we do not use them and read
@@ -22,6 +26,9 @@ Traps in the source handled here:
   errata are corrected through CORRECTIONS below and listed in the output's header.
 - Some Shannon radii are negative (H+ CN I/II, C4+ III, N5+ III): they are tabulated that way
   in Shannon (1976) and are kept.
+- "Molar volume" is text ("6.59 cm<sup>3</sup>", "no data cm<sup>3</sup>" or missing); it is
+  converted with Avogadro's constant (CODATA 2018, exact): 1 cm^3/mol = 1e24 / 6.02214076e23
+  Å^3 per atom, and rounded to 4 significant digits (the source has 3 or 4).
 
 Output is deterministic: elements by Z, radii by (ox, CN, geometry, spin), floats in their
 shortest round-trip form. The script prints the counts it wrote on stderr.
@@ -77,6 +84,45 @@ def locate_source():
     return os.path.join(os.path.dirname(pymatgen.core.__file__), "periodic_table.json")
 
 
+AVOGADRO = 6.02214076e23  # 1/mol, exact (CODATA 2018)
+
+
+def atomic_volume(text):
+    """Å^3 per atom from pymatgen's "Molar volume" text, or None when it has no number."""
+    if text is None:
+        return None
+    head = str(text).split()[0]
+    try:
+        cm3 = float(head)
+    except ValueError:
+        return None
+    return float(f"{cm3 * 1e24 / AVOGADRO:.4g}")
+
+
+def covalent_radii():
+    """Cordero et al. (2008) covalent radii by Z from ASE, None where ASE has its placeholder."""
+    try:
+        from ase.data import covalent_radii as radii
+    except ImportError:
+        sys.exit("gen_elements.py: ASE is not importable; install Debian's python3-ase and run "
+                 "this script with /usr/bin/python3")
+    missing = float(radii[0])  # ASE stores its placeholder for unknown radii at index 0
+    return {z: (None if float(radii[z]) == missing else float(radii[z]))
+            for z in range(1, len(radii))}
+
+
+def ase_version():
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "python3-ase"],
+                             capture_output=True, text=True, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            return "python3-ase " + out.stdout.strip()
+    except OSError:
+        pass
+    import ase
+    return "ase " + ase.__version__
+
+
 def package_version():
     """Debian package version when dpkg knows it, else the Python distribution version."""
     try:
@@ -123,8 +169,11 @@ def build(src_path, version):
             table[symbol][key] = right
             applied.append(f"{symbol} {key} {wrong} -> {right}: {why}")
 
+    cov = covalent_radii()
     body = []
     n_radii = 0
+    n_with_volume = 0
+    n_with_cov = 0
     n_with_radii = 0
     n_with_x = 0
     for symbol, v in elements:
@@ -152,6 +201,12 @@ def build(src_path, version):
         body.append(f"    electronegativity: {'null' if x is None else fnum(x)}")
         body.append(f"    common_oxidation_states: {ylist(v.get('Common oxidation states') or [])}")
         body.append(f"    oxidation_states: {ylist(v.get('Oxidation states') or [])}")
+        vol = atomic_volume(v.get("Molar volume"))
+        rc = cov.get(v["Atomic no"])
+        n_with_volume += vol is not None
+        n_with_cov += rc is not None
+        body.append(f"    atomic_volume: {'null' if vol is None else fnum(vol)}")
+        body.append(f"    covalent_radius: {'null' if rc is None else fnum(rc)}")
         if not radii:
             body.append("    shannon_radii: []")
             continue
@@ -170,9 +225,12 @@ def build(src_path, version):
         "# Shannon radii: R. D. Shannon, Acta Cryst. A32, 751-767 (1976), ionic and crystal",
         "# radii in Å by oxidation state, coordination number (cn; square_planar = Shannon's",
         "# 'SQ', pyramidal = 'PY') and spin. Electronegativity: Pauling scale (null where the",
-        "# source has none). Masses in u (atomic mass units).",
+        "# source has none). Masses in u (atomic mass units). atomic_volume: Å^3 per atom of",
+        "# the elemental solid, from the molar volumes pymatgen takes from WebElements.",
+        "# covalent_radius: Å, B. Cordero et al., Dalton Trans. 2008, 2832 (ASE's table).",
         f"# Counts: {len(elements)} elements, {n_with_x} with an electronegativity, "
-        f"{n_with_radii} with Shannon radii, {n_radii} radius entries.",
+        f"{n_with_radii} with Shannon radii, {n_radii} radius entries, {n_with_volume} with an "
+        f"atomic volume, {n_with_cov} with a covalent radius.",
     ]
     head += [f"# Correction: {c}." for c in applied]
     head += [
@@ -182,13 +240,17 @@ def build(src_path, version):
         f"  sha256: {sha}",
         "  radii: \"R. D. Shannon, Acta Cryst. A32, 751-767 (1976)\"",
         "  electronegativity: \"Pauling scale (as tabulated in pymatgen)\"",
+        "  atomic_volume: \"molar volumes of the elemental solids, WebElements (as tabulated in "
+        "pymatgen)\"",
+        f"  covalent_radius: \"B. Cordero et al., Dalton Trans. 2008, 2832-2838 (from "
+        f"{ase_version()}, ase.data.covalent_radii)\"",
         "  generator: scripts/gen_elements.py",
     ]
     if applied:
         head.append("  corrections:")
         head += [f"    - {quote(c)}" for c in applied]
     head += [
-        "units: {mass: u, radius: angstrom}",
+        "units: {mass: u, radius: angstrom, volume: angstrom^3}",
         f"counts: {{elements: {len(elements)}, with_radii: {n_with_radii}, radii: {n_radii}}}",
         "elements:",
     ]

@@ -16,7 +16,8 @@
  *                                      for every cation; with upper, also below the next CN's
  *                                      limit x (1 + tolerance)
  *     min_distance: {factor: 0.7}      every pair at least factor x radius sum apart (the rule
- *                                      random_search uses; docs/generation.md)
+ *                                      random_search uses; docs/generation.md); plain elements
+ *                                      take covalent radii
  *     elements: {allowed: [..], forbidden: [..]}
  *   `true` takes the defaults; `false` (or leaving the key out) disables a rule.
  * - Radii are Shannon ionic radii (ms_shannon_lookup, nearest-CN rule). Tolerance factor and
@@ -73,6 +74,14 @@ void ms_prefilter_free(ms_prefilter **f);
 /** Number of active rules and the name of rule @p k (in the order given). */
 int ms_prefilter_nrules(const ms_prefilter *f);
 const char *ms_prefilter_rule_name(const ms_prefilter *f, int k);
+/**
+ * 1 when rule @p k needs oxidation states (charges, ionic radii, the cation/anion split):
+ * charge_neutral, electronegativity_order, tolerance_factor, bartel_tau, radius_ratio. 0 for
+ * min_distance and elements, which also judge plain elements (min_distance with covalent
+ * radii, Cordero et al. 2008). A campaign whose search space has plain elements refuses the
+ * former (docs/generation.md).
+ */
+int ms_prefilter_rule_needs_ions(const ms_prefilter *f, int k);
 
 /**
  * Apply every rule to @p c. Returns MS_SUCCESS whatever the verdict (see res->pass); errors

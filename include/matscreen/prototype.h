@@ -14,13 +14,20 @@
  *   for. docs/generation.md documents the file format; the library files are examples.
  * - Labels are indexed 0..nlabels-1 in order of first appearance in the file; sites
  *   0..nsites-1 in file order. Counts are atoms per conventional cell.
- * - Lattice guess (MS_PROTO_LATTICE_RADII): the geometry of the reference compound is scaled
- *   isotropically by the factor s that best matches every cation-anion bond of the first
- *   coordination shell to the sum of Shannon ionic radii of the chosen ions (cation at its
- *   site's CN, anion at its site's CN): s = sum(d t) / sum(d^2) over the bonds, with d the
- *   reference bond length and t the radius sum. Axial ratios, angles and free parameters stay
- *   those of the reference compound. docs/generation.md tabulates guessed against measured
- *   lattice constants.
+ * - Species: a prototype is built either for ions (one per label, with oxidation states) or
+ *   for plain elements (no oxidation states, e.g. for intermetallics and for models that need
+ *   no charges), never a mix. The reference compound of a file is likewise all ions or all
+ *   plain elements (ms_prototype_reference_plain).
+ * - Lattice guess (MS_PROTO_LATTICE_RADII), ions: the geometry of the reference compound is
+ *   scaled isotropically by the factor s that best matches every cation-anion bond of the
+ *   first coordination shell to the sum of Shannon ionic radii of the chosen ions (cation at
+ *   its site's CN, anion at its site's CN): s = sum(d t) / sum(d^2) over the bonds, with d the
+ *   reference bond length and t the radius sum. Plain elements: the cell volume is the sum of
+ *   the atoms' volumes in their elemental solids (Zen's law, element table's atomic_volume),
+ *   times V_ref / sum of the reference compound's atomic volumes when the reference compound
+ *   is itself given as plain elements (so it is reproduced exactly). Axial ratios, angles and
+ *   free parameters stay those of the reference compound. docs/generation.md tabulates guessed
+ *   against measured lattice constants.
  * - Ownership: an ms_prototype is immutable after loading and may be shared read-only by
  *   threads; free it with ms_prototype_free(). Building is pure: the same prototype, ions and
  *   options always give the bitwise same cell. Not collective.
@@ -79,8 +86,10 @@ const char *ms_prototype_label(const ms_prototype *p, int k);
 int ms_prototype_label_index(const ms_prototype *p, const char *name);
 /** Atoms carrying label @p k per conventional cell. */
 int ms_prototype_label_count(const ms_prototype *p, int k);
-/** The reference compound's ion on label @p k. */
+/** The reference compound's ion (or plain element) on label @p k. */
 const ms_species *ms_prototype_reference_ion(const ms_prototype *p, int k);
+/** 1 when the reference compound is given as plain elements (no oxidation states). */
+int ms_prototype_reference_plain(const ms_prototype *p);
 /** Groups of labels that a symmetry of the structure type permutes (e.g. B and Bp of the
  *  ordered double perovskite): ngroups, and the label indices of group @p k. */
 int ms_prototype_nequiv(const ms_prototype *p);
@@ -120,10 +129,10 @@ typedef struct {
 void ms_proto_build_options_default(ms_proto_build_options *o);
 
 /**
- * Isotropic scale factor of the reference lattice for ions @p ions (one per label, with
- * oxidation states), by the radii rule above. Fails with MS_ERR_INPUT naming the ion when an
- * ion has no oxidation state or no Shannon radius, or when no site is a cation bonded to an
- * anion (all signs equal).
+ * Isotropic scale factor of the reference lattice for @p ions (one per label: all ions with
+ * oxidation states, or all plain elements), by the rules above. Fails with MS_ERR_INPUT naming
+ * the species when ions and plain elements are mixed, an ion has no Shannon radius, an element
+ * has no atomic volume, or (ions) no site is a cation bonded to an anion (all signs equal).
  */
 ms_err ms_prototype_lattice_scale(const ms_prototype *p, const ms_species *ions, double *scale);
 

@@ -7,8 +7,9 @@
  * - A species is an element with an optional oxidation state in elementary charges,
  *   written "Ti4+", "O2-", "Na+", "Cl-", or a bare symbol "Ti" (no oxidation state).
  *   Fractional oxidation states ("Fe2.5+") are accepted for reading files.
- * - Element data (mass in u, Pauling electronegativity, oxidation states, Shannon radii in Å)
- *   come from inputs/elements.yaml, which names its source; the file is embedded in the
+ * - Element data (mass in u, Pauling electronegativity, oxidation states, Shannon radii in Å,
+ *   atomic volume of the elemental solid in Å^3, covalent radius in Å) come from
+ *   inputs/elements.yaml, which names its sources; the file is embedded in the
  *   program at build time and can be overridden with the MATSCREEN_DATA_DIR environment
  *   variable (a directory laid out like inputs/).
  * - ms_elements_load() must be called once before any lookup (ms_initialize does it); after
@@ -41,6 +42,9 @@ typedef struct {
   int common_ox[8];
   int n_ox;
   int ox[16];
+  double atomic_volume;      /**< Å^3 per atom of the elemental solid (WebElements molar
+                                  volume); NaN when the table has none */
+  double covalent_radius;    /**< Å (Cordero et al., Dalton Trans. 2008, 2832); NaN when none */
 } ms_element;
 
 typedef enum { MS_SPIN_NONE = 0, MS_SPIN_HIGH = 1, MS_SPIN_LOW = 2 } ms_spin;

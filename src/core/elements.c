@@ -200,6 +200,8 @@ static ms_err read_element(ms_ynode *node, const char *path, int Z, table *t, si
                                      "common_oxidation_states",
                                      "oxidation_states",
                                      "shannon_radii",
+                                     "atomic_volume",
+                                     "covalent_radius",
                                      NULL};
   MS_CALL(ms_ynode_expect(node, MS_YMAP, path));
   ms_element *el = &t->el[Z];
@@ -239,6 +241,15 @@ static ms_err read_element(ms_ynode *node, const char *path, int Z, table *t, si
                        &el->n_common_ox));
   MS_CALL(get_int_list(node, "oxidation_states", path, (int)(sizeof el->ox / sizeof el->ox[0]),
                        el->ox, &el->n_ox));
+  /* Optional (NaN when absent or null): older tables and hand-made test tables lack them. */
+  el->atomic_volume = NAN;
+  el->covalent_radius = NAN;
+  ms_ynode *v = ms_ynode_get(node, "atomic_volume");
+  if (v && !is_null(v))
+    MS_CALL(get_double(node, "atomic_volume", path, 1.0, 200.0, &el->atomic_volume));
+  v = ms_ynode_get(node, "covalent_radius");
+  if (v && !is_null(v))
+    MS_CALL(get_double(node, "covalent_radius", path, 0.1, 4.0, &el->covalent_radius));
 
   ms_ynode *rl = NULL;
   char rp[64], rpi[96];
@@ -298,6 +309,13 @@ static ms_err read_table(ms_ynode *root, table *t) {
   if (strcmp(ru, "angstrom") != 0)
     return ms_ynode_error(ms_ynode_get(units, "radius"), "units.radius",
                           "must be angstrom, got '%s'", ru);
+  ms_ynode *vu = ms_ynode_get(units, "volume");
+  if (vu) {
+    const char *vt = NULL;
+    MS_CALL(get_string(units, "volume", "units", 16, &vt));
+    if (strcmp(vt, "angstrom^3") != 0)
+      return ms_ynode_error(vu, "units.volume", "must be angstrom^3, got '%s'", vt);
+  }
   MS_CALL(ms_ynode_check_unused(units, "units", NULL));
 
   ms_ynode *els = NULL;

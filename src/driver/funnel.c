@@ -1292,6 +1292,7 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
   if (!e && ms_search_count(x->search) == 0)
     e = ms_ynode_error(search, "search", "empty search space: no generator produces a candidate "
                        "(for substitutions: no charge-neutral assignment of the ions)");
+  if (!e) e = ms__fn_check_species_kinds(x);
   if (!e) e = ms__fn_check_coverage(x);
   if (!e) e = ms__sl_setup(x);
   e = ms_err_agree(x->comm, e);

@@ -250,6 +250,10 @@ void ms__fn_models_free(run_ctx *x);
 /* MS_ERR_INPUT, positioned at the model's spec, when a stage's model does not cover a species
  * the search space names: one message with the species, the models and the stages. */
 ms_err ms__fn_check_coverage(run_ctx *x);
+/* MS_ERR_INPUT, positioned at the node that asks for it, when the search space has plain
+ * elements and a stage needs oxidation states: a model that takes its charges from them, a
+ * prefilter rule that needs charges or ionic radii, the hull stage (species_kinds.c). */
+ms_err ms__fn_check_species_kinds(run_ctx *x);
 
 /* Shortlist stage (shortlist_stage.c): read the campaign's shortlist section (after the stage
  * options), choose the picks among the hull survivors (collective), write /shortlist. */

@@ -26,9 +26,15 @@ typedef struct {
 /* Parse "SrTiO3", "Ba2MgWO6" (element symbols and integer counts, no parentheses) at @p node.
  * Oxidation states: @p ox_by_Z[Z] when has_ox_by_Z[Z], otherwise guessed from the elements'
  * common oxidation states (a unique neutral assignment with anions more electronegative than
- * cations), else an error asking for `oxidation_states`. */
+ * cations), else an error asking for `oxidation_states`. With @p plain the species stay plain
+ * elements (no oxidation states, no neutrality) and the two tables are ignored. */
 ms_err ms__composition_parse(const ms_ynode *node, const char *path, const int *ox_by_Z,
-                             const unsigned char *has_ox_by_Z, ms__composition *c);
+                             const unsigned char *has_ox_by_Z, int plain, ms__composition *c);
+
+/* Element counts of formula @p text ("Ni3Al") into count[Z] (zeroed first); returns the number
+ * of distinct elements, or -1 with *why set when the text is not a formula (same syntax as
+ * ms__composition_parse). */
+int ms__formula_counts(const char *text, int count[MS_MAX_Z + 1], char *why, size_t len);
 
 /* Shannon ionic radius of an ion at coordination @p cn (nearest tabulated CN); MS_ERR_INPUT
  * naming the ion when it has no oxidation state or no radius. */
@@ -44,6 +50,18 @@ double ms__pair_min_separation(const ms_species *a, double ra, const ms_species 
 
 /* Parse an ion ("Ti4+") at @p node; it must have an oxidation state. */
 ms_err ms__y_ion(const ms_ynode *node, const char *path, ms_species *out);
+/* Parse an ion ("Ti4+", integer oxidation state) or a plain element ("Ni") at @p node. */
+ms_err ms__y_species(const ms_ynode *node, const char *path, ms_species *out);
+/* The error for a species of the other kind than the item's first one: ions and plain elements
+ * do not mix within one search item. @p node / @p path locate the offending species, @p first
+ * names the first one ("'Ni' (search[0].sites.A[0])"). Returns MS_ERR_INPUT. */
+ms_err ms__mixed_species_error(const ms_ynode *node, const char *path, const ms_species *sp,
+                               const char *first);
+
+/* Radius of a species for minimum separations: Shannon ionic radius at @p cn for an ion,
+ * covalent radius (Cordero et al. 2008) for a plain element; MS_ERR_INPUT naming it when the
+ * table has none. */
+ms_err ms__species_radius(const ms_species *sp, int cn, double *r);
 
 /* Add @p sp to the distinct species out[0..*n) (written while *n < max; *n counts them all):
  * the generators' species() ops. */

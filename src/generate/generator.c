@@ -301,6 +301,42 @@ double ms__pair_min_separation(const ms_species *a, double ra, const ms_species 
   return factor * (ra + rb);
 }
 
+ms_err ms__species_radius(const ms_species *sp, int cn, double *r) {
+  if (sp->has_ox) return ms__ion_radius(sp, cn, r);
+  const ms_element *el = ms_element_by_z(sp->Z);
+  char name[32];
+  MS_CHECK(el && el->covalent_radius > 0, MS_ERR_INPUT,
+           "%s: the element table has no covalent radius for it", ms_species_format(sp, name, sizeof name));
+  *r = el->covalent_radius;
+  return MS_SUCCESS;
+}
+
+ms_err ms__y_species(const ms_ynode *node, const char *path, ms_species *out) {
+  const char *t;
+  MS_CALL(ms_ynode_string(node, path, &t));
+  if (ms_species_parse(t, out) != MS_SUCCESS) {
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", ms_err_message());
+    ms_err_clear();
+    return ms_ynode_error(node, path, "%s", msg);
+  }
+  if (out->has_ox && out->ox != nearbyint(out->ox))
+    return ms_ynode_error(node, path, "'%s': only integer oxidation states are supported", t);
+  return MS_SUCCESS;
+}
+
+ms_err ms__mixed_species_error(const ms_ynode *node, const char *path, const ms_species *sp,
+                               const char *first) {
+  char name[32];
+  ms_species_format(sp, name, sizeof name);
+  return ms_ynode_error(node, path,
+                        "'%s' is %s but %s is %s: in one item every species needs an oxidation "
+                        "state (ions: charge-neutral candidates) or none (plain elements: "
+                        "stoichiometry rules); split the item in two",
+                        name, sp->has_ox ? "an ion" : "a plain element", first,
+                        sp->has_ox ? "a plain element" : "an ion");
+}
+
 ms_err ms__y_ion(const ms_ynode *node, const char *path, ms_species *out) {
   const char *t;
   MS_CALL(ms_ynode_string(node, path, &t));
@@ -348,8 +384,42 @@ static void guess_ox(const ms__composition *c, int k, double q, int *cur, int so
   }
 }
 
+int ms__formula_counts(const char *text, int count[MS_MAX_Z + 1], char *why, size_t len) {
+  memset(count, 0, (MS_MAX_Z + 1) * sizeof *count);
+  int n = 0;
+  const char *s = text;
+  while (*s) {
+    if (!isupper((unsigned char)*s)) {
+      snprintf(why, len, "bad formula '%s' at '%s' (write e.g. 'Ni3Al'; parentheses are not supported)",
+               text, s);
+      return -1;
+    }
+    char sym[4] = {*s++, 0, 0, 0};
+    if (islower((unsigned char)*s)) sym[1] = *s++;
+    const ms_element *el = ms_element_by_symbol(sym);
+    if (!el) {
+      snprintf(why, len, "unknown element '%s' in '%s'", sym, text);
+      return -1;
+    }
+    long k = 1;
+    if (isdigit((unsigned char)*s)) {
+      char *end;
+      k = strtol(s, &end, 10);
+      s = end;
+      if (k < 1 || k > 64) {
+        snprintf(why, len, "count of %s in '%s' must be in 1..64", sym, text);
+        return -1;
+      }
+    }
+    n += count[el->Z] == 0;
+    count[el->Z] += (int)k;
+  }
+  if (n == 0) snprintf(why, len, "empty formula");
+  return n ? n : -1;
+}
+
 ms_err ms__composition_parse(const ms_ynode *node, const char *path, const int *ox_by_Z,
-                             const unsigned char *has_ox_by_Z, ms__composition *c) {
+                             const unsigned char *has_ox_by_Z, int plain, ms__composition *c) {
   memset(c, 0, sizeof *c);
   const char *text;
   MS_CALL(ms_ynode_string(node, path, &text));
@@ -383,6 +453,7 @@ ms_err ms__composition_parse(const ms_ynode *node, const char *path, const int *
     c->count[k] += (int)n;
   }
   if (c->n == 0) return ms_ynode_error(node, path, "empty formula");
+  if (plain) return MS_SUCCESS; /* plain elements: no oxidation states, no neutrality */
   int missing = 0;
   for (int k = 0; k < c->n; ++k) {
     if (has_ox_by_Z && has_ox_by_Z[c->sp[k].Z]) {
@@ -398,7 +469,9 @@ ms_err ms__composition_parse(const ms_ynode *node, const char *path, const int *
     if (nsol != 1)
       return ms_ynode_error(node, path,
                             "%s oxidation-state assignment for '%s' from the common oxidation "
-                            "states; give them with oxidation_states: {EL: N, ...}",
+                            "states; give them with oxidation_states: {EL: N, ...}, or "
+                            "oxidation_states: none for plain elements (intermetallics; models "
+                            "that need no charges)",
                             nsol ? "more than one" : "no neutral", text);
     for (int k = 0; k < c->n; ++k) {
       c->sp[k].has_ox = 1;

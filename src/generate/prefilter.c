@@ -57,6 +57,10 @@ void ms_prefilter_free(ms_prefilter **f) {
 }
 
 int ms_prefilter_nrules(const ms_prefilter *f) { return f->n; }
+int ms_prefilter_rule_needs_ions(const ms_prefilter *f, int k) {
+  if (k < 0 || k >= f->n) return 0;
+  return f->r[k].kind != R_MIN_DISTANCE && f->r[k].kind != R_ELEMENTS;
+}
 const char *ms_prefilter_rule_name(const ms_prefilter *f, int k) {
   return k >= 0 && k < f->n ? f->r[k].name : NULL;
 }
@@ -339,7 +343,7 @@ static void check_min_distance(const rule *ru, const ms_cell *c, ms_rule_result 
   for (int k = 0; k < c->nkinds; ++k) {
     radius[k] = 0;
     if (!kind_used(c, k)) continue;
-    if (ms__ion_radius(&c->species[k], 6, &radius[k])) {
+    if (ms__species_radius(&c->species[k], 6, &radius[k])) {
       fail(r, "%s", ms_err_message());
       ms_err_clear();
       return;

@@ -8,15 +8,26 @@
  * fractional units are one point) and checks what can be checked: the orbit size equals the
  * Wyckoff multiplicity, moving the free parameters keeps the orbit size (the written form
  * really is the special position), the lattice is invariant under the setting's rotations,
- * atoms of different sites are at least 0.5 Å apart, and the reference compound is neutral.
+ * atoms of different sites are at least 0.5 Å apart, and the reference compound (ions) is
+ * neutral; a reference compound may instead be given as plain elements (intermetallics,
+ * elements), one kind or the other for all its labels.
  *
- * Lattice guess: for the chosen ions, every cation site's first shell of anions in the
- * reference geometry (the CN nearest anion neighbours) gives bonds of length d; the target
- * length is t = r(cation, its CN) + r(anion, its CN), Shannon ionic radii with the nearest-CN
- * rule of ms_shannon_lookup. The isotropic scale minimising sum w (s d - t)^2 (w = the cation
- * site's multiplicity) is s = sum w d t / sum w d^2. Shapes and free parameters stay those of
- * the reference compound: differences in axial ratios between compounds are left to the
+ * Lattice guess for ions: every cation site's first shell of anions in the reference geometry
+ * (the CN nearest anion neighbours) gives bonds of length d; the target length is
+ * t = r(cation, its CN) + r(anion, its CN), Shannon ionic radii with the nearest-CN rule of
+ * ms_shannon_lookup. The isotropic scale minimising sum w (s d - t)^2 (w = the cation site's
+ * multiplicity) is s = sum w d t / sum w d^2. Shapes and free parameters stay those of the
+ * reference compound: differences in axial ratios between compounds are left to the
  * relaxation.
+ *
+ * Lattice guess for plain elements (no oxidation states, so no ionic radii): the cell volume is
+ * the sum of the atoms' volumes in their elemental solids (Zen's law), V = sum_atoms v(el),
+ * corrected by the reference compound's own deviation from that sum when the reference
+ * compound is itself given as plain elements: V = V_ref * sum v(el) / sum v(el_ref). So a
+ * prototype built for its own reference compound keeps its measured lattice (a dimer in its
+ * box stays a dimer in that box), and an intermetallic inherits the contraction of its
+ * reference intermetallic. A reference compound of ions says nothing about neutral atoms, so
+ * there the plain sum is used.
  *
  * Everything that does not depend on the ions (orbits, primitive sites, neighbour shells) is
  * computed once at load time, so building a cell costs a few radius look-ups and copies. */
@@ -69,6 +80,7 @@ struct ms_prototype {
   char label[MS_PROTO_MAX_LABELS][8];
   int label_count[MS_PROTO_MAX_LABELS];
   ms_species ref_ion[MS_PROTO_MAX_LABELS];
+  int ref_plain; /* the reference compound is given as plain elements */
   int nsites;
   proto_site site[MS_PROTO_MAX_SITES];
   int nequiv;
@@ -136,6 +148,7 @@ int ms_prototype_label_count(const ms_prototype *p, int k) {
 const ms_species *ms_prototype_reference_ion(const ms_prototype *p, int k) {
   return k >= 0 && k < p->nlabels ? &p->ref_ion[k] : NULL;
 }
+int ms_prototype_reference_plain(const ms_prototype *p) { return p->ref_plain; }
 int ms_prototype_nequiv(const ms_prototype *p) { return p->nequiv; }
 int ms_prototype_equiv(const ms_prototype *p, int k, const int **labels) {
   if (k < 0 || k >= p->nequiv) {
@@ -542,6 +555,7 @@ static ms_err parse_compound(ms_prototype *p, ms_ynode *root) {
   if (!ions) return ms_ynode_error(c, "reference_compound", "missing required key 'ions'");
   MS_CALL(ms_ynode_expect(ions, MS_YMAP, "reference_compound.ions"));
   int have[MS_PROTO_MAX_LABELS] = {0};
+  int first_kind = -1; /* 1: ions, 0: plain elements, as the first entry says */
   for (int k = 0; k < ions->n; ++k) {
     ions->used[k] = 1;
     char sub[96];
@@ -550,15 +564,24 @@ static ms_err parse_compound(ms_prototype *p, ms_ynode *root) {
     if (li < 0) return ms_ynode_error(ions->keys[k], sub, "no site has this label");
     const char *t;
     MS_CALL(ms_ynode_string(ions->items[k], sub, &t));
-    if (ms_species_parse(t, &p->ref_ion[li]) != MS_SUCCESS || !p->ref_ion[li].has_ox) {
+    if (ms_species_parse(t, &p->ref_ion[li]) != MS_SUCCESS) {
       char msg[256];
       snprintf(msg, sizeof msg, "%s", ms_err_message());
       ms_err_clear();
-      return ms_ynode_error(ions->items[k], sub, "'%s' is not an ion with an oxidation state%s%s",
-                            t, msg[0] ? ": " : "", msg);
+      return ms_ynode_error(ions->items[k], sub,
+                            "'%s' is neither an ion ('Ti4+') nor an element ('Ni')%s%s", t,
+                            msg[0] ? ": " : "", msg);
     }
+    if (first_kind < 0) first_kind = p->ref_ion[li].has_ox;
+    if (p->ref_ion[li].has_ox != first_kind)
+      return ms_ynode_error(ions->items[k], sub,
+                            "'%s' is %s but the first label has %s: give ions with oxidation "
+                            "states for every label, or plain elements for every label",
+                            t, first_kind ? "a plain element" : "an ion",
+                            first_kind ? "an ion" : "a plain element");
     have[li] = 1;
   }
+  p->ref_plain = first_kind == 0;
   for (int k = 0; k < p->nlabels; ++k)
     if (!have[k])
       return ms_ynode_error(ions, "reference_compound.ions", "no ion for label '%s'", p->label[k]);
@@ -566,7 +589,7 @@ static ms_err parse_compound(ms_prototype *p, ms_ynode *root) {
   double q = 0;
   for (int s = 0; s < p->nsites; ++s)
     q += p->site[s].multiplicity * p->ref_ion[p->site[s].label].ox;
-  if (fabs(q) > 1e-9)
+  if (!p->ref_plain && fabs(q) > 1e-9)
     return ms_ynode_error(ions, "reference_compound.ions",
                           "the reference compound is not neutral (%g e per conventional cell)", q);
   return MS_SUCCESS;
@@ -646,8 +669,11 @@ static ms_err expand(ms_prototype *p, ms_ynode *root) {
                        "atoms of sites %d and %d are only %.3f Å apart in the reference lattice",
                        p->conv_site[ia], p->conv_site[ja], dmin);
   /* Neighbour shells of each site's representative (reference lattice). */
+  /* ms_cell_image_bounds assumes fractional differences within [-1/2, 1/2]; these are
+   * within (-1, 1), so one more image each way (a c axis beyond 16 Å lost neighbours). */
   int nmax[3];
   ms_cell_image_bounds(&tmp, 8.0, nmax);
+  for (int q = 0; q < 3; ++q) nmax[q] += 1;
   ms_cell_free(&tmp);
   if (e) return e;
   for (int s = 0; s < p->nsites && !e; ++s) {
@@ -858,7 +884,48 @@ static ms_err ion_radius(const ms_species *sp, int cn, double *r) {
   return MS_SUCCESS;
 }
 
+/* Atomic volume of the elemental solid of @p sp's element (Å^3). */
+static ms_err element_volume(const ms_species *sp, double *v) {
+  const ms_element *el = ms_element_by_z(sp->Z);
+  char name[32];
+  MS_CHECK(el && el->atomic_volume > 0, MS_ERR_INPUT,
+           "%s: the element table has no atomic volume for it, so the lattice of plain elements "
+           "cannot be guessed (use lattice: reference)",
+           ms_species_format(sp, name, sizeof name));
+  *v = el->atomic_volume;
+  return MS_SUCCESS;
+}
+
+/* Zen's-law scale for plain elements (see the file comment). */
+static ms_err element_scale(const ms_prototype *p, const ms_species *els, double *scale) {
+  double vsum = 0, vref = 0;
+  for (int s = 0; s < p->nsites; ++s) {
+    double v = 0;
+    MS_CALL(element_volume(&els[p->site[s].label], &v));
+    vsum += p->site[s].multiplicity * v;
+    if (p->ref_plain) {
+      MS_CALL(element_volume(&p->ref_ion[p->site[s].label], &v));
+      vref += p->site[s].multiplicity * v;
+    }
+  }
+  if (!p->ref_plain) vref = fabs(ms_mat3_det(p->lattice));
+  *scale = cbrt(vsum / vref);
+  return MS_SUCCESS;
+}
+
 ms_err ms_prototype_lattice_scale(const ms_prototype *p, const ms_species *ions, double *scale) {
+  int nplain = 0;
+  for (int l = 0; l < p->nlabels; ++l) nplain += !ions[l].has_ox;
+  if (nplain == p->nlabels) return element_scale(p, ions, scale);
+  if (nplain > 0) {
+    char a[32] = "", b[32] = "";
+    for (int l = 0; l < p->nlabels; ++l)
+      ms_species_format(&ions[l], ions[l].has_ox ? a : b, sizeof a);
+    MS_FAIL(MS_ERR_INPUT,
+            "prototype %s: %s has no oxidation state but %s has one; give ions for every label "
+            "or plain elements for every label",
+            p->name, b, a);
+  }
   double radius[MS_PROTO_MAX_SITES];
   for (int s = 0; s < p->nsites; ++s)
     MS_CALL(ion_radius(&ions[p->site[s].label], p->site[s].cn, &radius[s]));

@@ -23,6 +23,8 @@
  *      drawn symmetry is kept exactly. Up to 60 iterations; an attempt whose pairs cannot be
  *      separated (fixed positions, a short lattice vector) or whose overlap stagnates is
  *      abandoned.
+ * Plain elements (oxidation_states: none): no neutrality, V_fu = the sum of the atoms' volumes in
+ * their elemental solids (Zen's law), and covalent radii in the separation rule.
  * Minimum separations: the radii rule of gen_impl.h (factor 0.7 by default), per-pair values
  * from the configuration, and every pair at least at the catastrophe guard radius of the
  * campaign's models when they have one (physics.md §2.5: Bush O-O collapses below 1.24 Å). */
@@ -79,6 +81,7 @@ typedef struct {
   int sym_lo, sym_hi;
   int nlist;
   int list[230];
+  int plain; /* oxidation_states: none: the compositions are plain elements */
 } rs_data;
 
 static void rs_destroy(void *d) {
@@ -554,8 +557,16 @@ static ms_err parse_minsep(rs_data *s, ms_ynode *item, const char *path,
     if (e->n != 3) return ms_ynode_error(e, ip, "must be [ION, ION, distance_A]");
     ms_species a, b;
     double dist;
-    MS_CALL(ms__y_ion(e->items[0], ip, &a));
-    MS_CALL(ms__y_ion(e->items[1], ip, &b));
+    if (s->plain) {
+      MS_CALL(ms__y_species(e->items[0], ip, &a));
+      MS_CALL(ms__y_species(e->items[1], ip, &b));
+      if (a.has_ox || b.has_ox)
+        return ms_ynode_error(e, ip, "the compositions are plain elements (oxidation_states: "
+                                     "none): give elements, e.g. [Ni, Al, 2.0]");
+    } else {
+      MS_CALL(ms__y_ion(e->items[0], ip, &a));
+      MS_CALL(ms__y_ion(e->items[1], ip, &b));
+    }
     MS_CALL(ms_ynode_double(e->items[2], ip, &dist));
     if (!(dist >= 0 && dist < 10)) return ms_ynode_error(e->items[2], ip, "must be in [0, 10) Å");
     int hit = 0;
@@ -569,7 +580,8 @@ static ms_err parse_minsep(rs_data *s, ms_ynode *item, const char *path,
             hit = 1;
           }
     }
-    if (!hit) return ms_ynode_error(e, ip, "no composition has this pair of ions");
+    if (!hit)
+      return ms_ynode_error(e, ip, "no composition has this pair of %s", s->plain ? "elements" : "ions");
   }
   return MS_SUCCESS;
 }
@@ -586,7 +598,14 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
   int ox_by_Z[MS_MAX_Z + 1] = {0};
   unsigned char has_ox[MS_MAX_Z + 1] = {0};
   ms_ynode *on = ms_ynode_get(item, "oxidation_states");
-  if (on) {
+  if (on && on->type == MS_YSCALAR) {
+    snprintf(sub, sizeof sub, "%s.oxidation_states", path);
+    const char *t;
+    MS_CALL(ms_ynode_string(on, sub, &t));
+    if (strcmp(t, "none") != 0)
+      return ms_ynode_error(on, sub, "must be a map {EL: N, ...} or none (plain elements), got '%s'", t);
+    s->plain = 1;
+  } else if (on) {
     snprintf(sub, sizeof sub, "%s.oxidation_states", path);
     MS_CALL(ms_ynode_expect(on, MS_YMAP, sub));
     for (int k = 0; k < on->n; ++k) {
@@ -614,16 +633,25 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
     snprintf(cp, sizeof cp, "%s[%d]", sub, c);
     ms_ynode *node = cn->type == MS_YSEQ ? cn->items[c] : cn;
     comp_entry *ce = &s->comp[c];
-    MS_CALL(ms__composition_parse(node, cp, ox_by_Z, has_ox, &ce->comp));
+    MS_CALL(ms__composition_parse(node, cp, ox_by_Z, has_ox, s->plain, &ce->comp));
     double v = 0;
     for (int k = 0; k < ce->comp.n; ++k) {
-      if (ms__ion_radius(&ce->comp.sp[k], 6, &ce->radius[k]) != MS_SUCCESS) {
+      const ms_element *el = ms_element_by_z(ce->comp.sp[k].Z);
+      if (ms__species_radius(&ce->comp.sp[k], 6, &ce->radius[k]) != MS_SUCCESS ||
+          (s->plain && !(el->atomic_volume > 0))) {
         char msg[300];
         snprintf(msg, sizeof msg, "%s", ms_err_message());
         ms_err_clear();
+        if (!msg[0])
+          snprintf(msg, sizeof msg, "%s: the element table has no atomic volume for it", el->symbol);
         return ms_ynode_error(node, cp, "%s", msg);
       }
-      v += ce->comp.count[k] * 4.0 / 3.0 * pi * pow(ce->radius[k], 3);
+      /* ions: spheres of Shannon radii (divided by the packing fraction below); plain
+       * elements: the atoms' volumes in their elemental solids (Zen's law) */
+      if (s->plain)
+        v += ce->comp.count[k] * el->atomic_volume;
+      else
+        v += ce->comp.count[k] * 4.0 / 3.0 * pi * pow(ce->radius[k], 3);
     }
     ce->vfu = v;
     s->ncomp = c + 1;
@@ -643,6 +671,11 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
   if (vn) {
     snprintf(sub, sizeof sub, "%s.volume", path);
     MS_CALL(ms_ynode_expect(vn, MS_YMAP, sub));
+    if (s->plain && ms_ynode_get(vn, "packing_fraction"))
+      return ms_ynode_error(ms_ynode_get(vn, "packing_fraction"), sub,
+                            "packing_fraction applies to ions (spheres of Shannon radii); for "
+                            "plain elements the volume is the sum of the atoms' volumes in their "
+                            "elemental solids: set per_formula_unit_A3 to change it");
     MS_CALL(ms_ynode_key_double(vn, "packing_fraction", sub, 0.05, 1.5, &packing, NULL));
     MS_CALL(ms_ynode_key_double(vn, "spread", sub, 0, 0.9, &s->spread, NULL));
     MS_CALL(ms_ynode_key_double(vn, "per_formula_unit_A3", sub, 1, 1e5, &per_fu, &found));
@@ -651,7 +684,7 @@ static ms_err rs_setup(rs_data *s, ms_ynode *item, const char *path,
     MS_CALL(ms_ynode_check_unused(vn, sub, volume_keys));
   }
   for (int c = 0; c < s->ncomp; ++c)
-    s->comp[c].vfu = per_fu > 0 ? per_fu : s->comp[c].vfu / packing;
+    s->comp[c].vfu = per_fu > 0 ? per_fu : s->comp[c].vfu / (s->plain ? 1.0 : packing);
   long long att = 50;
   MS_CALL(ms_ynode_key_int(item, "max_attempts", path, 1, 100000, &att, NULL));
   s->max_attempts = (int)att;
@@ -781,9 +814,10 @@ static const ms_generator_ops rs_ops = {rs_create, rs_count, rs_build, rs_descri
 static const ms_param_spec rs_params[] = {
     {"compositions", "list of formulas", "",
      "e.g. [SrTiO3, BaTiO3]; draw i uses composition i mod n"},
-    {"oxidation_states", "map element -> integer", "guessed",
+    {"oxidation_states", "map element -> integer, or none", "guessed",
      "oxidation states; otherwise the unique neutral assignment of common states with anions "
-     "more electronegative than cations"},
+     "more electronegative than cations; none: the compositions are plain elements (no "
+     "neutrality; volume from the elements' atomic volumes, separations from covalent radii)"},
     {"formula_units", "N or [min, max]", "[1, 4]", "formula units per primitive cell (1..16)"},
     {"draws", "integer", "", "draws per composition"},
     {"symmetry_ops", "[min, max]", "[1, 48]",
@@ -791,11 +825,12 @@ static const ms_param_spec rs_params[] = {
     {"spacegroups", "list of numbers", "those allowed by symmetry_ops",
      "allowed space groups instead of symmetry_ops"},
     {"volume", "{packing_fraction, spread, per_formula_unit_A3}", "{0.7, 0.2}",
-     "target volume = sum of ion volumes (Shannon radii, CN 6) / packing_fraction, drawn "
-     "within +-spread"},
+     "target volume = sum of ion volumes (Shannon radii, CN 6) / packing_fraction (plain "
+     "elements: sum of the atoms' volumes in their elemental solids), drawn within +-spread"},
     {"min_separation", "{factor, pairs: [[ION, ION, Å], ...]}", "{factor: 0.7}",
-     "minimum distances: factor x radius sums (cations: across a shared anion), per-pair "
-     "values, and at least the catastrophe guard of the campaign's models"},
+     "minimum distances: factor x radius sums (cations: across a shared anion; plain elements: "
+     "covalent radii), per-pair values, and at least the catastrophe guard of the campaign's "
+     "models"},
     {"max_attempts", "integer", "50", "attempts per draw before it is reported as failed"},
     {"seed", "integer", "campaign seed", "override the item's seed"},
     {NULL, NULL, NULL, NULL},

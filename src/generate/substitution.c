@@ -12,13 +12,17 @@
  *     programming over the digits), so the number of neutral candidates is need[0][0] and the
  *     i-th one is found digit by digit (mixed radix skipping non-neutral branches).
  * Cost per id: sum of the digits' sizes; memory: digits x charge range.
+ * With plain elements (no oxidation states) there is no charge: every assignment is a
+ * candidate unless the item's stoichiometry rules (compositions, max_elements, distinct)
+ * exclude it; stoich.c counts and decodes those the same way, digit by digit.
  *
  * partial_substitution (SAPS-like ordered substitution): one prototype with one ion per label,
  * in the primitive or conventional cell, optionally a supercell; k of the n sites of a label
  * (optionally of one Wyckoff site) are replaced by another ion, one candidate per
  * symmetry-distinct arrangement (ordering.h), for each listed k whose result is neutral. A
  * list of substitutions on disjoint site sets is applied at once (coupled, e.g. charge-
- * compensating): every neutral combination of their counts, one ordering per combination. */
+ * compensating): every neutral combination of their counts, one ordering per combination.
+ * With plain elements every combination of counts is a candidate set (no charges). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,7 @@
 #include "gen_impl.h"
 #include "matscreen/ordering.h"
 #include "matscreen/prototype.h"
+#include "stoich.h"
 
 #define MAX_IONS 64
 #define MAX_LABELS 16
@@ -40,7 +45,23 @@ typedef struct {
   ms_species ion[MAX_LABELS][MAX_IONS];
   int used[MAX_LABELS];
   ms_ynode *node[MAX_LABELS];
+  int plain;           /* the species are plain elements (no oxidation states) */
+  char first[224];     /* the first species and where it is, for the mixing error */
 } label_ions;
+
+/* Record the kind of the item's first species, or refuse a species of the other kind. */
+static ms_err check_kind(label_ions *li, const ms_ynode *node, const char *path,
+                         const ms_species *sp, int first) {
+  if (first) {
+    char name[32];
+    li->plain = !sp->has_ox;
+    snprintf(li->first, sizeof li->first, "'%s' (%s)", ms_species_format(sp, name, sizeof name),
+             path);
+    return MS_SUCCESS;
+  }
+  if ((!sp->has_ox) != li->plain) return ms__mixed_species_error(node, path, sp, li->first);
+  return MS_SUCCESS;
+}
 
 static ms_err parse_sites(ms_ynode *item, const char *path, int single, label_ions *li) {
   memset(li, 0, sizeof *li);
@@ -65,19 +86,24 @@ static ms_err parse_sites(ms_ynode *item, const char *path, int single, label_io
     li->node[k] = s->items[k];
     ms_ynode *v = s->items[k];
     if (v->type == MS_YSCALAR) {
-      MS_CALL(ms__y_ion(v, lp, &li->ion[k][0]));
+      MS_CALL(ms__y_species(v, lp, &li->ion[k][0]));
+      MS_CALL(check_kind(li, v, lp, &li->ion[k][0], k == 0));
       li->nions[k] = 1;
     } else {
-      if (single) return ms_ynode_error(v, lp, "must be one ion (e.g. 'Ti4+')");
+      if (single)
+        return ms_ynode_error(v, lp, "must be one ion or element (e.g. 'Ti4+' or 'Ni')");
       MS_CALL(ms_ynode_expect(v, MS_YSEQ, lp));
-      if (v->n < 1 || v->n > MAX_IONS) return ms_ynode_error(v, lp, "give 1..%d ions", MAX_IONS);
+      if (v->n < 1 || v->n > MAX_IONS)
+        return ms_ynode_error(v, lp, "give 1..%d ions or elements", MAX_IONS);
       for (int j = 0; j < v->n; ++j) {
         char ip[224];
         snprintf(ip, sizeof ip, "%s[%d]", lp, j);
-        MS_CALL(ms__y_ion(v->items[j], ip, &li->ion[k][j]));
+        MS_CALL(ms__y_species(v->items[j], ip, &li->ion[k][j]));
+        MS_CALL(check_kind(li, v->items[j], ip, &li->ion[k][j], k == 0 && j == 0));
         for (int q = 0; q < j; ++q)
           if (ms_species_equal(&li->ion[k][q], &li->ion[k][j]))
-            return ms_ynode_error(v->items[j], ip, "ion listed twice");
+            return ms_ynode_error(v->items[j], ip, "%s listed twice",
+                                  li->plain ? "element" : "ion");
       }
       li->nions[k] = v->n;
     }
@@ -144,6 +170,7 @@ typedef struct {
   int ntuple;
   int (*tuple)[4]; /* ion index per label */
   long *charge;    /* per tuple, e per conventional cell */
+  int (*z)[4];     /* plain elements: atomic number per label, per tuple */
 } digit;
 
 typedef struct {
@@ -153,10 +180,14 @@ typedef struct {
   long qmin, qmax; /* a range holding every partial charge sum */
   int64_t *need;   /* (ndig + 1) x (qmax - qmin + 1) */
   int64_t count;
+  int64_t all;     /* assignments before the charge or stoichiometry rules */
+  ms__stoich_digit sdig[MS_PROTO_MAX_LABELS];
+  ms__stoich *stoich; /* plain elements: the rules' counts */
 } proto_space;
 
 typedef struct {
   label_ions li;
+  ms__stoich_rules rules; /* plain elements */
   ms_proto_build_options bopt;
   int nproto;
   proto_space ps[MAX_PROTOS];
@@ -171,8 +202,10 @@ static void subst_destroy(void *d) {
     for (int j = 0; j < ps->ndig; ++j) {
       free(ps->dig[j].tuple);
       free(ps->dig[j].charge);
+      free(ps->dig[j].z);
     }
     free(ps->need);
+    ms__stoich_free(&ps->stoich);
     ms_prototype_free(&ps->proto);
   }
   free(s);
@@ -188,6 +221,9 @@ static int ion_cmp(const ms_species *a, const ms_species *b) {
 static ms_err make_digit(const label_ions *li, digit *d) {
   int total = 1;
   for (int a = 0; a < d->nlab; ++a) total *= li->nions[d->cfg[a]];
+  MS_CHECK(!li->plain || total <= MS__STOICH_MAX_TUPLES, MS_ERR_INPUT,
+           "%d element combinations for %d equivalent labels: at most %d", total, d->nlab,
+           MS__STOICH_MAX_TUPLES);
   MS_CALL(MS_CALLOC((size_t)total, &d->tuple));
   MS_CALL(MS_CALLOC((size_t)total, &d->charge));
   for (int t = 0; t < total; ++t) {
@@ -232,6 +268,33 @@ static ms_err make_digit(const label_ions *li, digit *d) {
     if (!canonical) continue;
     /* The charge is filled in by the caller, which knows the label counts. */
     memcpy(d->tuple[d->ntuple++], idx, sizeof idx);
+  }
+  return MS_SUCCESS;
+}
+
+/* Plain elements: the stoichiometry rules' count over the digits (stoich.c). */
+static ms_err build_space_plain(subst_data *s, proto_space *ps, const ms_ynode *pnode,
+                                const char *ppath) {
+  ms_prototype *p = ps->proto;
+  int natoms = 0;
+  for (int l = 0; l < ms_prototype_nlabels(p); ++l) natoms += ms_prototype_label_count(p, l);
+  for (int j = 0; j < ps->ndig; ++j) {
+    digit *d = &ps->dig[j];
+    MS_CALL(make_digit(&s->li, d));
+    MS_CALL(MS_CALLOC((size_t)(d->ntuple ? d->ntuple : 1), &d->z));
+    for (int t = 0; t < d->ntuple; ++t)
+      for (int a = 0; a < d->nlab; ++a) d->z[t][a] = s->li.ion[d->cfg[a]][d->tuple[t][a]].Z;
+    ms__stoich_digit *sd = &ps->sdig[j];
+    sd->nlab = d->nlab;
+    for (int a = 0; a < d->nlab; ++a) sd->count[a] = ms_prototype_label_count(p, d->lab[a]);
+    sd->ntuple = d->ntuple;
+    sd->z = (const int(*)[4])d->z;
+  }
+  if (ms__stoich_create(&s->rules, ps->ndig, ps->sdig, natoms, &ps->stoich, &ps->count)) {
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s", ms_err_message());
+    ms_err_clear();
+    return ms_ynode_error(pnode, ppath, "%s: %s", ms_prototype_name(p), msg);
   }
   return MS_SUCCESS;
 }
@@ -281,6 +344,13 @@ static ms_err build_space(subst_data *s, proto_space *ps, const ms_ynode *pnode,
     }
     ps->dig[b + 1] = t;
   }
+  ps->all = 1;
+  for (int j = 0; j < ps->ndig; ++j)
+    for (int a = 0; a < ps->dig[j].nlab; ++a) {
+      int64_t m = s->li.nions[ps->dig[j].cfg[a]];
+      ps->all = ps->all > INT64_MAX / m ? INT64_MAX : ps->all * m;
+    }
+  if (s->li.plain) return build_space_plain(s, ps, pnode, ppath);
   ps->qmin = ps->qmax = 0;
   for (int j = 0; j < ps->ndig; ++j) {
     digit *d = &ps->dig[j];
@@ -325,8 +395,65 @@ static ms_err build_space(subst_data *s, proto_space *ps, const ms_ynode *pnode,
   return MS_SUCCESS;
 }
 
-static const char *const subst_keys[] = {"generator", "prototypes", "sites",
-                                         "cell",      "lattice",    NULL};
+static const char *const subst_keys[] = {"generator",    "prototypes", "sites",    "cell",
+                                         "lattice",      "compositions", "max_elements",
+                                         "distinct",     NULL};
+
+/* The stoichiometry rules of an item of plain elements; with ions they are refused (ions are
+ * filtered by charge neutrality). */
+static ms_err parse_rules(ms_ynode *item, const char *path, label_ions *li, ms__stoich_rules *r) {
+  memset(r, 0, sizeof *r);
+  static const char *const keys[] = {"compositions", "max_elements", "distinct", NULL};
+  char sub[192];
+  for (int k = 0; keys[k]; ++k) {
+    ms_ynode *n = ms_ynode_get(item, keys[k]);
+    if (!n) continue;
+    snprintf(sub, sizeof sub, "%s.%s", path, keys[k]);
+    if (!li->plain)
+      return ms_ynode_error(n, sub,
+                            "applies to plain elements (e.g. 'Ni'); these sites are ions, which "
+                            "are filtered by charge neutrality instead");
+  }
+  ms_ynode *n = ms_ynode_get(item, "distinct");
+  if (n) {
+    snprintf(sub, sizeof sub, "%s.distinct", path);
+    MS_CALL(ms_ynode_bool(n, sub, &r->distinct));
+  }
+  long long me = 0;
+  MS_CALL(ms_ynode_key_int(item, "max_elements", path, 1, 32, &me, NULL));
+  r->max_elements = (int)me;
+  n = ms_ynode_get(item, "compositions");
+  if (!n) return MS_SUCCESS;
+  snprintf(sub, sizeof sub, "%s.compositions", path);
+  int nc = n->type == MS_YSEQ ? n->n : 1;
+  if (nc < 1 || nc > MS__STOICH_MAX_COMPOSITIONS)
+    return ms_ynode_error(n, sub, "give 1..%d compositions", MS__STOICH_MAX_COMPOSITIONS);
+  for (int k = 0; k < nc; ++k) {
+    ms_ynode *f = n->type == MS_YSEQ ? n->items[k] : n;
+    char fp[224], why[256];
+    snprintf(fp, sizeof fp, "%s[%d]", sub, k);
+    const char *t;
+    MS_CALL(ms_ynode_string(f, fp, &t));
+    ms__stoich_formula *c = &r->composition[k];
+    if (ms__stoich_parse_formula(t, c, why, sizeof why)) return ms_ynode_error(f, fp, "%s", why);
+    /* every element of an allowed composition must be offered on some label */
+    for (int e = 0; e < c->n; ++e) {
+      int offered = 0;
+      for (int l = 0; l < li->nlabels && !offered; ++l)
+        for (int j = 0; j < li->nions[l] && !offered; ++j) offered = li->ion[l][j].Z == c->z[e];
+      if (!offered)
+        return ms_ynode_error(f, fp, "'%s' contains %s, which no label of sites offers", t,
+                              ms_element_by_z(c->z[e])->symbol);
+    }
+    for (int q = 0; q < k; ++q) {
+      const ms__stoich_formula *o = &r->composition[q];
+      if (o->n == c->n && !memcmp(o->z, c->z, sizeof o->z) && !memcmp(o->count, c->count, sizeof o->count))
+        return ms_ynode_error(f, fp, "'%s' is the composition of '%s' listed before", t, o->text);
+    }
+  }
+  r->ncompositions = nc;
+  return MS_SUCCESS;
+}
 
 static ms_err subst_create(ms_ynode *item, const char *path, const ms_generator_context *ctx,
                            void **out) {
@@ -342,6 +469,7 @@ static ms_err subst_create(ms_ynode *item, const char *path, const ms_generator_
                        "missing required key 'prototypes' (a list of names, "
                        "see 'matscreen info prototypes')");
   if (!e) e = parse_sites(item, path, 0, &s->li);
+  if (!e) e = parse_rules(item, path, &s->li, &s->rules);
   if (!e) e = parse_cell_options(item, path, &s->bopt);
   if (!e && pl->type == MS_YSCALAR) {
     s->nproto = 1;
@@ -388,6 +516,15 @@ static int64_t subst_count(const void *d) {
 
 /* Ion per prototype label of candidate @p i of prototype space @p ps. */
 static void decode(const subst_data *s, const proto_space *ps, int64_t i, ms_species *ions) {
+  if (ps->stoich) {
+    int choice[MS_PROTO_MAX_LABELS];
+    ms__stoich_decode(ps->stoich, i, choice);
+    for (int j = 0; j < ps->ndig; ++j) {
+      const digit *d = &ps->dig[j];
+      for (int a = 0; a < d->nlab; ++a) ions[d->lab[a]] = s->li.ion[d->cfg[a]][d->tuple[choice[j]][a]];
+    }
+    return;
+  }
   long range = ps->qmax - ps->qmin + 1, acc = 0;
   for (int j = 0; j < ps->ndig; ++j) {
     const digit *d = &ps->dig[j];
@@ -435,14 +572,32 @@ static ms_err subst_build(const void *d, int64_t i, ms_cell *out, ms_candidate_i
 
 static ms_err subst_describe(const void *d, FILE *fp) {
   const subst_data *s = d;
-  fprintf(fp, "prototype_substitution: %lld neutral candidates\n", (long long)subst_count(d));
+  if (!s->li.plain) {
+    fprintf(fp, "prototype_substitution: %lld neutral candidates\n", (long long)subst_count(d));
+    for (int p = 0; p < s->nproto; ++p) {
+      const proto_space *ps = &s->ps[p];
+      fprintf(fp, "  %-22s %-8s %8lld neutral of %lld assignments\n",
+              ms_prototype_name(ps->proto), ms_prototype_formula(ps->proto), (long long)ps->count,
+              (long long)ps->all);
+    }
+    return MS_SUCCESS;
+  }
+  const ms__stoich_rules *r = &s->rules;
+  fprintf(fp, "prototype_substitution: %lld candidates of plain elements (", (long long)subst_count(d));
+  if (!r->ncompositions && !r->max_elements && !r->distinct) fprintf(fp, "every assignment");
+  const char *sep = "";
+  if (r->ncompositions) {
+    fprintf(fp, "compositions");
+    for (int k = 0; k < r->ncompositions; ++k) fprintf(fp, "%s%s", k ? ", " : " ", r->composition[k].text);
+    sep = "; ";
+  }
+  if (r->max_elements) fprintf(fp, "%sat most %d elements", sep, r->max_elements), sep = "; ";
+  if (r->distinct) fprintf(fp, "%sno element on two labels", sep);
+  fprintf(fp, ")\n");
   for (int p = 0; p < s->nproto; ++p) {
     const proto_space *ps = &s->ps[p];
-    int64_t all = 1;
-    for (int j = 0; j < ps->ndig; ++j)
-      for (int a = 0; a < ps->dig[j].nlab; ++a) all *= s->li.nions[ps->dig[j].cfg[a]];
-    fprintf(fp, "  %-22s %-8s %8lld neutral of %lld assignments\n", ms_prototype_name(ps->proto),
-            ms_prototype_formula(ps->proto), (long long)ps->count, (long long)all);
+    fprintf(fp, "  %-22s %-8s %8lld of %lld assignments\n", ms_prototype_name(ps->proto),
+            ms_prototype_formula(ps->proto), (long long)ps->count, (long long)ps->all);
   }
   return MS_SUCCESS;
 }
@@ -461,13 +616,22 @@ static const ms_generator_ops subst_ops = {subst_create, subst_count,   subst_bu
 static const ms_param_spec subst_params[] = {
     {"prototypes", "list of prototype names (or files)", "",
      "structure types from the library ('matscreen info prototypes')"},
-    {"sites", "map label -> list of ions", "",
-     "ions to try on each site label, e.g. {A: [Sr2+, Ba2+], B: [Ti4+], X: [O2-]}; every label "
-     "of every listed prototype needs a list"},
+    {"sites", "map label -> list of ions, or of plain elements", "",
+     "species to try on each site label, e.g. {A: [Sr2+, Ba2+], B: [Ti4+], X: [O2-]} (ions: "
+     "charge-neutral assignments) or {A: [Ni, Co], B: [Al, Ga]} (plain elements: every "
+     "assignment, restricted by the rules below); every label of every listed prototype needs a "
+     "list; ions and plain elements do not mix in one item"},
+    {"compositions", "list of formulas", "any",
+     "plain elements only: allowed compositions (reduced formulas, e.g. [NiAl, Ni3Al]); a "
+     "candidate's composition must be one of them"},
+    {"max_elements", "integer", "any", "plain elements only: at most this many elements per candidate"},
+    {"distinct", "true | false", "false",
+     "plain elements only: no element on two labels (labels that a symmetry permutes count as "
+     "different labels)"},
     {"cell", "primitive | conventional", "primitive", "cell written for each candidate"},
     {"lattice", "radii | reference", "radii",
-     "lattice from Shannon radii of the chosen ions (docs/generation.md), or the reference "
-     "compound's lattice unchanged"},
+     "lattice from Shannon radii of the chosen ions (plain elements: from their atomic volumes; "
+     "docs/generation.md), or the reference compound's lattice unchanged"},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -480,7 +644,8 @@ static const char *const subst_refs[] = {
 
 const ms_generator_info ms__generator_prototype_substitution = {
     "prototype_substitution",
-    "every charge-neutral assignment of ions to the site labels of library prototypes",
+    "every charge-neutral assignment of ions (or every assignment of plain elements allowed by "
+    "stoichiometry rules) to the site labels of library prototypes",
     subst_params, subst_refs, &subst_ops};
 
 /* ---- partial_substitution ---------------------------------------------------------------- */
@@ -531,12 +696,12 @@ static void partial_destroy(void *d) {
 static const char *const partial_keys[] = {"generator", "prototype",       "sites",
                                            "supercell", "substitute",      "cell",
                                            "lattice",   "max_enumeration", NULL};
-static const char *const substitute_keys[] = {"label",  "wyckoff",     "ion",
+static const char *const substitute_keys[] = {"label",  "wyckoff",     "ion",     "element",
                                               "counts", "count_range", NULL};
 
 /* One entry of `substitute` (a map) into u; the sites it covers are found later. */
-static ms_err parse_one_substitute(partial_data *s, const ms_species *ions, ms_ynode *st,
-                                   const char *sub, partial_sub *u, int *want_site) {
+static ms_err parse_one_substitute(partial_data *s, const ms_species *ions, const char *first,
+                                   ms_ynode *st, const char *sub, partial_sub *u, int *want_site) {
   MS_CALL(ms_ynode_expect(st, MS_YMAP, sub));
   ms_ynode *ln = ms_ynode_get(st, "label");
   if (!ln) return ms_ynode_error(st, sub, "missing required key 'label'");
@@ -562,12 +727,22 @@ static ms_err parse_one_substitute(partial_data *s, const ms_species *ions, ms_y
     if (*want_site < 0) return ms_ynode_error(wn, lp, "no site '%s' with Wyckoff %s", lab, w);
     snprintf(u->wyckoff, sizeof u->wyckoff, "%s", w);
   }
-  ms_ynode *in = ms_ynode_get(st, "ion");
-  snprintf(lp, sizeof lp, "%s.ion", sub);
-  if (!in) return ms_ynode_error(st, sub, "missing required key 'ion'");
-  MS_CALL(ms__y_ion(in, lp, &u->by));
+  /* `ion: Zr4+` for a parent of ions, `element: Co` for a parent of plain elements */
+  ms_ynode *in = ms_ynode_get(st, "ion"), *en = ms_ynode_get(st, "element");
+  if (in && en) return ms_ynode_error(en, sub, "give either ion or element, not both");
+  if (!in && !en)
+    return ms_ynode_error(st, sub, "missing required key 'ion' (or 'element' for plain elements)");
+  snprintf(lp, sizeof lp, "%s.%s", sub, in ? "ion" : "element");
+  MS_CALL(ms__y_species(in ? in : en, lp, &u->by));
+  if (u->by.has_ox != ions[u->label].has_ox)
+    return ms__mixed_species_error(in ? in : en, lp, &u->by, first);
+  if (in && !u->by.has_ox)
+    return ms_ynode_error(in, lp, "needs an oxidation state (e.g. 'Ti4+'); write element: for a "
+                                  "plain element");
+  if (en && u->by.has_ox)
+    return ms_ynode_error(en, lp, "is an ion: write ion: for ions with oxidation states");
   if (ms_species_equal(&u->by, &ions[u->label]))
-    return ms_ynode_error(in, lp, "is already the ion on '%s'", lab);
+    return ms_ynode_error(in ? in : en, lp, "is already the %s on '%s'", in ? "ion" : "element", lab);
   u->dq = u->by.ox - ions[u->label].ox;
   return MS_SUCCESS;
 }
@@ -693,8 +868,8 @@ static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
   ms_ynode *st = ms_ynode_get(item, "substitute");
   if (!st)
     return ms_ynode_error(item, path,
-                          "missing required key 'substitute' ({label, ion, counts} or a list "
-                          "of them)");
+                          "missing required key 'substitute' ({label, ion or element, counts} "
+                          "or a list of them)");
   int nsub = st->type == MS_YSEQ ? st->n : 1;
   if (nsub < 1 || nsub > MS_ORDERING_MAX_GROUPS)
     return ms_ynode_error(st, sub, "give 1..%d substitutions", MS_ORDERING_MAX_GROUPS);
@@ -704,7 +879,7 @@ static ms_err partial_setup(partial_data *s, ms_ynode *item, const char *path) {
     char gs[208];
     ms_ynode *node = substitute_entry(st, sub, g, gs, sizeof gs);
     partial_sub *u = &s->sub[g];
-    MS_CALL(parse_one_substitute(s, ions, node, gs, u, &want_site[g]));
+    MS_CALL(parse_one_substitute(s, ions, li.first, node, gs, u, &want_site[g]));
     for (int h = 0; h < g; ++h)
       if (s->sub[h].label == u->label &&
           (want_site[h] < 0 || want_site[g] < 0 || want_site[h] == want_site[g]))
@@ -876,14 +1051,16 @@ static const ms_generator_ops partial_ops = {partial_create,   partial_count,   
 
 static const ms_param_spec partial_params[] = {
     {"prototype", "prototype name or file", "", "the parent structure type"},
-    {"sites", "map label -> ion", "",
-     "the parent's ion on each label, e.g. {A: Sr2+, B: Ti4+, X: O2-}"},
+    {"sites", "map label -> ion, or -> plain element", "",
+     "the parent's ion on each label, e.g. {A: Sr2+, B: Ti4+, X: O2-}, or its element "
+     "({A: Ni, B: Al}: plain elements, no neutrality filter)"},
     {"supercell", "[n1, n2, n3] or 3x3 integers", "[1, 1, 1]", "supercell of the parent cell"},
-    {"substitute", "{label, ion, counts | count_range, wyckoff} or a list of them", "",
-     "replace k of the label's sites (optionally only those of Wyckoff site 'wyckoff') by ion, "
-     "for k in counts (N or a list) or count_range ([min, max]); a list substitutes on several "
-     "labels at once (coupled, e.g. charge-compensating), over every combination of their "
-     "counts; combinations whose result is not neutral are skipped"},
+    {"substitute", "{label, ion | element, counts | count_range, wyckoff} or a list of them", "",
+     "replace k of the label's sites (optionally only those of Wyckoff site 'wyckoff') by ion "
+     "(or, for a parent of plain elements, by element), for k in counts (N or a list) or "
+     "count_range ([min, max]); a list substitutes on several labels at once (coupled, e.g. "
+     "charge-compensating), over every combination of their counts; with ions, combinations "
+     "whose result is not neutral are skipped"},
     {"cell", "primitive | conventional", "primitive", "parent cell before the supercell"},
     {"lattice", "radii | reference", "radii",
      "lattice of the parent (as for prototype_substitution)"},

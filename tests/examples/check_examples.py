@@ -1,6 +1,6 @@
 """Runs every example campaign in examples/ at 2 ranks and checks what its README says the
-funnel finds (with the rigid-ion Bush 1994 potential): every number and every finding of the
-README, the good ones and the ones where the model is wrong.
+funnel finds (with the rigid-ion Bush 1994 potential; intermetallics with M3GNet): every number
+and every finding of the README, the good ones and the ones where the model is wrong.
 
 usage: check_examples.py MATSCREEN MPIEXEC SOURCE_ROOT [EXAMPLE ...]
 
@@ -269,8 +269,31 @@ def readme_text(name):
                                                     f"the example as {times}")
 
 
+def intermetallics(f):
+    """Plain elements with M3GNet (README): NiAl ends in B2 from every low start, TiAl3 in
+    D0_22, Ni3Al's L1_2 and D0_19 are not separated, Ni2TiAl stays L2_1."""
+    c = f["candidates"]
+    rows = [(c["formula"][k].decode(), c["prototype"][k].decode(), float(c["e_relaxed_eV_per_atom"][k]),
+             int(c["spacegroup"][k])) for k in range(c["id"].shape[0]) if np.isfinite(c["e_relaxed_eV_per_atom"][k])]
+    e = {(fo, p): x for fo, p, x, _ in rows if p}
+    sg = {(fo, p): g for fo, p, _, g in rows if p}
+    nial = [x for fo, p, x, g in rows if fo == "AlNi"]
+    check(abs(min(nial) - e[("AlNi", "cscl")]) < 1e-4 and sg[("AlNi", "cscl")] == 221, "NiAl: B2 is the lowest NiAl")
+    check(abs(e[("AlNi", "l1_0")] - e[("AlNi", "cscl")]) < 1e-4 and sg[("AlNi", "l1_0")] == 221,
+          "NiAl: the L1_0 start relaxes into B2")
+    b2_random = sum(1 for fo, p, x, g in rows if fo == "AlNi" and not p and g == 221 and abs(x - e[("AlNi", "cscl")]) < 1e-4)
+    check(b2_random >= 1, f"NiAl: random draws that end in B2: {b2_random}")
+    ti = {p: e[("TiAl3", p)] for p in ("l1_2", "d0_3", "d0_19", "d0_22")}
+    check(min(ti, key=ti.get) == "d0_22" and sorted(ti.values())[1] - ti["d0_22"] > 0.005, f"TiAl3: D0_22 lowest: {ti}")
+    ni = {p: e[("AlNi3", p)] for p in ("l1_2", "d0_3", "d0_19", "d0_22")}
+    check(abs(ni["l1_2"] - ni["d0_19"]) < 0.005 and ni["d0_3"] - min(ni.values()) > 0.02, f"Ni3Al: L1_2 and D0_19 not separated: {ni}")
+    check(sg[("TiAlNi2", "l2_1")] == 225, "Ni2TiAl stays L2_1")
+    check("hull" not in f or "reference_formula" not in f["hull"], "no hull")
+    no_duplicates_left(f)
+
+
 examples = {"perovskite-oxides": perovskite, "spinel-oxides": spinel, "binary-oxides": binary,
-            "random-search-srtio3": random_srtio3}
+            "random-search-srtio3": random_srtio3, "intermetallics": intermetallics}
 results = {}
 with tempfile.TemporaryDirectory() as tmp:
     for name, fn in examples.items():

@@ -4,8 +4,9 @@ usage: check_elements_data.py SOURCE_ROOT
 
 The element table is generated data; this test re-runs the generator into a temporary file and
 compares byte for byte, so a hand edit of the data or a generator change without regenerating
-fails here. Exit codes: 0 same, 1 different (a diff is printed), 77 skipped (pymatgen missing,
-or a pymatgen version other than the one the file was generated from: its data may differ).
+fails here. Exit codes: 0 same, 1 different (a diff is printed), 77 skipped (pymatgen or ASE
+missing, or a pymatgen or ASE version other than the one the file was generated from: their
+data may differ).
 """
 import difflib
 import os
@@ -14,9 +15,9 @@ import sys
 import tempfile
 
 
-def package_line(text):
+def package_line(text, key="package"):
     for line in text.splitlines():
-        if line.startswith("  package:"):
+        if line.startswith(f"  {key}:"):
             return line.split(":", 1)[1].strip()
     return None
 
@@ -29,6 +30,11 @@ def main():
         import pymatgen.core  # noqa: F401 - only checks that the generator can run
     except ImportError:
         print("SKIP: pymatgen is not importable by", sys.executable)
+        return 77
+    try:
+        import ase.data  # noqa: F401 - the covalent radii come from ASE's table
+    except ImportError:
+        print("SKIP: ASE is not importable by", sys.executable)
         return 77
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "elements.yaml")
@@ -44,10 +50,11 @@ def main():
     if fresh == stored:
         print(f"OK: {data} matches its generator ({len(stored)} bytes)")
         return 0
-    if package_line(fresh) != package_line(stored):
-        print(f"SKIP: {data} was generated from {package_line(stored)}, "
-              f"this system has {package_line(fresh)}")
-        return 77
+    for key in ("package", "covalent_radius"):
+        if package_line(fresh, key) != package_line(stored, key):
+            print(f"SKIP: {data} was generated from {package_line(stored, key)}, "
+                  f"this system has {package_line(fresh, key)}")
+            return 77
     diff = difflib.unified_diff(stored.splitlines(), fresh.splitlines(),
                                 "inputs/elements.yaml (checked in)", "gen_elements.py output",
                                 lineterm="", n=1)

@@ -227,9 +227,9 @@ static void test_substitution_counts(void) {
   /* Every library prototype with its reference compound: exactly one candidate. */
   int n = 0;
   const char *const *names0 = ms_prototype_builtin_names(&n);
-  char names[64][64];
-  for (int k = 0; k < n && k < 64; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
-  for (int k = 0; k < n && k < 64; ++k) {
+  char names[128][64];
+  for (int k = 0; k < n && k < 128; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
+  for (int k = 0; k < n && k < 128; ++k) {
     ms_prototype *p = NULL;
     MS_TEST_OK(ms_prototype_load(names[k], &p));
     if (!p) continue;

@@ -200,6 +200,53 @@ static void test_rules(void) {
   ms_cell_free(&c);
 }
 
+/* Plain elements: min_distance takes covalent radii (Cordero et al. 2008) and elements works;
+ * the rules that need oxidation states say so. B2 NiAl at a = 2.887 Å (measured): the Ni-Al
+ * bond is a sqrt(3)/2 = 2.500 Å, against 0.7 (1.24 + 1.21) = 1.715 Å: passes; compressed to
+ * 0.3 of its volume (bond 1.674 Å) it fails. */
+static void test_plain(void) {
+  ms_ydoc *doc;
+  ms_prefilter *f = make("{charge_neutral: true, min_distance: true, elements: {forbidden: [Pb]},\n"
+                         " tolerance_factor: true, radius_ratio: true, bartel_tau: true,\n"
+                         " electronegativity_order: true}",
+                         &doc);
+  if (!f) return;
+  int needs[7] = {1, 0, 0, 1, 1, 1, 1};
+  for (int k = 0; k < 7; ++k) MS_TEST_EQ_INT(ms_prefilter_rule_needs_ions(f, k), needs[k]);
+  MS_TEST_EQ_INT(ms_prefilter_rule_needs_ions(f, 7), 0);
+  ms_prefilter_free(&f);
+  ms_ydoc_free(&doc);
+  f = make("{min_distance: true, elements: {forbidden: [Pb]}}", &doc);
+  if (!f) return;
+  ms_cell c;
+  ms_cell_init(&c);
+  ms_prefilter_result r;
+  ms_prototype *p = NULL;
+  MS_TEST_OK(ms_prototype_load("cscl", &p));
+  ms_species sp[2];
+  ms_species_parse("Ni", &sp[0]);
+  ms_species_parse("Al", &sp[1]);
+  ms_proto_build_options o;
+  ms_proto_build_options_default(&o);
+  o.lattice = MS_PROTO_LATTICE_REFERENCE;
+  o.volume_scale = pow(2.887 / 4.123, 3); /* cscl's reference lattice is CsCl's, a = 4.123 Å */
+  MS_TEST_OK(ms_prototype_build(p, sp, &o, &c));
+  MS_TEST_OK(ms_prefilter_check(f, &c, &r));
+  MS_TEST_TRUE(r.pass);
+  MS_TEST_EQ_INT(r.rules[1].outcome, MS_RULE_PASS);
+  /* compressed until the Ni-Al bond is 1.6 Å: 1.6 / 1.715 of the minimum */
+  o.volume_scale *= pow(1.6 / (2.887 * sqrt(3.0) / 2), 3);
+  MS_TEST_OK(ms_prototype_build(p, sp, &o, &c));
+  MS_TEST_OK(ms_prefilter_check(f, &c, &r));
+  MS_TEST_TRUE(!r.pass);
+  MS_TEST_NEAR(r.rules[0].value, 1.6 / (0.7 * (1.24 + 1.21)), 1e-9);
+  MS_TEST_TRUE(strstr(r.rules[0].reason, "(Ni) and") != NULL);
+  ms_prototype_free(&p);
+  ms_cell_free(&c);
+  ms_prefilter_free(&f);
+  ms_ydoc_free(&doc);
+}
+
 static void test_errors(void) {
   MS_TEST_ERR(make_error("{tolerance_factr: [0.8, 1.0]}"), MS_ERR_INPUT,
               "f.yaml:1:2: rules.tolerance_factr: unknown rule (did you mean 'tolerance_factor'?)");
@@ -218,6 +265,7 @@ int main(void) {
   }
   test_t_tau();
   test_rules();
+  test_plain();
   test_errors();
   return MS_TEST_RESULT();
 }

@@ -53,8 +53,8 @@ static void test_library(void) {
   int n = 0;
   const char *const *names0 = ms_prototype_builtin_names(&n);
   MS_TEST_TRUE(n >= 24);
-  char names[64][64];
-  for (int k = 0; k < n && k < 64; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
+  char names[128][64];
+  for (int k = 0; k < n && k < 128; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
   static const char *required[] = {"rocksalt",
                                    "cscl",
                                    "zincblende",
@@ -86,7 +86,7 @@ static void test_library(void) {
     MS_TEST_TRUE(found);
   }
   int builds = 0;
-  for (int k = 0; k < n && k < 64; ++k) {
+  for (int k = 0; k < n && k < 128; ++k) {
     ms_prototype *p = NULL;
     MS_TEST_OK(ms_prototype_load(names[k], &p));
     if (!p) continue;
@@ -144,10 +144,10 @@ static void test_library(void) {
 static void test_lattice_guess(void) {
   int n = 0;
   const char *const *names0 = ms_prototype_builtin_names(&n);
-  char names[64][64];
-  for (int k = 0; k < n && k < 64; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
+  char names[128][64];
+  for (int k = 0; k < n && k < 128; ++k) snprintf(names[k], sizeof names[k], "%s", names0[k]);
   double sum = 0;
-  for (int k = 0; k < n && k < 64; ++k) {
+  for (int k = 0; k < n && k < 128; ++k) {
     ms_prototype *p = NULL;
     MS_TEST_OK(ms_prototype_load(names[k], &p));
     if (!p) continue;
@@ -331,8 +331,8 @@ static void build_named(const char *name, const char *const *labels, int primiti
 static void test_identify(void) {
   int np = 0;
   const char *const *names = ms_prototype_builtin_names(&np);
-  ms_prototype *lib[64] = {NULL};
-  for (int q = 0; q < np && q < 64; ++q) MS_TEST_OK(ms_prototype_load(names[q], &lib[q]));
+  ms_prototype **lib = calloc((size_t)np, sizeof *lib);
+  for (int q = 0; q < np; ++q) MS_TEST_OK(ms_prototype_load(names[q], &lib[q]));
   ms_match_options mo;
   ms_match_options_default(&mo);
   static const struct {
@@ -373,7 +373,7 @@ static void test_identify(void) {
   MS_TEST_EQ_STR(best >= 0 ? ms_prototype_name(lib[best]) : "(none)", "rutile");
   /* without rutile in the list: nothing */
   int nr = 0;
-  ms_prototype *norut[64];
+  ms_prototype **norut = calloc((size_t)np, sizeof *norut);
   for (int q = 0; q < np; ++q)
     if (strcmp(names[q], "rutile") != 0) norut[nr++] = lib[q];
   MS_TEST_OK(ms_prototype_identify(&sc, 0, norut, nr, &mo, &best, &rms));
@@ -386,7 +386,9 @@ static void test_identify(void) {
   MS_TEST_EQ_INT(best, -1);
   ms_cell_free(&r);
   ms_cell_free(&sc);
-  for (int q = 0; q < np && q < 64; ++q) ms_prototype_free(&lib[q]);
+  for (int q = 0; q < np; ++q) ms_prototype_free(&lib[q]);
+  free(lib);
+  free(norut);
 }
 
 int main(void) {

@@ -84,6 +84,44 @@ static void radius(const char *ion, int cn, ms_spin spin, double ionic, double c
   if (!isnan(crystal)) MS_TEST_NEAR(r.crystal, crystal, 1e-12);
 }
 
+/* Atomic volumes (WebElements molar volumes) against the volume per atom of the elemental
+ * crystals from their room-temperature lattice constants (Wyckoff 1963; Kittel, Introduction to
+ * Solid State Physics, 8th ed., table 1.3): fcc a^3/4, bcc a^3/2, diamond a^3/8, graphite
+ * (sqrt(3)/2) a^2 c / 4. The two sources are independent; they agree to better than 1.5 %. Covalent radii: Cordero et al.
+ * (2008) give C 0.76 (sp3) and half the Si-Si bond of silicon, 2.352/2 = 1.176 Å, is within
+ * 6 % of their 1.11 (their radii are fitted to bonds in molecules and compounds). */
+static void test_atomic_volumes(void) {
+  static const struct {
+    const char *el;
+    double a, atoms;
+  } xtal[] = {{"Cu", 3.6149, 4}, {"Al", 4.0495, 4}, {"Ni", 3.5238, 4}, {"Au", 4.0782, 4},
+              {"W", 3.1652, 2},  {"Fe", 2.8665, 2}, {"Mo", 3.1470, 2}, {"Si", 5.4309, 8}};
+  for (size_t k = 0; k < sizeof xtal / sizeof xtal[0]; ++k) {
+    const ms_element *e = ms_element_by_symbol(xtal[k].el);
+    MS_TEST_TRUE(e != NULL);
+    if (!e) continue;
+    double v = xtal[k].a * xtal[k].a * xtal[k].a / xtal[k].atoms;
+    if (!(fabs(e->atomic_volume / v - 1) < 0.015))
+      fprintf(stderr, "%s: atomic volume %.3f, crystal %.3f\n", xtal[k].el, e->atomic_volume, v);
+    MS_TEST_TRUE(fabs(e->atomic_volume / v - 1) < 0.015);
+  }
+  /* carbon: WebElements' molar volume is graphite's (a = 2.464, c = 6.711 Å, 4 atoms) */
+  double vg = sqrt(3.0) / 2 * 2.464 * 2.464 * 6.711 / 4;
+  MS_TEST_TRUE(fabs(ms_element_by_symbol("C")->atomic_volume / vg - 1) < 0.015);
+  MS_TEST_NEAR(ms_element_by_symbol("C")->covalent_radius, 0.76, 1e-12);
+  MS_TEST_TRUE(fabs(ms_element_by_symbol("Si")->covalent_radius / (2.352 / 2) - 1) < 0.06);
+  /* Both are known for every element M3GNet covers (H..Bi, Ac..Pu); superheavy elements have
+   * neither. */
+  int missing = 0;
+  for (int z = 1; z <= 94; ++z) {
+    if (z >= 84 && z <= 88) continue; /* Po..Ra: not M3GNet elements */
+    const ms_element *e = ms_element_by_z(z);
+    missing += isnan(e->atomic_volume) || isnan(e->covalent_radius);
+  }
+  MS_TEST_EQ_INT(missing, 0);
+  MS_TEST_TRUE(isnan(ms_element_by_z(118)->atomic_volume));
+}
+
 static void test_shannon(void) {
   /* physics.md §4.1 (Shannon 1976 via pymatgen), and §4.1's crystal radii from
    * pymatgen/analysis/ionic_radii.json (Ba2+ CN 12 crystal 1.75). */
@@ -303,6 +341,7 @@ int main(void) {
     return 1; /* everything below would dereference missing elements */
   }
   test_elements();
+  test_atomic_volumes();
   test_shannon();
   test_parse();
   test_validation();
