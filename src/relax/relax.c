@@ -58,7 +58,7 @@
 /* Consecutive line searches with rejected trial points after which the relaxation stops. */
 #define BAD_STREAK_MAX 5
 /* Fresh TaoSolve calls after a failed line search (see ms_relax_run). */
-#define MAX_RESTARTS 5
+#define MAX_RESTARTS 50
 /* A solve "made progress" when it lowered the enthalpy by more than this, eV/atom. */
 #define PROGRESS_TOL 1e-10
 /* A minimum at a kink of the energy is reported converged only when its residual force and
