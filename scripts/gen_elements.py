@@ -111,6 +111,14 @@ def covalent_radii():
             for z in range(1, len(radii))}
 
 
+def reference_structures():
+    """Crystal structure of each element's standard state by Z from ASE's table
+    (ase.data.reference_states, after Kittel and Ashcroft-Mermin): 'fcc', 'bcc', 'hcp',
+    'diamond', 'diatom', ... or None where ASE has none."""
+    from ase.data import reference_states
+    return {z: (r or {}).get("symmetry") for z, r in enumerate(reference_states) if z > 0}
+
+
 def ase_version():
     try:
         out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "python3-ase"],
@@ -170,6 +178,7 @@ def build(src_path, version):
             applied.append(f"{symbol} {key} {wrong} -> {right}: {why}")
 
     cov = covalent_radii()
+    struct = reference_structures()
     body = []
     n_radii = 0
     n_with_volume = 0
@@ -207,6 +216,8 @@ def build(src_path, version):
         n_with_cov += rc is not None
         body.append(f"    atomic_volume: {'null' if vol is None else fnum(vol)}")
         body.append(f"    covalent_radius: {'null' if rc is None else fnum(rc)}")
+        rs = struct.get(v["Atomic no"])
+        body.append(f"    structure: {'null' if rs is None else rs}")
         if not radii:
             body.append("    shannon_radii: []")
             continue
@@ -228,6 +239,8 @@ def build(src_path, version):
         "# source has none). Masses in u (atomic mass units). atomic_volume: Å^3 per atom of",
         "# the elemental solid, from the molar volumes pymatgen takes from WebElements.",
         "# covalent_radius: Å, B. Cordero et al., Dalton Trans. 2008, 2832 (ASE's table).",
+        "# structure: crystal structure of the element's standard state (ASE's",
+        "# ase.data.reference_states: fcc, bcc, hcp, diamond, diatom, ...; null where none).",
         f"# Counts: {len(elements)} elements, {n_with_x} with an electronegativity, "
         f"{n_with_radii} with Shannon radii, {n_radii} radius entries, {n_with_volume} with an "
         f"atomic volume, {n_with_cov} with a covalent radius.",
@@ -244,6 +257,8 @@ def build(src_path, version):
         "pymatgen)\"",
         f"  covalent_radius: \"B. Cordero et al., Dalton Trans. 2008, 2832-2838 (from "
         f"{ase_version()}, ase.data.covalent_radii)\"",
+        f"  structure: \"standard-state crystal structures (from {ase_version()}, "
+        f"ase.data.reference_states)\"",
         "  generator: scripts/gen_elements.py",
     ]
     if applied:

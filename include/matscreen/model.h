@@ -195,6 +195,11 @@ const char *ms_model_source(const ms_model m);
 const char *ms_model_family_name(const ms_model m);
 /** 1 when the model takes charges from oxidation states, so species must carry them. */
 int ms_model_needs_oxidation_states(const ms_model m);
+/** 1 when the model's energies are total energies that can be referred to the elements in
+ *  their standard states (a potential fitted to DFT energies: M3GNet), so a hull over the
+ *  elements is meaningful; 0 for lattice energies relative to separated ions (rigid-ion), whose
+ *  hull needs binary end members (docs/stability.md). */
+int ms_model_has_elemental_energies(const ms_model m);
 /** Range of its short-range part in Å (long-range electrostatics are summed in full beyond). */
 double ms_model_cutoff(const ms_model m);
 /**
@@ -254,6 +259,7 @@ typedef struct {
   const char *citation;       /**< main reference(s), one string ("" when none) */
   const char *source;         /**< where it was read from */
   int needs_oxidation_states; /**< see ms_model_needs_oxidation_states() */
+  int elemental_energies;     /**< see ms_model_has_elemental_energies() */
   double cutoff;              /**< Å, see ms_model_cutoff() */
 } ms_model_about;
 

@@ -45,6 +45,8 @@ typedef struct {
   double atomic_volume;      /**< Å^3 per atom of the elemental solid (WebElements molar
                                   volume); NaN when the table has none */
   double covalent_radius;    /**< Å (Cordero et al., Dalton Trans. 2008, 2832); NaN when none */
+  char structure[16];        /**< crystal structure of the standard state ("fcc", "bcc", "hcp",
+                                  "diamond", "diatom", ...; ASE's reference states); "" when none */
 } ms_element;
 
 typedef enum { MS_SPIN_NONE = 0, MS_SPIN_HIGH = 1, MS_SPIN_LOW = 2 } ms_spin;

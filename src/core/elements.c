@@ -202,6 +202,7 @@ static ms_err read_element(ms_ynode *node, const char *path, int Z, table *t, si
                                      "shannon_radii",
                                      "atomic_volume",
                                      "covalent_radius",
+                                     "structure",
                                      NULL};
   MS_CALL(ms_ynode_expect(node, MS_YMAP, path));
   ms_element *el = &t->el[Z];
@@ -250,6 +251,11 @@ static ms_err read_element(ms_ynode *node, const char *path, int Z, table *t, si
   v = ms_ynode_get(node, "covalent_radius");
   if (v && !is_null(v))
     MS_CALL(get_double(node, "covalent_radius", path, 0.1, 4.0, &el->covalent_radius));
+  v = ms_ynode_get(node, "structure");
+  if (v && !is_null(v)) {
+    MS_CALL(get_string(node, "structure", path, sizeof el->structure - 1, &s));
+    snprintf(el->structure, sizeof el->structure, "%s", s);
+  }
 
   ms_ynode *rl = NULL;
   char rp[64], rpi[96];

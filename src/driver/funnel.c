@@ -132,8 +132,9 @@ static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
     snprintf(p3, sizeof p3, "%s.auto", path);
     MS_CALL(ms_ynode_bool(q, p3, &a));
     if (!a)
-      return ms_ynode_error(q, p3, "the end members (binary compounds of each cation with the anion) are always "
-                                   "built and relaxed by the campaign; user references add competing phases");
+      return ms_ynode_error(q, p3, "the automatic references (the elements, or the binary end members for a "
+                                   "rigid-ion model) are always built and relaxed by the campaign; user "
+                                   "references add competing phases");
   }
   if ((q = ms_ynode_get(v, "structures"))) {
     snprintf(p3, sizeof p3, "%s.structures", path);
@@ -163,12 +164,45 @@ static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
     if (!t) return ms_ynode_error(q, p3, "cannot read '%s'", x->ref_csv);
     fclose(t);
   }
-  static const char *const keys[] = {"auto", "structures", "entries", NULL};
+  if ((q = ms_ynode_get(v, "binaries"))) {
+    snprintf(p3, sizeof p3, "%s.binaries", path);
+    if (q->type == MS_YSEQ) {
+      int cap = (int)(sizeof x->refs_opt.only / sizeof x->refs_opt.only[0]);
+      if (q->n < 1 || q->n > cap) return ms_ynode_error(q, p3, "must list 1 to %d prototypes, got %d", cap, q->n);
+      for (int k = 0; k < q->n; ++k) {
+        const char *f;
+        char p4[200];
+        snprintf(p4, sizeof p4, "%s[%d]", p3, k);
+        MS_CALL(ms_ynode_string(q->items[k], p4, &f));
+        snprintf(x->refs_opt.only[k], sizeof x->refs_opt.only[k], "%s", f);
+        /* validated against the library here, where the node is at hand for the message */
+        ms_refs_options one;
+        memset(&one, 0, sizeof one);
+        one.binaries = 1;
+        one.nonly = 1;
+        snprintf(one.only[0], sizeof one.only[0], "%s", f);
+        ms_ref_job *jb = NULL;
+        int nj = 0, off0 = 0;
+        if (ms__refs_jobs(&one, 0, NULL, &off0, &jb, &nj)) {
+          char msg[512];
+          snprintf(msg, sizeof msg, "%s", ms_err_message());
+          ms_err_clear();
+          return ms_ynode_error(q->items[k], p4, "%s", msg);
+        }
+        free(jb);
+      }
+      x->refs_opt.nonly = q->n;
+    } else {
+      MS_CALL(ms_ynode_bool(q, p3, &x->refs_opt.binaries));
+    }
+  }
+  static const char *const keys[] = {"auto", "structures", "entries", "binaries", NULL};
   return ms_ynode_check_unused(v, path, keys);
 }
 
 static ms_err read_stage_options(run_ctx *x) {
   ms_campaign *c = x->camp;
+  x->refs_opt.binaries = 1;
   for (int k = 0; k < c->nstages; ++k) {
     ms_stage *st = &c->stage[k];
     x->st[st->kind].present = 1;
@@ -866,8 +900,13 @@ int ms__fn_cmp_i64(const void *a, const void *b) {
  * references (hull.references). */
 ms_err ms__fn_hull_references(run_ctx *x, const ms_composition *comps, int64_t n, ms_hull_ref **refs,
                               int *nrefs, int *nends) {
-  ms_err e = ms__hull_references_auto(x->comm, x->relax, comps, n, refs, nrefs);
-  *nends = e ? 0 : *nrefs;
+  ms_err e;
+  if (x->refs_elements) {
+    e = ms__fn_hull_refs_elements(x, comps, n, refs, nrefs, nends);
+  } else {
+    e = ms__hull_references_auto(x->comm, x->relax, comps, n, refs, nrefs);
+    *nends = e ? 0 : *nrefs;
+  }
   if (!e && (x->nref_paths || x->ref_csv)) {
     ms_hull_ref *ends = malloc(((size_t)*nends + 1) * sizeof *ends);
     e = ends ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -1009,7 +1048,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
       e = x->ref_stable ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
     }
     if (!e) e = ms__hull_stage(x->comm, x->refs, x->nrefs, x->nends, m, ids, comps, en, eh, dec, &x->stable_ids,
-                               &x->nstable, x->ref_stable);
+                               &x->nstable, x->ref_stable, x->refs_elements);
     e = ms_err_agree(x->comm, e);
     if (!e) e = ms_err_agree(x->comm, hull_phase_rows(x, m, ids, comps, en));
     long long lm = m, gin = 0;
@@ -1294,6 +1333,7 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
                        "(for substitutions: no charge-neutral assignment of the ions)");
   if (!e) e = ms__fn_check_species_kinds(x);
   if (!e) e = ms__fn_check_coverage(x);
+  if (!e) e = ms__fn_hull_plan(x);
   if (!e) e = ms__sl_setup(x);
   e = ms_err_agree(x->comm, e);
   if (!e) e = ms__labfeed_setup(x->comm, c, &x->lab);
@@ -1322,6 +1362,7 @@ static void teardown(run_ctx *x) {
   ms_relax_destroy(&x->relax);
   ms_prefilter_free(&x->pf);
   free(x->refs);
+  free(x->plan);
   free(x->stable_ids);
   ms_search_destroy(&x->search);
   ms__fn_models_free(x);
@@ -1717,6 +1758,7 @@ ms_err ms_funnel_check(MPI_Comm comm, ms_campaign *c, int calibrate, FILE *fp) {
       }
       if (n_fail) fprintf(fp, "  %d of the sampled candidates could not be built (status failed)\n", n_fail);
     }
+    ms__fn_hull_plan_print(&x, fp);
     fflush(fp);
   }
   teardown(&x);

@@ -14,6 +14,7 @@
 #include "labfeed.h"
 #include "spool.h"
 #include "stability.h"
+#include "hull_refs.h"
 #include "matscreen/campaign.h"
 #include "matscreen/funnel.h"
 #include "matscreen/generator.h"
@@ -142,6 +143,11 @@ typedef struct {
   char **ref_paths;        /* hull.references.structures (resolved paths) */
   int nref_paths;
   char *ref_csv;           /* hull.references.entries */
+  int refs_elements;       /* the hull's components are the elements (the relax model needs no
+                              charges; hull_plan.c), else the binary end members */
+  ms_refs_options refs_opt; /* hull.references: which binaries (elements mode) */
+  ms_ref_job *plan;        /* elements mode: every reference the search space may need */
+  int nplan;
   unsigned char *ref_stable; /* per reference: on the hull */
   hull_system *hsys;       /* chemical systems of the hull entries, sorted by name */
   int64_t nhsys;
@@ -201,6 +207,21 @@ ms_err ms__fn_relax_blocks(run_ctx *x, const char *label, const int64_t *todo, i
 /* Collective: the hull's reference phases for entries of compositions comps[0..n). */
 ms_err ms__fn_hull_references(run_ctx *x, const ms_composition *comps, int64_t n, ms_hull_ref **refs, int *nrefs,
                               int *nends);
+
+/* ---- the hull's references (hull_plan.c) --------------------------------------------------- */
+
+/* Not collective (the campaign alone decides): the hull's kind and the references the search
+ * space may need, checked before any work: the component limit, one anion and a library
+ * prototype for every end member (end-member hulls), and the prototypes named by
+ * hull.references.binaries. Errors point at the hull stage's YAML node. */
+ms_err ms__fn_hull_plan(run_ctx *x);
+/* Rank 0 of `check`: per chemical system of the search space, the references and how many
+ * relaxations they cost. */
+void ms__fn_hull_plan_print(const run_ctx *x, FILE *fp);
+/* Collective: the elements-mode references for entries of compositions comps[0..n) (the same
+ * on every rank): the planned jobs whose species all occur together in some entry. */
+ms_err ms__fn_hull_refs_elements(run_ctx *x, const ms_composition *comps, int64_t n, ms_hull_ref **refs,
+                                 int *nrefs, int *nends);
 
 /* ---- the surrogate stage (surrogate_stage.c, docs/surrogate.md) ---------------------------- */
 

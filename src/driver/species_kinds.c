@@ -6,8 +6,8 @@
  *     model's spec;
  *   - a prefilter rule that needs charges or ionic radii (ms_prefilter_rule_needs_ions), at the
  *     rule;
- *   - the hull stage, whose end members are the binary compounds of each cation with the anion
- *     (built from oxidation states), at the stage.
+ * (The hull needs none: with a model that needs no charges its components are the elements,
+ * hull_plan.c.)
  * Everything here depends on the campaign alone, so every rank reaches the same verdict. */
 #include <stdio.h>
 #include <string.h>
@@ -77,17 +77,5 @@ ms_err ms__fn_check_species_kinds(run_ctx *x) {
     }
   }
 
-  for (int k = 0; k < c->nstages; ++k) {
-    const ms_stage *st = &c->stage[k];
-    if (st->kind != MS_STAGE_HULL) continue;
-    char path[64];
-    snprintf(path, sizeof path, "funnel[%d].stage", k);
-    ms_ynode *n = ms_ynode_get(st->node, "stage");
-    return ms_ynode_error(n ? n : st->node, path,
-                          "the hull's end members are the binary compounds of each cation with "
-                          "the anion, built from oxidation states, but %s, which have none; "
-                          "remove the hull stage or give ions",
-                          what);
-  }
   return MS_SUCCESS;
 }

@@ -242,6 +242,14 @@ static const char *const *binary_prototypes(int a, int x) {
 
 static int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
 
+const char *const *ms__hull_end_member_prototypes(const ms_species *cat, const ms_species *an, int *a, int *x) {
+  int qc = (int)lround(cat->ox), qa = (int)lround(-an->ox);
+  if (qc <= 0 || qa <= 0) return NULL;
+  *a = qa / gcd(qc, qa);
+  *x = qc / gcd(qc, qa);
+  return binary_prototypes(*a, *x);
+}
+
 static ms_err reference_of(ms_relax relax, const ms_species *cat, const ms_species *an,
                            ms_hull_ref *ref) {
   int qc = (int)lround(cat->ox), qa = (int)lround(-an->ox);
@@ -357,7 +365,7 @@ static int cmp_hentry(const void *a, const void *b) {
 ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
                       const int64_t *ids, const ms_composition *comps, const double *energy,
                       double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
-                      int64_t *nstable, unsigned char *ref_stable) {
+                      int64_t *nstable, unsigned char *ref_stable, int mixed_ox) {
   int size = 1;
   MPI_Comm_size(comm, &size);
   hentry *loc = calloc((size_t)n + 1, sizeof *loc);
@@ -384,6 +392,7 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nen
   ms_composition members[MS_HULL_MAX_COMPONENTS];
   for (int k = 0; k < nends; ++k) members[k] = refs[k].comp;
   if (!e) e = ms_hull_set_end_members(h, nends, members);
+  if (!e) ms_hull_allow_mixed_oxidation(h, mixed_ox);
   for (int k = 0; k < nrefs && !e; ++k) e = ms_hull_add(h, &refs[k].comp, refs[k].energy, NULL);
   for (int64_t k = 0; k < nall && !e; ++k) e = ms_hull_add(h, &all[k].comp, all[k].e, NULL);
   if (!e) e = ms_hull_compute(h);
@@ -442,7 +451,7 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nen
 
 ms_err ms__hull_energy_at(const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
                           const ms_composition *comps, const double *energy, int64_t nq,
-                          const ms_composition *qcomp, double *e_hull) {
+                          const ms_composition *qcomp, double *e_hull, int mixed_ox) {
   /* The queries enter as entries far above every phase, so they are never hull vertices and
    * change nothing; their energy above the hull then gives the hull's energy under them. */
   double top = -HUGE_VAL;
@@ -455,6 +464,7 @@ ms_err ms__hull_energy_at(const ms_hull_ref *refs, int nrefs, int nends, int64_t
   ms_composition members[MS_HULL_MAX_COMPONENTS];
   for (int k = 0; k < nends && k < MS_HULL_MAX_COMPONENTS; ++k) members[k] = refs[k].comp;
   if (!e) e = ms_hull_set_end_members(h, nends, members);
+  if (!e) ms_hull_allow_mixed_oxidation(h, mixed_ox);
   for (int k = 0; k < nrefs && !e; ++k) e = ms_hull_add(h, &refs[k].comp, refs[k].energy, NULL);
   size_t first = (size_t)nrefs;
   for (int64_t k = 0; k < n && !e; ++k)

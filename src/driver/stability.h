@@ -68,6 +68,11 @@ ms_err ms__dedup_types(const ms_match_options *o, int64_t n, const ms_cell *cell
  * anatase, fluorite, CdI2; A2X: antifluorite; A2X3: corundum); the lowest relaxed energy is
  * the reference. Computed on rank 0, broadcast. *refs is malloc'd.
  */
+/** The prototypes ms__hull_references_auto relaxes for the binary of @p cat and @p an
+ *  (NULL-terminated, static), or NULL when the library has none for their stoichiometry
+ *  A(*a)X(*x). Not collective. */
+const char *const *ms__hull_end_member_prototypes(const ms_species *cat, const ms_species *an, int *a, int *x);
+
 ms_err ms__hull_references_auto(MPI_Comm comm, ms_relax relax, const ms_composition *comps,
                                 int64_t n, ms_hull_ref **refs, int *nrefs);
 
@@ -99,12 +104,13 @@ ms_err ms__hull_read_entries(FILE *f, const char *csv, const ms_hull_ref *ends, 
  * Collective. e_above_hull (eV/atom) and decomposition text of the local entries against the
  * reference phases @p refs (the first @p nends are the end members, the rest competing phases)
  * and all entries of all ranks. *stable_ids (malloc'd, every rank) lists the candidate ids on
- * the hull.
+ * the hull. @p mixed_ox: an element may occur in several oxidation states (energies of a model
+ * that needs no charges; ms_hull_allow_mixed_oxidation).
  */
 ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
                       const int64_t *ids, const ms_composition *comps, const double *energy,
                       double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
-                      int64_t *nstable, unsigned char *ref_stable);
+                      int64_t *nstable, unsigned char *ref_stable, int mixed_ox);
 
 /**
  * Not collective. The lower hull's energy (eV/atom) at each of @p nq compositions @p qcomp,
@@ -116,6 +122,6 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nen
  */
 ms_err ms__hull_energy_at(const ms_hull_ref *refs, int nrefs, int nends, int64_t n,
                           const ms_composition *comps, const double *energy, int64_t nq,
-                          const ms_composition *qcomp, double *e_hull);
+                          const ms_composition *qcomp, double *e_hull, int mixed_ox);
 
 #endif

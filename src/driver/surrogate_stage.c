@@ -319,7 +319,7 @@ static ms_err hull_under_survivors(run_ctx *x, const ms_composition *comp, const
     return MS_SUCCESS;
   }
   for (int64_t k = 0; k < n; ++k) scratch[k] = use[k] ? e_rel[k] : NAN;
-  return ms__hull_energy_at(u->refs, u->nrefs, u->nends, n, comp, scratch, n, comp, hull);
+  return ms__hull_energy_at(u->refs, u->nrefs, u->nends, n, comp, scratch, n, comp, hull, x->refs_elements);
 }
 
 static int cmp_scored(const void *a, const void *b) {

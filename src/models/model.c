@@ -407,6 +407,7 @@ const char *ms_model_citation(const ms_model m) { return m->sh->about.citation; 
 const char *ms_model_source(const ms_model m) { return m->sh->about.source; }
 const char *ms_model_family_name(const ms_model m) { return m->sh->family->name; }
 int ms_model_needs_oxidation_states(const ms_model m) { return m->sh->about.needs_oxidation_states; }
+int ms_model_has_elemental_energies(const ms_model m) { return m->sh->about.elemental_energies; }
 double ms_model_cutoff(const ms_model m) { return m->sh->about.cutoff; }
 
 int ms_model_covers(const ms_model m, const ms_species *sp, char *reason, size_t len) {

@@ -104,6 +104,7 @@ static ms_err load_m3gnet(const ms_model_spec *s, void **data, ms_model_about *a
   about->citation = ms_m3gnet_citation(d->m);
   about->source = ms_m3gnet_origin(d->m);
   about->needs_oxidation_states = 0;
+  about->elemental_energies = 1; /* fitted to DFT total energies */
   about->cutoff = ms_m3gnet_cutoff(d->m);
   *data = d;
   return MS_SUCCESS;

@@ -163,6 +163,7 @@ static ms_err make_data(ms_potential *owned, const ms_potential *pot, const ms_m
   about->citation = d->citation;
   about->source = ms_potential_source(pot);
   about->needs_oxidation_states = ms_potential_charge_model(pot) == MS_CHARGES_FORMAL;
+  about->elemental_energies = 0; /* lattice energies relative to separated ions */
   about->cutoff = ms_potential_max_cutoff(pot);
   *out = d;
   return MS_SUCCESS;

@@ -8,7 +8,8 @@ usage: check_plain_elements.py MATSCREEN MPIEXEC SOURCE_ROOT
 2. `generate` of prototype_substitution, partial_substitution and random_search with plain
    elements at 1, 2 and 4 ranks: byte-identical files.
 3. `check` refuses, with file:line:col and the reason, a mixed list, a rule given with ions, a
-   prefilter rule that needs oxidation states, a rigid-ion model, and the hull stage.
+   prefilter rule that needs oxidation states, and a rigid-ion model (the hull stage takes plain
+   elements: tests/cli/check_hull_elements.py).
 4. `run` of a small M3GNet campaign of intermetallics at 1, 2 and 4 ranks: identical tables;
    NiAl started in L1_0 relaxes along the Bain path into B2 (its measured structure), and B2
    NiAl's relaxed lattice constant is within 2 % of the measured 2.887 Å (Pearson 1967).
@@ -196,8 +197,6 @@ search:
          ":8:77: funnel[0].rules.charge_neutral: needs oxidation states (charges or ionic radii), but search[0] gives plain elements (Ni, Al)"),
         ("rigid-ion model", base % ("bush1994", "{A: [Ni], X: [Al]}", "", "  - {stage: single_point}\n"),
          ":2:12: potential: model 'bush1994' of funnel[0] (single_point) takes its charges from oxidation states, but search[0] gives plain elements (Ni, Al)"),
-        ("hull", base % ("m3gnet-mp-2021.2.8", "{A: [Ni], X: [Al]}", "", "  - {stage: relax}\n  - {stage: hull}\n"),
-         ":9:13: funnel[1].stage: the hull's end members are the binary compounds"),
     ]
     for what, text, msg in cases:
         camp = os.path.join(work, "bad.yaml")
@@ -208,8 +207,9 @@ search:
     # run refuses the same, on every rank, before any work
     r = subprocess.run([MPIEXEC, "-n", "2", MS, "run", camp, "-o", os.path.join(work, "bad.h5")],
                        capture_output=True, text=True, timeout=120)
-    check(r.returncode == 1 and "the hull's end members" in r.stderr and not os.path.exists(os.path.join(work, "bad.h5")),
-          "run refuses the hull stage with plain elements: %s" % r.stderr.strip()[-200:])
+    check(r.returncode == 1 and "takes its charges from oxidation states" in r.stderr
+          and not os.path.exists(os.path.join(work, "bad.h5")),
+          "run refuses a rigid-ion model with plain elements: %s" % r.stderr.strip()[-200:])
 
 
 RUN = """campaign: {name: intermetallics, seed: 5}
