@@ -271,7 +271,8 @@ def readme_text(name):
 
 def intermetallics(f):
     """Plain elements with M3GNet (README): NiAl ends in B2 from every low start, TiAl3 in
-    D0_22, Ni3Al's L1_2 and D0_19 are not separated, Ni2TiAl stays L2_1."""
+    D0_22, Ni3Al's L1_2 and D0_19 are not separated, Ni2TiAl stays L2_1; on the hull over the
+    elements and 21 binaries: B2 NiAl, D0_22 TiAl3, L2_1 Ni2TiAl, D0_19 Ni3Al."""
     c = f["candidates"]
     rows = [(c["formula"][k].decode(), c["prototype"][k].decode(), float(c["e_relaxed_eV_per_atom"][k]),
              int(c["spacegroup"][k])) for k in range(c["id"].shape[0]) if np.isfinite(c["e_relaxed_eV_per_atom"][k])]
@@ -288,7 +289,27 @@ def intermetallics(f):
     ni = {p: e[("AlNi3", p)] for p in ("l1_2", "d0_3", "d0_19", "d0_22")}
     check(abs(ni["l1_2"] - ni["d0_19"]) < 0.005 and ni["d0_3"] - min(ni.values()) > 0.02, f"Ni3Al: L1_2 and D0_19 not separated: {ni}")
     check(sg[("TiAlNi2", "l2_1")] == 225, "Ni2TiAl stays L2_1")
-    check("hull" not in f or "reference_formula" not in f["hull"], "no hull")
+    # the hull over the elements and the binaries of the three pairs
+    h = f["hull"]
+    refs = [x.decode() for x in h["reference_formula"][()]]
+    ends = [r for r, m in zip(refs, h["reference_is_end_member"][()]) if m]
+    check(sorted(ends) == ["Al", "Ni", "Ti"], f"hull end members are the elements: {ends}")
+    check(len(refs) - len(ends) == 21, f"21 binary compositions as competing phases: {len(refs) - len(ends)}")
+    chk = subprocess.run([exe, "check", os.path.join(root, "examples", "intermetallics", "campaign.yaml"),
+                          "--no-calibrate"], capture_output=True, text=True)
+    check(re.search(r"search\[0\] \S+: 3 elements in 21 structures, 3 pairs in 174 binary structures: 195 relaxations",
+                    chk.stdout) is not None, f"check plans 195 reference relaxations: {chk.stdout[-400:]}")
+    eh = {}
+    for k in range(c["id"].shape[0]):
+        x = float(c["e_above_hull_eV_per_atom"][k])
+        if np.isfinite(x):
+            key = (c["formula"][k].decode(), c["structure_type"][k].decode())
+            eh[key] = min(eh.get(key, 9.0), x)
+    for key in (("AlNi", "cscl"), ("TiAl3", "d0_22"), ("TiAlNi2", "l2_1"), ("AlNi3", "d0_19")):
+        check(eh.get(key, 9.0) < 1e-6, f"on the hull: {key} ({eh.get(key)})")
+    check(near(eh.get(("AlNi3", "l1_2")), 0.0006, 0.0005), f"L1_2 Ni3Al 0.6 meV/atom above: {eh.get(('AlNi3', 'l1_2'))}")
+    for p, want in (("l1_2", 0.012), ("d0_19", 0.015), ("d0_3", 0.032)):
+        check(near(eh.get(("TiAl3", p)), want, 0.0015), f"TiAl3 {p} {want} above the hull: {eh.get(('TiAl3', p))}")
     no_duplicates_left(f)
 
 
