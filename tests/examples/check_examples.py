@@ -313,8 +313,83 @@ def intermetallics(f):
     no_duplicates_left(f)
 
 
+def halides(f):
+    """Halide perovskites with M3GNet on a hull over the elements (README): Pnma lowest and on
+    the hull for every ABX3, the cubic CsPbX3 14/24/37 meV/atom above, margins against the
+    binaries growing K < Rb < Cs and smallest for the iodide, double perovskites on the hull."""
+    from collections import defaultdict
+    c, h = f["candidates"], f["hull"]
+    refs = {x.decode(): e for x, e in zip(h["reference_formula"][()], h["reference_energy_eV_per_atom"][()])}
+    ends = [x.decode() for x, m in zip(h["reference_formula"][()], h["reference_is_end_member"][()]) if m]
+    check(len(ends) == 12 and len(refs) - len(ends) == 23, f"12 elements and 23 binary halides: {len(ends)}, {len(refs) - len(ends)}")
+    chk = subprocess.run([exe, "check", os.path.join(root, "examples", "halide-perovskites", "campaign.yaml"),
+                          "--no-calibrate"], capture_output=True, text=True)
+    check("total: at most 179 relaxations" in chk.stdout, f"check plans 179 reference relaxations: {chk.stdout[-300:]}")
+    n = c["id"].shape[0]
+    check(n == 62, f"62 candidates: {n}")
+
+    def counts(fo):
+        return {el: int(k or 1) for el, k in re.findall(r"([A-Z][a-z]?)(\d*)", fo)}
+
+    def binary(el, x):
+        for fo, e in refs.items():
+            cc = counts(fo)
+            if set(cc) == {el, x}:
+                return cc, e
+        return None, None
+
+    def margin(fo, e):
+        """meV/atom of the compound below the sum of its binary halides (the library's)."""
+        cc = counts(fo)
+        x = [el for el in cc if el in ("Cl", "Br", "I")][0]
+        tot = 0.0
+        for el, k in cc.items():
+            if el == x:
+                continue
+            bc, be = binary(el, x)
+            if bc is None:
+                return None
+            tot += be * sum(bc.values()) * k / bc[el]
+        return 1000 * (e * sum(cc.values()) - tot) / sum(cc.values())
+
+    e_by = defaultdict(dict)
+    eh = {}
+    for k in range(n):
+        fo, p = c["formula"][k].decode(), c["prototype"][k].decode()
+        e_by[fo][p] = float(c["e_relaxed_eV_per_atom"][k])
+        eh[(fo, p)] = float(c["e_above_hull_eV_per_atom"][k])
+    abx3 = [fo for fo in e_by if "perovskite_pnma" in e_by[fo]]
+    check(len(abx3) == 18, f"18 ABX3 compositions: {len(abx3)}")
+    for fo in abx3:
+        check(min(e_by[fo], key=e_by[fo].get) == "perovskite_pnma" and eh[(fo, "perovskite_pnma")] < 1e-9,
+              f"{fo}: Pnma lowest and on the hull: {e_by[fo]}")
+    for x, want in (("Cl", 0.014), ("Br", 0.024), ("I", 0.037)):
+        fo = "CsPb" + x + "3"
+        check(near(eh.get((fo, "perovskite_cubic")), want, 0.0015), f"cubic {fo} {want} above: {eh.get((fo, 'perovskite_cubic'))}")
+    m = {fo: margin(fo, e_by[fo]["perovskite_pnma"]) for fo in abx3}
+    check(all(v is not None and v < 0 for v in m.values()), f"every ABX3 below its binaries: {m}")
+    for b in ("Pb", "Sr"):
+        for x in ("Cl", "Br", "I"):
+            k, r, s = (m.get(a + b + x + "3") for a in ("K", "Rb", "Cs"))
+            check(None not in (k, r, s) and k > r > s, f"{b}{x}: margin grows K < Rb < Cs: {k}, {r}, {s}")
+        for a in ("K", "Rb", "Cs"):
+            v = [m.get(a + b + x + "3") for x in ("Cl", "Br", "I")]
+            check(None not in v and v[2] == max(v), f"{a}{b}: the iodide has the smallest margin: {v}")
+    for fo, want in (("CsPbBr3", -48), ("RbPbBr3", -26), ("KPbBr3", -18), ("KPbI3", -0.6)):
+        check(near(m.get(fo), want, 1.0), f"{fo} {want} meV/atom below the binaries: {m.get(fo)}")
+    check(all(-12.5 < m[a + "PbI3"] < 0 for a in ("K", "Rb")), "K and Rb lead iodides stable by 1 to 12 meV/atom")
+    dp = [fo for fo in e_by if "double_perovskite" in e_by[fo]]
+    check(len(dp) == 8 and all(eh[(fo, "double_perovskite")] < 1e-9 for fo in dp), f"8 double perovskites on the hull: {dp}")
+    check(near(margin("Cs2AgBiBr6", e_by["Cs2AgBiBr6"]["double_perovskite"]), -48, 1.0), "Cs2AgBiBr6 48 meV/atom below its binaries")
+    cs = [x.decode() for x, fo in zip(h["reference_prototype"][()], h["reference_formula"][()]) if fo.decode() in ("CsCl", "CsBr", "CsI")]
+    check(cs == ["rocksalt"] * 3, f"the caesium halides' reference is rock salt: {cs}")
+
+
 examples = {"perovskite-oxides": perovskite, "spinel-oxides": spinel, "binary-oxides": binary,
-            "random-search-srtio3": random_srtio3, "intermetallics": intermetallics}
+            "random-search-srtio3": random_srtio3, "intermetallics": intermetallics,
+            "halide-perovskites": halides}
+# examples whose README claims identical tables at 1, 2 and 4 ranks and whose run is short
+RANK_CHECKED = {"intermetallics", "halide-perovskites"}
 results = {}
 with tempfile.TemporaryDirectory() as tmp:
     for name, fn in examples.items():
@@ -329,6 +404,15 @@ with tempfile.TemporaryDirectory() as tmp:
         if p.returncode == 0:
             with h5py.File(out, "r") as f:
                 results[name] = fn(f, results.get("perovskite-oxides")) if fn is random_srtio3 else fn(f)
+        if p.returncode == 0 and name in RANK_CHECKED:
+            # "the same at 1, 2 and 4 ranks (identical output tables)"
+            sys.path.insert(0, os.path.join(root, "tests", "reliability"))
+            from h5tables import same, tables
+            for n in (1, 4):
+                o = os.path.join(tmp, f"{name}-{n}.h5")
+                q = subprocess.run(cmd[:2] + [str(n)] + cmd[3:-1] + [o], capture_output=True, text=True, timeout=600)
+                ok, why = same(tables(out), tables(o)) if q.returncode == 0 else (False, q.stderr[-300:])
+                check(ok, f"{name}: tables at {n} ranks identical to 2 ranks: {why}")
         print(f"{name}: done", file=sys.stderr)
 print(f"{len(failures)} failed" if failures else "all example checks passed", file=sys.stderr)
 sys.exit(1 if failures else 0)
