@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "matscreen/log.h"
+#include "matscreen/match.h"
 #include "matscreen/prototype.h"
 
 
@@ -199,9 +200,16 @@ typedef struct {
   ms_composition comp;
   char formula[32];
   char why[64];        /* status or error when epa is NaN */
+  char type[32];       /* the library prototype the relaxed structure matches ("" if none) */
 } job_result;
 
-static void run_job(ms_relax relax, const ms_ref_job *j, job_result *r) {
+/* The library, loaded once per build (ms_prototype_identify compares with all of it). */
+typedef struct {
+  ms_prototype **p;
+  int n;
+} proto_lib;
+
+static void run_job(ms_relax relax, const proto_lib *lib, const ms_ref_job *j, job_result *r) {
   memset(r, 0, sizeof *r);
   r->epa = NAN;
   ms_prototype *p = NULL;
@@ -234,6 +242,14 @@ static void run_job(ms_relax relax, const ms_ref_job *j, job_result *r) {
     ms_err_clear();
   } else {
     r->epa = rr.energy / cell.natoms;
+    /* what it relaxed into (L1_0 NiAl goes to B2 along the Bain path): the reference is labelled
+     * with that, as the dedup stage labels candidates */
+    ms_match_options mo;
+    ms_match_options_default(&mo);
+    int best = -1;
+    double rms = 0;
+    if (ms_prototype_identify(&cell, 0, lib->p, lib->n, &mo, &best, &rms)) ms_err_clear();
+    else if (best >= 0) snprintf(r->type, sizeof r->type, "%s", ms_prototype_name(lib->p[best]));
   }
   ms_cell_free(&cell);
   ms_prototype_free(&p);
@@ -294,14 +310,27 @@ ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int
     free(all);
     return e;
   }
+  proto_lib lib = {NULL, 0};
+  const char *const *names = ms_prototype_builtin_names(&lib.n);
+  lib.p = calloc((size_t)lib.n + 1, sizeof *lib.p);
+  e = lib.p ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
+  for (int q = 0; q < lib.n && !e; ++q) e = ms_prototype_load(names[q], &lib.p[q]);
+  e = ms_err_agree(comm, e);
   double tlast = t0;
-  for (int k = rank, q = 0; k < njobs; k += size, ++q) {
-    run_job(relax, &jobs[k], &loc[q]);
+  for (int k = rank, q = 0; k < njobs && !e; k += size, ++q) {
+    run_job(relax, &lib, &jobs[k], &loc[q]);
     double now = MPI_Wtime();
     if (rank == 0 && now - tlast > 30) {
       ms_log_info("hull references: %d of %d relaxed on rank 0 (%.0f s)", q + 1, mine, now - t0);
       tlast = now;
     }
+  }
+  for (int q = 0; q < lib.n && lib.p; ++q) ms_prototype_free(&lib.p[q]);
+  free(lib.p);
+  if (e) {
+    free(loc);
+    free(all);
+    return e;
   }
   /* gather in job order: rank r holds jobs r, r + size, ... */
   int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
@@ -372,7 +401,7 @@ ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int
     h->energy = all[best].epa;
     h->comp = all[best].comp;
     snprintf(h->formula, sizeof h->formula, "%s", all[best].formula);
-    snprintf(h->prototype, sizeof h->prototype, "%s", jobs[best].proto);
+    snprintf(h->prototype, sizeof h->prototype, "%s", all[best].type[0] ? all[best].type : jobs[best].proto);
     a = b;
   }
   int ne = n;
@@ -386,7 +415,7 @@ ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int
     r[q].energy = all[k].epa;
     r[q].comp = all[k].comp;
     snprintf(r[q].formula, sizeof r[q].formula, "%s", all[k].formula);
-    snprintf(r[q].prototype, sizeof r[q].prototype, "%s", jobs[k].proto);
+    snprintf(r[q].prototype, sizeof r[q].prototype, "%s", all[k].type[0] ? all[k].type : jobs[k].proto);
   }
   free(all);
   e = ms_err_agree(comm, e);
