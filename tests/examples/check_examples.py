@@ -520,6 +520,15 @@ def two_model(f, tmp):
     keep = {k for k in range(t.n) if t.es[k] - best_sp[t.formula[k]] <= 0.3}
     missed = [fo for fo in forms if not any(j in keep and abs(o.er[j] - o.er[gs[fo]]) < 1e-3 for j in o.rows(fo))]
     check(round(100 * len(keep) / t.n) == 59 and missed == ["BaTiO3"], f"0.3 eV/atom relaxes {len(keep)}, loses {missed}")
+    # what README.md and docs/performance.md say of it
+    said = " ".join(open(os.path.join(root, "README.md")).read().split())
+    m = re.search(r"two-model-funnel does this and measures the cost: (\d+) relaxations instead of (\d+), but (\d+) of the "
+                  r"(\d+) structures M3GNet alone finds lowest are lost", said)
+    check(m and [int(x) for x in m.groups()] == [nrel, t.n, len(lost), len(forms)], f"README.md: {m and m.groups()}")
+    said = " ".join(open(os.path.join(root, "docs", "performance.md")).read().split())
+    m = re.search(r"(\d+) relaxations instead of (\d+) and about 5 s instead of about 20 s on 2 cores, (\d+) of the (\d+) "
+                  r"lowest structures found", said)
+    check(m and [int(x) for x in m.groups()] == [nrel, t.n, len(forms) - len(lost), len(forms)], f"docs/performance.md: {m and m.groups()}")
 
 
 examples = {"perovskite-oxides": lambda f, tmp: perovskite(f), "spinel-oxides": lambda f, tmp: spinel(f),
