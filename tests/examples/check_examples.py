@@ -1,6 +1,8 @@
 """Runs every example campaign in examples/ at 2 ranks and checks what its README says the
-funnel finds (with the rigid-ion Bush 1994 potential; intermetallics with M3GNet): every number
-and every finding of the README, the good ones and the ones where the model is wrong.
+funnel finds (with the rigid-ion Bush 1994 potential; intermetallics with M3GNet; the two-model
+funnel with both): every number and every finding of the README, the good ones and the ones
+where the model is wrong. The two-model funnel also runs at 1 rank (identical tables) and next
+to its M3GNet-only campaign, against which its README measures what the cheap stage loses.
 
 usage: check_examples.py MATSCREEN MPIEXEC SOURCE_ROOT [EXAMPLE ...]
 
@@ -340,6 +342,7 @@ def same_tables(f, g, what):
 TWO_MODEL_NAMES = {"Pnma perovskite": ("perovskite_pnma", 62), "R-3c perovskite": ("perovskite_r3c", 167),
                    "P4mm perovskite": ("perovskite_tetragonal", 99), "ilmenite": ("ilmenite", 148),
                    "LiNbO3 type": ("linbo3", 161), "R3m perovskite (from the LiNbO3 start)": ("linbo3", 160)}
+WALL_FACTOR = 6  # wall times against the README's, measured on the idle machine
 
 
 def two_model(f, tmp):
@@ -347,7 +350,8 @@ def two_model(f, tmp):
     every stage, identical tables at 1 rank, the findings, and, against campaign-m3gnet-only.yaml
     run here too, the relaxations and time saved, the lowest structures lost, the final list and
     the other keep rules' table. Wall times depend on the machine and its load (other builds on
-    the 2 cores): they are checked within a factor of 4 of the README, their ratios more tightly."""
+    the 2 cores; a load of 5 was seen to triple them): they are checked within a factor of 6 of the
+    README (WALL_FACTOR), their ratios more tightly."""
     name = "two-model-funnel"
     text = open(os.path.join(root, "examples", name, "README.md")).read()
     t = Table(f)
@@ -372,7 +376,7 @@ def two_model(f, tmp):
             claimed = float(w.split()[0])
             check(models[k] == model and int(n_in) == cin[k] and int(n_out) == cout[k],
                   f"README row {st}: {model} {n_in} -> {n_out}; output {models[k]} {cin[k]} -> {cout[k]}")
-            check(claimed / 4 - 0.1 <= wall[k] <= 4 * claimed + 0.1, f"{st}: wall {wall[k]:.2f} s, README {claimed} s")
+            check(claimed / WALL_FACTOR - 0.1 <= wall[k] <= WALL_FACTOR * claimed + 0.1, f"{st}: wall {wall[k]:.2f} s, README {claimed} s")
     sp, rx = stages.index("single_point"), stages.index("relax")
     nrel = int(np.isfinite(t.er).sum())
     check(nrel == 77 and all(t.rstatus[k] in ("", "converged") for k in range(t.n)), f"77 converged relaxations: {nrel}")
@@ -436,10 +440,16 @@ def two_model(f, tmp):
           f"M3GNet only: 220 volume scans of 7 points, 220 relaxations, 64 kept, 57 after dedup: {om} {list(ocin)} {list(ocout)}")
     check(int(np.isfinite(o.er).sum()) == 220, "M3GNet alone relaxes all 220")
     check(220 - nrel == 143 and round(100 * 143 / 220) == 65, "143 relaxations saved (65 %)")
-    for k, claimed in ((1, 5.5), (2, 14.3)):
-        check(claimed / 4 <= owall[k] <= 4 * claimed, f"M3GNet only {['', 'volume scan', 'relaxations'][k]}: {owall[k]:.1f} s, README {claimed}")
-    check(20 / 4 <= owall_run <= 4 * 20 and 5 / 4 <= fwall <= 4 * 5 and owall_run > 2 * fwall,
-          f"whole runs about 20 s and 5 s: {owall_run:.1f} s, {fwall:.1f} s")
+    m = re.search(r"takes ([\d.]+) s for the volume scan and ([\d.]+) s for the relaxations", " ".join(text.split()))
+    check(m, "README: wall times of the M3GNet-only run")
+    for k, claimed in ((1, float(m.group(1))), (2, float(m.group(2)))) if m else ():
+        check(claimed / WALL_FACTOR <= owall[k] <= WALL_FACTOR * claimed, f"M3GNet only {['', 'volume scan', 'relaxations'][k]}: {owall[k]:.1f} s, README {claimed}")
+    said = {c: float(re.search(r"about (\d+) s on 2 cores", open(os.path.join(root, "examples", name, c)).read()).group(1))
+            for c in ("campaign.yaml", "campaign-m3gnet-only.yaml")}
+    t_only, t_funnel = said["campaign-m3gnet-only.yaml"], said["campaign.yaml"]
+    check(t_only / WALL_FACTOR <= owall_run <= WALL_FACTOR * t_only and t_funnel / WALL_FACTOR <= fwall <= WALL_FACTOR * t_funnel
+          and owall_run > 2 * fwall,
+          f"whole runs about {t_only} s and {t_funnel} s: {owall_run:.1f} s, {fwall:.1f} s")
     check(busy[sp] < 0.05 * (obusy[2] - busy[rx]), f"the rigid-ion stage ({busy[sp]:.2f} s) costs under 5 % of the relaxations "
                                                     f"it saves ({obusy[2] - busy[rx]:.2f} s)")
     both = [k for k in range(t.n) if np.isfinite(t.er[k]) and np.isfinite(o.er[k])]
@@ -470,6 +480,9 @@ def two_model(f, tmp):
         check(m and int(m.group(1)) == r and near(gap, float(m.group(2)), 0.0005), f"{fo}: rigid-ion rank {r} (+{gap:.3f}), README {rank}")
         check(TWO_MODEL_NAMES.get(instead) == (t.proto[kb], t.sg[kb]) and near(de, float(above), 0.05),
               f"{fo}: funnel's best {t.proto[kb]} {t.sg[kb]} {de:.2f} meV/atom above, README '{instead}' {above}")
+    within = sorted(fo for fo in lost if lost[fo][5] < 21)
+    check(len(within) == 5 and "Five of the six lie within M3GNet's own accuracy (21 meV/atom)" in " ".join(text.split()),
+          f"five of the six lost within 21 meV/atom: {within}")
     # M3GNet alone: the aluminates' R-3c against Pnma, and BaTiO3
     for fo, dd in (("LaAlO3", 0.9), ("PrAlO3", 3.4), ("NdAlO3", 5.9)):
         x = 1000 * (o.relaxed(fo, "perovskite_r3c") - o.relaxed(fo, "perovskite_pnma"))
