@@ -265,4 +265,12 @@ ms_err ms_labq_precursors_json(const char *decomposition, const char *formula, c
  */
 ms_err ms_labq_binary_precursors_json(const ms_cell *c, char **json);
 
+/**
+ * The elemental precursors of the structure @p c of plain elements (an intermetallic, made by
+ * melting or sintering the elements): every element in the moles that make one formula unit
+ * of the reduced formula of @p c, as the same list as ms_labq_precursors_json() (elements by
+ * atomic number). MS_ERR_INPUT when a species has an oxidation state. *json is malloc'ed.
+ */
+ms_err ms_labq_element_precursors_json(const ms_cell *c, char **json);
+
 #endif

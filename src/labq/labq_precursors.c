@@ -164,6 +164,55 @@ ms_err ms_labq_binary_precursors_json(const ms_cell *c, char **json) {
   return MS_SUCCESS;
 }
 
+ms_err ms_labq_element_precursors_json(const ms_cell *c, char **json) {
+  MS_CHECK(c && json, MS_ERR_ARG, "ms_labq_element_precursors_json: NULL argument");
+  *json = NULL;
+  int z[MS_CELL_MAX_KINDS], n = 0;
+  long long count[MS_CELL_MAX_KINDS] = {0}, units = 0;
+  for (int i = 0; i < c->natoms; ++i) {
+    const ms_species *sp = &c->species[c->kind[i]];
+    MS_CHECK(!sp->has_ox, MS_ERR_INPUT, "precursors: elemental precursors are for structures of plain elements");
+    int k = 0;
+    while (k < n && z[k] != sp->Z) ++k;
+    if (k == n) z[n++] = sp->Z;
+    count[k]++;
+  }
+  MS_CHECK(n >= 1, MS_ERR_INPUT, "precursors: an empty structure");
+  for (int k = 0; k < n; ++k) units = gcd_ll(units, count[k]);
+  /* by atomic number */
+  for (int a = 1; a < n; ++a)
+    for (int b = a; b > 0 && z[b] < z[b - 1]; --b) {
+      int tz = z[b];
+      z[b] = z[b - 1];
+      z[b - 1] = tz;
+      long long tc = count[b];
+      count[b] = count[b - 1];
+      count[b - 1] = tc;
+    }
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *fp = open_memstream(&buf, &size);
+  MS_CHECK(fp, MS_ERR_MEM, "out of memory");
+  fputc('[', fp);
+  for (int q = 0; q < n; ++q) {
+    const ms_element *el = ms_element_by_z(z[q]);
+    fputs(q ? ", {\"formula\": " : "{\"formula\": ", fp);
+    ms_json_fput_str(fp, el ? el->symbol : "X");
+    fputs(", \"fraction\": ", fp);
+    ms_json_fput_num(fp, tidy((double)count[q] / (double)c->natoms));
+    fputs(", \"mol_per_mol_target\": ", fp);
+    ms_json_fput_num(fp, tidy((double)(count[q] / units)));
+    fputc('}', fp);
+  }
+  fputc(']', fp);
+  if (fclose(fp) != 0) {
+    free(buf);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
+  *json = buf;
+  return MS_SUCCESS;
+}
+
 ms_err ms_labq_precursors_json(const char *decomposition, const char *formula, char **json) {
   MS_CHECK(json, MS_ERR_ARG, "ms_labq_precursors_json: NULL output");
   *json = NULL;

@@ -405,9 +405,13 @@ static ms_err make_ticket(const h5src *s, const shortlist *sl, const structures 
   }
   /* Precursors: the end-member binaries of its ions, for every ticket (a compound on the hull
    * has no decomposition, and one above it may decompose into other candidates, which are not
-   * what a lab weighs in). Ions the binaries cannot describe (several anions) fall back to the
-   * decomposition. */
+   * what a lab weighs in); for plain elements (intermetallics) the elements themselves. Ions
+   * the binaries cannot describe (several anions) fall back to the decomposition. */
   e = ms_labq_binary_precursors_json(&c, &t->precursors);
+  if (e == MS_ERR_INPUT) {
+    ms_err_clear();
+    e = ms_labq_element_precursors_json(&c, &t->precursors);
+  }
   if (e == MS_ERR_INPUT) {
     ms_err_clear();
     e = ms_labq_precursors_json(sl->decomposition[k], sl->formula[k], &t->precursors);

@@ -10,13 +10,15 @@ usage: check_hull_elements.py MATSCREEN MPIEXEC SOURCE_ROOT
 2. `run` of an M3GNet Ni-Al campaign with a hull at 1, 2 and 4 ranks: identical hull tables;
    every e_above_hull equals pymatgen's PhaseDiagram built from the written reference phases and
    candidates; B2 NiAl and L1_2 Ni3Al, the measured stable phases, are on the hull; the Ni
-   reference equals a stand-alone `matscreen relax` of fcc Ni.
+   reference equals a stand-alone `matscreen relax` of fcc Ni; the lab queue's tickets of the
+   shortlisted intermetallics name the elements as precursors, in the moles of a formula unit.
 3. The standard-state guard: M3GNet's spurious diamond minimum of Nb (1.5 eV/atom below bcc) is
    not taken as the Nb reference; the log says why.
 4. `check` and `run` refuse before any work, at the hull stage's line: a missing end-member
    prototype for a rigid-ion model, more than 16 elements, a `binaries` prototype
    that is not a two-label prototype, `binaries` with a rigid-ion model.
 """
+import json
 import os
 import re
 import shutil
@@ -165,6 +167,7 @@ funnel:
   - {stage: relax, cell: full, fmax: 0.01, max_steps: 500}
   - {stage: dedup}
   - {stage: hull, references: {binaries: [cscl, l1_0, l1_2, d0_19, d0_3, a15, c15]}}
+shortlist: {size: 3}
 """
 
 
@@ -219,6 +222,18 @@ def run(work):
     s1, s2 = same(t[0], t[1]), same(t[0], t[2])
     check(s1[0] and s2[0], "every table identical at 1, 2 and 4 ranks %s %s" % (s1[1], s2[1]))
     e_ni, proto = phase_diagram_check(outs[1])
+    # lab hand-off: an intermetallic's precursors are its elements, in the moles of one formula unit
+    db = os.path.join(work, "q.db")
+    r = subprocess.run([MS, "queue", "push", outs[1], "--db", db], capture_output=True, text=True)
+    check(r.returncode == 0, "queue push: %s" % r.stderr[-300:])
+    r = subprocess.run([MS, "queue", "list", "--db", db, "--json"], capture_output=True, text=True)
+    tickets = json.loads(r.stdout) if r.returncode == 0 else []
+    check(len(tickets) == 3, "3 tickets: %d" % len(tickets))
+    for t in tickets:
+        want = {el: int(n or 1) for el, n in re.findall(r"([A-Z][a-z]?)(\d*)", t["formula"])}
+        got = {p["formula"]: p["mol_per_mol_target"] for p in t["precursors"]}
+        check(got == want and abs(sum(p["fraction"] for p in t["precursors"]) - 1) < 1e-12,
+              "ticket %s: elemental precursors %s" % (t["formula"], t["precursors"]))
     # the Ni reference against a stand-alone relaxation of fcc Ni
     cif = os.path.join(work, "ni.yaml")
     write(cif, "campaign: {name: ni, seed: 1}\npotential: m3gnet-mp-2021.2.8\nsearch:\n  - generator: "
