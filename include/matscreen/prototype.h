@@ -66,6 +66,12 @@ ms_err ms_prototype_parse(const char *text, size_t len, const char *source, ms_p
 void ms_prototype_free(ms_prototype **p);
 /** Names of the built-in prototypes, sorted, NULL-terminated (static; thread-local). */
 const char *const *ms_prototype_builtin_names(int *count);
+/** Load the whole built-in library, in the order of ms_prototype_builtin_names(): *lib
+ *  (malloc'd, *n entries) for ms_prototype_identify() and the hull's references; free it with
+ *  ms_prototype_library_free(). On failure nothing is left allocated. */
+ms_err ms_prototype_library_load(ms_prototype ***lib, int *n);
+/** Free a library from ms_prototype_library_load(); NULL-safe, sets *lib = NULL. */
+void ms_prototype_library_free(ms_prototype ***lib, int n);
 
 const char *ms_prototype_name(const ms_prototype *p);
 const char *ms_prototype_description(const ms_prototype *p);

@@ -248,18 +248,13 @@ typedef struct {
   ms_species sp[MS_COMPOSITION_MAX];
 } spset;
 
-static int cmp_sp(const void *a, const void *b) {
-  const ms_species *x = a, *y = b;
-  if (x->Z != y->Z) return (x->Z > y->Z) - (x->Z < y->Z);
-  if (x->has_ox != y->has_ox) return x->has_ox - y->has_ox;
-  return (x->ox > y->ox) - (x->ox < y->ox);
-}
+static int cmp_sp(const void *a, const void *b) { return ms__refs_cmp_species(a, b); }
 
 static int cmp_set(const void *a, const void *b) {
   const spset *x = a, *y = b;
   if (x->n != y->n) return x->n - y->n;
   for (int k = 0; k < x->n; ++k) {
-    int c = cmp_sp(&x->sp[k], &y->sp[k]);
+    int c = ms__refs_cmp_species(&x->sp[k], &y->sp[k]);
     if (c) return c;
   }
   return 0;

@@ -47,7 +47,7 @@ static int labels_equivalent(const ms_prototype *p) {
   return 0;
 }
 
-static int cmp_species(const ms_species *a, const ms_species *b) {
+int ms__refs_cmp_species(const ms_species *a, const ms_species *b) {
   if (a->Z != b->Z) return (a->Z > b->Z) - (a->Z < b->Z);
   if (a->has_ox != b->has_ox) return a->has_ox - b->has_ox;
   return (a->ox > b->ox) - (a->ox < b->ox);
@@ -57,7 +57,7 @@ static int cmp_job(const void *pa, const void *pb) {
   const ms_ref_job *a = pa, *b = pb;
   if (a->nsp != b->nsp) return a->nsp - b->nsp;
   for (int k = 0; k < a->nsp; ++k) {
-    int c = cmp_species(&a->sp[k], &b->sp[k]);
+    int c = ms__refs_cmp_species(&a->sp[k], &b->sp[k]);
     if (c) return c;
   }
   int c = strcmp(a->proto, b->proto);
@@ -125,15 +125,12 @@ ms_err ms__refs_jobs(const ms_refs_options *o, int nsets, const ms_species *sp, 
   *jobs = NULL;
   *njobs = 0;
   int np = 0;
-  const char *const *names = ms_prototype_builtin_names(&np);
-  ms_prototype **lib = calloc((size_t)np + 1, sizeof *lib);
-  MS_CHECK(lib, MS_ERR_MEM, "out of memory");
-  ms_err e = MS_SUCCESS;
-  for (int q = 0; q < np && !e; ++q) e = ms_prototype_load(names[q], &lib[q]);
+  ms_prototype **lib = NULL;
+  ms_err e = ms_prototype_library_load(&lib, &np);
   for (int k = 0; k < o->nonly && !e; ++k) {
     int ok = 0;
     for (int q = 0; q < np && !ok; ++q)
-      ok = strcmp(names[q], o->only[k]) == 0 && ms_prototype_nlabels(lib[q]) == 2;
+      ok = strcmp(ms_prototype_name(lib[q]), o->only[k]) == 0 && ms_prototype_nlabels(lib[q]) == 2;
     if (!ok)
       e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__,
                       "'%s' is not a two-label prototype of the library ('matscreen info prototypes' lists them: "
@@ -153,7 +150,7 @@ ms_err ms__refs_jobs(const ms_refs_options *o, int nsets, const ms_species *sp, 
         if (ms_prototype_nlabels(lib[q]) != 1) continue;
         j.molecule = molecular(lib[q]);
         if (j.molecule && ms_prototype_reference_ion(lib[q], 0)->Z != set[i].Z) continue;
-        snprintf(j.proto, sizeof j.proto, "%s", names[q]);
+        snprintf(j.proto, sizeof j.proto, "%s", ms_prototype_name(lib[q]));
         e = push(&l, &j);
       }
     }
@@ -162,12 +159,11 @@ ms_err ms__refs_jobs(const ms_refs_options *o, int nsets, const ms_species *sp, 
       for (int b = 0; b < n && !e; ++b) {
         if (set[a].Z >= set[b].Z) continue;
         for (int q = 0; q < np && !e; ++q)
-          if (ms_prototype_nlabels(lib[q]) == 2 && allowed(o, names[q]))
+          if (ms_prototype_nlabels(lib[q]) == 2 && allowed(o, ms_prototype_name(lib[q])))
             e = binary_jobs(lib[q], &set[a], &set[b], &l);
       }
   }
-  for (int q = 0; q < np; ++q) ms_prototype_free(&lib[q]);
-  free(lib);
+  ms_prototype_library_free(&lib, np);
   if (e) {
     free(l.v);
     return e;
@@ -311,11 +307,7 @@ ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int
     return e;
   }
   proto_lib lib = {NULL, 0};
-  const char *const *names = ms_prototype_builtin_names(&lib.n);
-  lib.p = calloc((size_t)lib.n + 1, sizeof *lib.p);
-  e = lib.p ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  for (int q = 0; q < lib.n && !e; ++q) e = ms_prototype_load(names[q], &lib.p[q]);
-  e = ms_err_agree(comm, e);
+  e = ms_err_agree(comm, ms_prototype_library_load(&lib.p, &lib.n));
   double tlast = t0;
   for (int k = rank, q = 0; k < njobs && !e; k += size, ++q) {
     run_job(relax, &lib, &jobs[k], &loc[q]);
@@ -325,8 +317,7 @@ ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int
       tlast = now;
     }
   }
-  for (int q = 0; q < lib.n && lib.p; ++q) ms_prototype_free(&lib.p[q]);
-  free(lib.p);
+  ms_prototype_library_free(&lib.p, lib.n);
   if (e) {
     free(loc);
     free(all);

@@ -54,6 +54,9 @@ typedef struct {
 ms_err ms__refs_jobs(const ms_refs_options *o, int nsets, const ms_species *sp, const int *off,
                      ms_ref_job **jobs, int *njobs);
 
+/** Order of species: by Z, plain before ions, then by oxidation state (job and set order). */
+int ms__refs_cmp_species(const ms_species *a, const ms_species *b);
+
 /** "Ni in fcc", "Ni-Al in l1_2 (Al on A)" into @p buf. */
 const char *ms__refs_job_name(const ms_ref_job *j, char *buf, size_t len);
 

@@ -60,11 +60,8 @@ ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int6
 ms_err ms__dedup_types(const ms_match_options *o, int64_t n, const ms_cell *cells, const int64_t *dup_id,
                        ms_dedup_info *info) {
   int np = 0;
-  const char *const *names = ms_prototype_builtin_names(&np);
-  ms_prototype **lib = calloc((size_t)np + 1, sizeof *lib);
-  MS_CHECK(lib, MS_ERR_MEM, "out of memory");
-  ms_err e = MS_SUCCESS;
-  for (int q = 0; q < np && !e; ++q) e = ms_prototype_load(names[q], &lib[q]);
+  ms_prototype **lib = NULL;
+  ms_err e = ms_prototype_library_load(&lib, &np);
   for (int64_t k = 0; k < n && !e; ++k) {
     info[k].type[0] = '\0';
     if (dup_id[k] >= 0) continue;
@@ -75,8 +72,7 @@ ms_err ms__dedup_types(const ms_match_options *o, int64_t n, const ms_cell *cell
     e = ms_prototype_identify(&cells[k], sg, lib, np, o, &best, &rms);
     if (!e && best >= 0) snprintf(info[k].type, sizeof info[k].type, "%s", ms_prototype_name(lib[best]));
   }
-  for (int q = 0; q < np; ++q) ms_prototype_free(&lib[q]);
-  free(lib);
+  ms_prototype_library_free(&lib, np);
   return e;
 }
 

@@ -1102,3 +1102,26 @@ ms_err ms_volume_scan(ms_model m, ms_cell *c, const ms_volume_scan_options *opt,
   }
   return MS_SUCCESS;
 }
+
+ms_err ms_prototype_library_load(ms_prototype ***lib, int *n) {
+  int np = 0;
+  const char *const *names = ms_prototype_builtin_names(&np);
+  ms_prototype **l = calloc((size_t)np + 1, sizeof *l);
+  MS_CHECK(l, MS_ERR_MEM, "out of memory");
+  ms_err e = MS_SUCCESS;
+  for (int q = 0; q < np && !e; ++q) e = ms_prototype_load(names[q], &l[q]);
+  if (e) {
+    ms_prototype_library_free(&l, np);
+    return e;
+  }
+  *lib = l;
+  *n = np;
+  return MS_SUCCESS;
+}
+
+void ms_prototype_library_free(ms_prototype ***lib, int n) {
+  if (!lib || !*lib) return;
+  for (int q = 0; q < n; ++q) ms_prototype_free(&(*lib)[q]);
+  free(*lib);
+  *lib = NULL;
+}

@@ -91,6 +91,31 @@ static double tidy(double v) {
   return strtod(buf, NULL);
 }
 
+/* The JSON list [{"formula", "fraction", "mol_per_mol_target"}, ...] of @p n precursors. */
+static ms_err write_list(int n, char (*formula)[64], const double *fraction, const double *mol, char **json) {
+  char *buf = NULL;
+  size_t size = 0;
+  FILE *fp = open_memstream(&buf, &size);
+  MS_CHECK(fp, MS_ERR_MEM, "out of memory");
+  fputc('[', fp);
+  for (int q = 0; q < n; ++q) {
+    fputs(q ? ", {\"formula\": " : "{\"formula\": ", fp);
+    ms_json_fput_str(fp, formula[q]);
+    fputs(", \"fraction\": ", fp);
+    ms_json_fput_num(fp, tidy(fraction[q]));
+    fputs(", \"mol_per_mol_target\": ", fp);
+    ms_json_fput_num(fp, tidy(mol[q]));
+    fputc('}', fp);
+  }
+  fputc(']', fp);
+  if (fclose(fp) != 0) {
+    free(buf);
+    MS_FAIL(MS_ERR_MEM, "out of memory");
+  }
+  *json = buf;
+  return MS_SUCCESS;
+}
+
 ms_err ms_labq_binary_precursors_json(const ms_cell *c, char **json) {
   MS_CHECK(c && json, MS_ERR_ARG, "ms_labq_binary_precursors_json: NULL argument");
   *json = NULL;
@@ -131,37 +156,21 @@ ms_err ms_labq_binary_precursors_json(const ms_cell *c, char **json) {
       order[b] = order[b - 1];
       order[b - 1] = t;
     }
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *fp = open_memstream(&buf, &size);
-  MS_CHECK(fp, MS_ERR_MEM, "out of memory");
-  fputc('[', fp);
+  char formula[MS_CELL_MAX_KINDS][64];
+  double fraction[MS_CELL_MAX_KINDS], mol[MS_CELL_MAX_KINDS];
   for (int q = 0; q < m; ++q) {
     const ms_species *cat = &ion[order[q]];
     long long qc = (long long)cat->ox, g = gcd_ll(qc, qa), a = qa / g, x = qc / g;
     const ms_element *ec = ms_element_by_z(cat->Z), *ea = ms_element_by_z(ion[anion].Z);
-    char formula[64], na[24] = "", nx[24] = "";
+    char na[24] = "", nx[24] = "";
     if (a > 1) snprintf(na, sizeof na, "%lld", a);
     if (x > 1) snprintf(nx, sizeof nx, "%lld", x);
-    snprintf(formula, sizeof formula, "%s%s%s%s", ec ? ec->symbol : "X", na, ea ? ea->symbol : "X", nx);
+    snprintf(formula[q], sizeof formula[q], "%s%s%s%s", ec ? ec->symbol : "X", na, ea ? ea->symbol : "X", nx);
     /* count/units cations per formula unit of the target, a of them per unit of the binary */
-    double mol = (double)(count[order[q]] / units) / (double)a;
-    double fraction = (double)count[order[q]] * (double)(a + x) / (double)a / (double)c->natoms;
-    fputs(q ? ", {\"formula\": " : "{\"formula\": ", fp);
-    ms_json_fput_str(fp, formula);
-    fputs(", \"fraction\": ", fp);
-    ms_json_fput_num(fp, tidy(fraction));
-    fputs(", \"mol_per_mol_target\": ", fp);
-    ms_json_fput_num(fp, tidy(mol));
-    fputc('}', fp);
+    mol[q] = (double)(count[order[q]] / units) / (double)a;
+    fraction[q] = (double)count[order[q]] * (double)(a + x) / (double)a / (double)c->natoms;
   }
-  fputc(']', fp);
-  if (fclose(fp) != 0) {
-    free(buf);
-    MS_FAIL(MS_ERR_MEM, "out of memory");
-  }
-  *json = buf;
-  return MS_SUCCESS;
+  return write_list(m, formula, fraction, mol, json);
 }
 
 ms_err ms_labq_element_precursors_json(const ms_cell *c, char **json) {
@@ -189,28 +198,15 @@ ms_err ms_labq_element_precursors_json(const ms_cell *c, char **json) {
       count[b] = count[b - 1];
       count[b - 1] = tc;
     }
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *fp = open_memstream(&buf, &size);
-  MS_CHECK(fp, MS_ERR_MEM, "out of memory");
-  fputc('[', fp);
+  char formula[MS_CELL_MAX_KINDS][64];
+  double fraction[MS_CELL_MAX_KINDS], mol[MS_CELL_MAX_KINDS];
   for (int q = 0; q < n; ++q) {
     const ms_element *el = ms_element_by_z(z[q]);
-    fputs(q ? ", {\"formula\": " : "{\"formula\": ", fp);
-    ms_json_fput_str(fp, el ? el->symbol : "X");
-    fputs(", \"fraction\": ", fp);
-    ms_json_fput_num(fp, tidy((double)count[q] / (double)c->natoms));
-    fputs(", \"mol_per_mol_target\": ", fp);
-    ms_json_fput_num(fp, tidy((double)(count[q] / units)));
-    fputc('}', fp);
+    snprintf(formula[q], sizeof formula[q], "%s", el ? el->symbol : "X");
+    fraction[q] = (double)count[q] / (double)c->natoms;
+    mol[q] = (double)(count[q] / units);
   }
-  fputc(']', fp);
-  if (fclose(fp) != 0) {
-    free(buf);
-    MS_FAIL(MS_ERR_MEM, "out of memory");
-  }
-  *json = buf;
-  return MS_SUCCESS;
+  return write_list(n, formula, fraction, mol, json);
 }
 
 ms_err ms_labq_precursors_json(const char *decomposition, const char *formula, char **json) {
