@@ -12,6 +12,10 @@
  *   ms__err_set(); each caller that propagates the code with MS_CALL() appends one frame
  *   (source file, line, function) to the traceback. ms_err_message() returns the message,
  *   ms_err_traceback() the frames (for --verbose and bug reports).
+ * - Calls into other libraries are wrapped so that their failures become codes with messages:
+ *   MS_CALL_MPI() (MS_ERR_MPI), MS_CALL_PETSC() (MS_ERR_PETSC, with PETSc's own message) and
+ *   MS_CALL_H5() (MS_ERR_HDF5). Code that must clean up before returning puts the wrapped calls
+ *   in a helper function and frees in the caller, instead of a goto macro per file.
  * - MS_CHECK() is for conditions that depend on user input; it is always compiled in.
  *   MS_ASSERT() is for internal invariants and is compiled out with -DNDEBUG.
  * - Collectivity: ms_err_agree() is collective over its communicator and must be called by
@@ -108,6 +112,33 @@ ms_err ms_err_agree(MPI_Comm comm, ms_err local);
     if (ms_mpi_rc_ != MPI_SUCCESS) return ms__err_mpi(ms_mpi_rc_, #expr, __FILE__, __LINE__, __func__); \
   } while (0)
 ms_err ms__err_mpi(int mpi_rc, const char *what, const char *file, int line, const char *func);
+
+/**
+ * Wrap a PETSc call: a nonzero PetscErrorCode becomes MS_ERR_PETSC with the call's text and
+ * the message PETSc gave for the first failing frame (file, line, function inside PETSc), which
+ * PETSc would otherwise print on stderr. The message is recorded only after ms_petsc_init()
+ * (relax.h) has installed matscreen's PETSc error handler; before that the code alone is
+ * reported. This header does not include PETSc: the code is passed on as an int.
+ */
+#define MS_CALL_PETSC(expr)                                                  \
+  do {                                                                       \
+    int ms_petsc_rc_ = (int)(expr);                                          \
+    if (ms_petsc_rc_ != 0) return ms__err_petsc(ms_petsc_rc_, #expr, __FILE__, __LINE__, __func__); \
+  } while (0)
+/** Record MS_ERR_PETSC for PETSc code @p petsc_rc of call @p what and forget PETSc's message. */
+ms_err ms__err_petsc(int petsc_rc, const char *what, const char *file, int line, const char *func);
+
+/**
+ * Check an HDF5 result: a negative value (HDF5's failure for both herr_t and hid_t) becomes
+ * MS_ERR_HDF5 with the printf-style message that follows, which should name the file and the
+ * dataset or attribute. @p expr may be the call itself or the handle it returned. This header
+ * does not include HDF5. Writers of run outputs use the HDF5 layer (h5out.h), which also tells
+ * a full disk (MS_ERR_IO) from other failures; this is for readers of HDF5 files.
+ */
+#define MS_CALL_H5(expr, ...)                                                \
+  do {                                                                       \
+    if ((expr) < 0) return ms__err_set(MS_ERR_HDF5, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+  } while (0)
 
 /** Allocation helper: calloc that records MS_ERR_MEM with the requested size on failure. */
 ms_err ms__calloc(size_t count, size_t size, void *out_ptr, const char *file, int line,

@@ -103,7 +103,7 @@ static ms_err open_rows(const store *s, const char *name, H5T_class_t cls, int n
   MS_CHECK(h5_exists(s->file, name), MS_ERR_INPUT,
            "%s: %s is missing (not an output of 'matscreen run', or a damaged one)", s->path, name);
   hid_t d = H5Dopen2(s->file, name, H5P_DEFAULT);
-  MS_CHECK(d >= 0, MS_ERR_HDF5, "%s: cannot open %s", s->path, name);
+  MS_CALL_H5(d, "%s: cannot open %s", s->path, name);
   hid_t t = H5Dget_type(d), sp = H5Dget_space(d);
   hsize_t dims[4] = {0, 0, 0, 0};
   int ok = t >= 0 && sp >= 0 && H5Tget_class(t) == cls && H5Sget_simple_extent_ndims(sp) == ndims;
@@ -130,8 +130,8 @@ static ms_err read_slab(const store *s, hid_t d, const char *name, hid_t memtype
   if (rc >= 0) rc = H5Dread(d, memtype, ms, fs, H5P_DEFAULT, buf);
   if (fs >= 0) H5Sclose(fs);
   if (ms >= 0) H5Sclose(ms);
-  MS_CHECK(rc >= 0, MS_ERR_HDF5, "%s: reading rows %lld..%lld of %s failed", s->path,
-           (long long)start, (long long)(start + count - 1), name);
+  MS_CALL_H5(rc, "%s: reading rows %lld..%lld of %s failed", s->path, (long long)start,
+             (long long)(start + count - 1), name);
   return MS_SUCCESS;
 }
 
@@ -247,7 +247,7 @@ static ms_err load_cell_rows(const store *s, int64_t k, ms_cell *c, char *spc, d
   MS_CALL(read_slab(s, s->d_lat, "/structures/lattice_A", H5T_NATIVE_DOUBLE, 3, k, 1, lat_tail,
                     lat));
   hid_t mt = H5Tcopy(H5T_C_S1);
-  MS_CHECK(mt >= 0, MS_ERR_HDF5, "HDF5 string type");
+  MS_CALL_H5(mt, "HDF5 string type");
   H5Tset_size(mt, s->species_width);
   H5Tset_strpad(mt, H5T_STR_NULLPAD);
   ms_err e = read_slab(s, s->d_spc, "/structures/species", mt, 1, off, nat, NULL, spc);

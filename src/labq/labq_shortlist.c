@@ -26,16 +26,11 @@ typedef struct {
   hid_t file;
 } h5src;
 
-#define H5_CHECK(expr, ...)                                                                   \
-  do {                                                                                        \
-    if ((expr) < 0) return ms__err_set(MS_ERR_HDF5, __FILE__, __LINE__, __func__, __VA_ARGS__); \
-  } while (0)
-
 /* Dimensions of dataset @p name; MS_ERR_INPUT when it is missing or has the wrong rank. */
 static ms_err dset_dims(const h5src *s, const char *name, int rank, hsize_t dims[3]) {
   MS_CHECK(H5Lexists(s->file, name, H5P_DEFAULT) > 0, MS_ERR_INPUT, "%s: no dataset %s", s->path, name);
   hid_t d = H5Dopen2(s->file, name, H5P_DEFAULT);
-  H5_CHECK(d, "%s: cannot open %s", s->path, name);
+  MS_CALL_H5(d, "%s: cannot open %s", s->path, name);
   hid_t sp = H5Dget_space(d);
   int r = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1;
   if (r == rank) H5Sget_simple_extent_dims(sp, dims, NULL);
@@ -143,7 +138,7 @@ static ms_err read_strings(const h5src *s, const char *name, hsize_t n, char ***
   MS_CHECK(dims[0] == n, MS_ERR_INPUT, "%s: %s has %llu rows, expected %llu", s->path, name,
            (unsigned long long)dims[0], (unsigned long long)n);
   hid_t d = H5Dopen2(s->file, name, H5P_DEFAULT);
-  H5_CHECK(d, "%s: cannot open %s", s->path, name);
+  MS_CALL_H5(d, "%s: cannot open %s", s->path, name);
   hid_t ft = H5Dget_type(d), sp = H5Dget_space(d);
   ms_err e = read_strings_obj(s, name, d, sp, ft, rd_dset, (size_t)n, out);
   H5Sclose(sp);
@@ -157,7 +152,7 @@ static ms_err attr_string(const h5src *s, const char *obj, const char *name, cha
   *out = NULL;
   if (H5Aexists_by_name(s->file, obj, name, H5P_DEFAULT) <= 0) return MS_SUCCESS;
   hid_t a = H5Aopen_by_name(s->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-  H5_CHECK(a, "%s: cannot open attribute %s of %s", s->path, name, obj);
+  MS_CALL_H5(a, "%s: cannot open attribute %s of %s", s->path, name, obj);
   hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
   hssize_t npoints = H5Sget_simple_extent_npoints(sp);
   char **v = NULL;
@@ -179,7 +174,7 @@ static ms_err attr_int(const h5src *s, const char *obj, const char *name, int64_
   *found = 0;
   if (H5Aexists_by_name(s->file, obj, name, H5P_DEFAULT) <= 0) return MS_SUCCESS;
   hid_t a = H5Aopen_by_name(s->file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-  H5_CHECK(a, "%s: cannot open attribute %s of %s", s->path, name, obj);
+  MS_CALL_H5(a, "%s: cannot open attribute %s of %s", s->path, name, obj);
   long long v = 0;
   herr_t rc = H5Aread(a, H5T_NATIVE_LLONG, &v);
   H5Aclose(a);

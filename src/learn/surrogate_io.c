@@ -104,7 +104,7 @@ static ms_err attr_read(reader *r, const char *name, hid_t memtype, void *out) {
   hid_t a = H5Aopen(r->g, name, H5P_DEFAULT);
   herr_t rc = a >= 0 ? H5Aread(a, memtype, out) : -1;
   if (a >= 0) H5Aclose(a);
-  MS_CHECK(rc >= 0, MS_ERR_HDF5, "%s:%s: cannot read attribute '%s'", r->path, r->group, name);
+  MS_CALL_H5(rc, "%s:%s: cannot read attribute '%s'", r->path, r->group, name);
   return MS_SUCCESS;
 }
 
@@ -149,7 +149,7 @@ static ms_err dset_read(reader *r, const char *name, hid_t memtype, size_t count
   if (d >= 0) H5Dclose(d);
   MS_CHECK(np == (hssize_t)count, MS_ERR_INPUT, "%s:%s/%s: %lld values, expected %zu", r->path,
            r->group, name, (long long)np, count);
-  MS_CHECK(rc >= 0, MS_ERR_HDF5, "%s:%s/%s: cannot read", r->path, r->group, name);
+  MS_CALL_H5(rc, "%s:%s/%s: cannot read", r->path, r->group, name);
   return MS_SUCCESS;
 }
 

@@ -51,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/petsc_error.h"
 #include "relax/relax_impl.h"
 
 #define SQRT2 1.4142135623730951
@@ -128,14 +129,6 @@ static void mul3(const double a[3][3], const double b[3][3], double out[3][3]) {
 }
 
 static double norm3(const double v[3]) { return sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]); }
-
-/* ------------------------------------------------------------------------ PETSc glue */
-
-#define PCALL(expr)                                                              \
-  do {                                                                           \
-    PetscErrorCode pe_ = (expr);                                                 \
-    if (pe_) return ms__petsc_fail((int)pe_, #expr, __FILE__, __LINE__, __func__);        \
-  } while (0)
 
 /* ------------------------------------------------------------------------ options */
 void ms_relax_options_default(ms_relax_options *o) {
@@ -762,30 +755,30 @@ static ms_err lmvm_defaults(void) {
       char name[64];
       snprintf(name, sizeof name, "%s%s", prefixes[k], opts[j][0]);
       PetscBool set = PETSC_FALSE;
-      PCALL(PetscOptionsHasName(NULL, NULL, name, &set));
-      if (!set) PCALL(PetscOptionsSetValue(NULL, name, opts[j][1]));
+      MS_CALL_PETSC(PetscOptionsHasName(NULL, NULL, name, &set));
+      if (!set) MS_CALL_PETSC(PetscOptionsSetValue(NULL, name, opts[j][1]));
     }
   return MS_SUCCESS;
 }
 
 static ms_err tao_build(ms_relax r, int nvar) {
   if (r->tao && r->nvar_tao == nvar) return MS_SUCCESS;
-  if (r->tao) PCALL(TaoDestroy(&r->tao));
-  if (r->xv) PCALL(VecDestroy(&r->xv));
+  if (r->tao) MS_CALL_PETSC(TaoDestroy(&r->tao));
+  if (r->xv) MS_CALL_PETSC(VecDestroy(&r->xv));
   r->nvar_tao = 0;
-  PCALL(VecCreateSeq(PETSC_COMM_SELF, nvar, &r->xv));
-  PCALL(TaoCreate(PETSC_COMM_SELF, &r->tao));
-  PCALL(TaoSetOptionsPrefix(r->tao, "relax_"));
-  PCALL(TaoSetType(r->tao, TAOLMVM));
+  MS_CALL_PETSC(VecCreateSeq(PETSC_COMM_SELF, nvar, &r->xv));
+  MS_CALL_PETSC(TaoCreate(PETSC_COMM_SELF, &r->tao));
+  MS_CALL_PETSC(TaoSetOptionsPrefix(r->tao, "relax_"));
+  MS_CALL_PETSC(TaoSetType(r->tao, TAOLMVM));
   /* TAO's own gradient-norm tests are off: convergence is ours (fmax, smax, etol), but a user
    * may still switch them on with -relax_tao_gatol and friends. */
-  PCALL(TaoSetTolerances(r->tao, 0, 0, 0));
-  PCALL(TaoSetSolution(r->tao, r->xv));
-  PCALL(TaoSetObjectiveAndGradient(r->tao, NULL, objgrad, r));
-  PCALL(TaoSetConvergenceTest(r->tao, conv_test, r));
-  PCALL(TaoSetFromOptions(r->tao));
+  MS_CALL_PETSC(TaoSetTolerances(r->tao, 0, 0, 0));
+  MS_CALL_PETSC(TaoSetSolution(r->tao, r->xv));
+  MS_CALL_PETSC(TaoSetObjectiveAndGradient(r->tao, NULL, objgrad, r));
+  MS_CALL_PETSC(TaoSetConvergenceTest(r->tao, conv_test, r));
+  MS_CALL_PETSC(TaoSetFromOptions(r->tao));
   TaoType type = NULL;
-  PCALL(TaoGetType(r->tao, &type));
+  MS_CALL_PETSC(TaoGetType(r->tao, &type));
   snprintf(r->tao_type, sizeof r->tao_type, "%s", type ? type : "?");
   r->nvar_tao = nvar;
   return MS_SUCCESS;
@@ -802,7 +795,7 @@ ms_err ms_relax_create(ms_model model, const ms_relax_options *opt, ms_relax *ou
     ms_relax_options_default(&o);
   MS_CALL(check_options(&o));
   MS_CALL(ms_petsc_init());
-  if (o.petsc_options && o.petsc_options[0]) PCALL(PetscOptionsInsertString(NULL, o.petsc_options));
+  if (o.petsc_options && o.petsc_options[0]) MS_CALL_PETSC(PetscOptionsInsertString(NULL, o.petsc_options));
   MS_CALL(lmvm_defaults());
   o.petsc_options = NULL; /* not kept: the caller's string need not outlive the call */
   ms_relax r = NULL;
@@ -997,12 +990,12 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
   MS_CALL(tao_build(r, nvar));
 
   PetscScalar *xa = NULL;
-  PCALL(VecGetArray(r->xv, &xa));
+  MS_CALL_PETSC(VecGetArray(r->xv, &xa));
   ms__relax_start(r, xa);
   double H0 = 0;
   ms_status st0 = MS_STATUS_OK;
   ms_err e = ms__relax_eval(r, xa, &H0, r->gc, &st0);
-  PCALL(VecRestoreArray(r->xv, &xa));
+  MS_CALL_PETSC(VecRestoreArray(r->xv, &xa));
   MS_CALL(e);
   if (st0 != MS_STATUS_OK) {
     res->status = st0;
@@ -1029,8 +1022,8 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
   TaoConvergedReason reason = TAO_CONTINUE_ITERATING;
   for (int restart = 0;; ++restart) {
     const double Hb_start = r->Hb;
-    PCALL(TaoSetMaximumIterations(r->tao, r->opt.max_steps - its_total));
-    PCALL(TaoSetMaximumFunctionEvaluations(r->tao, r->opt.max_evals));
+    MS_CALL_PETSC(TaoSetMaximumIterations(r->tao, r->opt.max_steps - its_total));
+    MS_CALL_PETSC(TaoSetMaximumFunctionEvaluations(r->tao, r->opt.max_evals));
     ms__petsc_error_clear();
     PetscErrorCode pe = TaoSolve(r->tao);
     if (pe) {
@@ -1040,11 +1033,11 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
         ms__petsc_error_clear();
         return ms__err_push(ce, __FILE__, __LINE__, __func__);
       }
-      return ms__petsc_fail((int)pe, "TaoSolve", __FILE__, __LINE__, __func__);
+      return ms__err_petsc((int)pe, "TaoSolve", __FILE__, __LINE__, __func__);
     }
-    PCALL(TaoGetConvergedReason(r->tao, &reason));
+    MS_CALL_PETSC(TaoGetConvergedReason(r->tao, &reason));
     PetscInt its = 0;
-    PCALL(TaoGetIterationNumber(r->tao, &its));
+    MS_CALL_PETSC(TaoGetIterationNumber(r->tao, &its));
     its_total += (int)its;
     int rejected = r->bad_last_ls > 0 || r->bad_streak >= BAD_STREAK_MAX;
     int crawled = r->crawl && reason == TAO_DIVERGED_USER;
@@ -1071,7 +1064,7 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
 
   /* Make sure the cached evaluation is that of the returned point. */
   const PetscScalar *xs = NULL;
-  PCALL(VecGetArrayRead(r->xv, &xs));
+  MS_CALL_PETSC(VecGetArrayRead(r->xv, &xs));
   ms_status st = r->cst;
   e = MS_SUCCESS;
   if (!cache_matches(r, xs)) {
@@ -1079,7 +1072,7 @@ ms_err ms_relax_run(ms_relax r, ms_cell *cell, ms_relax_result *res) {
     e = ms__relax_eval(r, xs, &H, NULL, &st);
   }
   if (!e) ms__relax_structure(r, xs, cell);
-  PCALL(VecRestoreArrayRead(r->xv, &xs));
+  MS_CALL_PETSC(VecRestoreArrayRead(r->xv, &xs));
   MS_CALL(e);
   ms_cell_wrap(cell);
   fill_result(r, res);

@@ -7,13 +7,6 @@
 
 #include "matscreen/relax.h"
 
-/* Message recorded by the PETSc error handler for the first failing PETSc call. */
-const char *ms__petsc_error(void);
-void ms__petsc_error_clear(void);
-/* Turn a failed PETSc call (@p what: its text) into MS_ERR_PETSC with PETSc's message, and
- * forget the message. Shared by every file that calls PETSc (relaxation, surrogate training). */
-ms_err ms__petsc_fail(int code, const char *what, const char *file, int line, const char *func);
-
 /* Set the relaxer up for start structure @p cell (variables, scales, symmetry) without
  * running TAO; *nvar receives the number of variables. The start must be non-degenerate. */
 ms_err ms__relax_prepare(ms_relax r, const ms_cell *cell, int *nvar);
