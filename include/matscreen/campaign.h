@@ -14,8 +14,9 @@
  *       lab_queue: {database: PATH, export: [nimo, alabos, csv, json]}
  *       lab_feedback: {database: PATH}
  *
- *   Stages run in the order given; the known stages are prefilter, single_point, surrogate,
- *   relax, dedup, hull (surrogate, dedup and hull need a relax stage). The stages that evaluate
+ *   The known stages, the order they must be given in and their options are the stage list
+ *   (stage.h, src/driver/stages.def; `matscreen info stages`): prefilter, single_point,
+ *   surrogate, relax, dedup, hull (surrogate, dedup and hull need a relax stage). The stages that evaluate
  *   energies (single_point, surrogate, relax) may name their own model with `potential:` (same
  *   syntax as the top-level key); the others use the campaign's, and the hull compares the
  *   relax stage's energies with reference phases computed with the relax stage's model. Keep rules: top_k (INT), top_fraction (0 < X <= 1), max_energy_per_atom_eV (X),
@@ -42,6 +43,8 @@
 #define MS_MAX_STAGES 16
 #define MS_MAX_SEARCH 1024
 
+/** The funnel's stages as the driver addresses them; each value has exactly one record in the
+ *  stage list (stage.h), which holds its name: use ms_stage_name(), never a table of names. */
 typedef enum {
   MS_STAGE_PREFILTER = 0,
   MS_STAGE_SINGLE_POINT,

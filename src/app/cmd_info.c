@@ -30,6 +30,7 @@ static const ms_info_topic topics[] = {
     {"prototypes", "the prototype library (structure types), or one prototype's sites",
      ms_info_prototypes, "[NAME]"},
     {"generators", "candidate generators and their parameters", ms_info_generators, "[NAME]"},
+    {"stages", "the stages of a run in order, their shapes and options", ms_info_stages, "[NAME]"},
 };
 
 const ms_info_topic *ms_info_topics(int *count) {

@@ -12,28 +12,30 @@
 
 #include "matscreen/data.h"
 #include "matscreen/log.h"
+#include "matscreen/stage.h"
 
 static const char *const top_keys[] = {"campaign", "potential", "search", "funnel",
                                        "shortlist", "lab_queue", "lab_feedback", NULL};
 static const char *const campaign_keys[] = {"name", "seed", "output", "keep_rejected", NULL};
-static const char *const stage_names[MS_STAGE_COUNT_ + 1] = {"prefilter", "single_point", "surrogate", "relax",
-                                                             "dedup", "hull", NULL};
-/* The options of each stage (read by their owners in src/driver), for the did-you-mean of a
- * misspelt one ("fmx" -> "fmax"); docs/campaign.md lists them. Order: ms_stage_kind. */
-static const char *const stage_keys[MS_STAGE_COUNT_][12] = {
-    {"stage", "rules", NULL},
-    {"stage", "volume_scan", "keep", NULL},
-    {"stage", "rounds", "batch_per_round", "kappa", "keep", "model", "load", "ground_truth", NULL},
-    {"stage", "cell", "fmax", "smax", "pressure", "max_steps", "tao_options", "keep", NULL},
-    {"stage", "ltol", "stol", "angle_tol", "compare", "energy_tol", NULL},
-    {"stage", "references", "keep", NULL},
-};
-static const char *const keep_keys[] = {"top_k", "top_fraction", "max_energy_per_atom_eV",
-                                        "max_energy_above_best_eV_per_atom",
-                                        "max_e_above_hull_eV_per_atom", NULL};
+/* Stage names, their order and their options come from the stage list (stage.h,
+ * src/driver/stages.def): nothing here names a stage except where a stage-specific rule of the
+ * campaign's shape is checked (the keep rule of hull and surrogate, the hull's model). */
 
 const char *ms_stage_name(ms_stage_kind k) {
-  return (int)k >= 0 && k < MS_STAGE_COUNT_ ? stage_names[k] : NULL;
+  const ms_stage_info *s = ms_stage_of_kind(k);
+  return s ? s->name : NULL;
+}
+
+/* "prefilter, single_point, ..." in run order */
+static void funnel_names_text(char *buf, size_t len) {
+  const char *names[MS_STAGE_COUNT_ + 8];
+  int n = ms_stage_funnel_names(names, (int)(sizeof names / sizeof names[0]));
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < n && used < len; ++k) {
+    int w = snprintf(buf + used, len - used, "%s%s", k ? ", " : "", names[k]);
+    if (w > 0) used += (size_t)w;
+  }
 }
 
 void ms_campaign_free(ms_campaign **cp) {
@@ -97,45 +99,30 @@ static ms_err parse_keep(ms_ynode *keep, const char *path, ms_stage *st) {
   MS_CHECK(keep->n > 0, MS_ERR_INPUT, "%s:%d:%d: %s: empty keep rule (give top_k, top_fraction, ...)",
            keep->file, keep->line, keep->col, path);
   st->has_keep = 1;
-  char sub[256];
-  ms_ynode *n;
   int hull = st->kind == MS_STAGE_HULL;
-  if ((n = ms_ynode_get(keep, "top_k"))) {
-    long long v;
-    snprintf(sub, sizeof sub, "%s.top_k", path);
-    MS_CALL(ms_ynode_int(n, sub, &v));
-    if (v < 1) return ms_ynode_error(n, sub, "must be >= 1, got %lld", v);
-    k->top_k = v;
-  }
-  if ((n = ms_ynode_get(keep, "top_fraction"))) {
-    snprintf(sub, sizeof sub, "%s.top_fraction", path);
-    MS_CALL(ms_ynode_double(n, sub, &k->top_fraction));
-    if (!(k->top_fraction > 0 && k->top_fraction <= 1))
-      return ms_ynode_error(n, sub, "must be in (0, 1], got %g", k->top_fraction);
-  }
-  if ((n = ms_ynode_get(keep, "max_energy_per_atom_eV"))) {
-    snprintf(sub, sizeof sub, "%s.max_energy_per_atom_eV", path);
-    MS_CALL(ms_ynode_double(n, sub, &k->max_energy_per_atom));
-  }
-  if ((n = ms_ynode_get(keep, "max_energy_above_best_eV_per_atom"))) {
-    snprintf(sub, sizeof sub, "%s.max_energy_above_best_eV_per_atom", path);
-    MS_CALL(ms_ynode_double(n, sub, &k->max_above_best));
-    if (k->max_above_best < 0) return ms_ynode_error(n, sub, "must be >= 0 eV/atom, got %g", k->max_above_best);
-  }
-  if ((n = ms_ynode_get(keep, "max_e_above_hull_eV_per_atom"))) {
+  ms_ynode *h = ms_ynode_get(keep, "max_e_above_hull_eV_per_atom");
+  if (h && !hull && st->kind != MS_STAGE_SURROGATE) {
+    char sub[256];
     snprintf(sub, sizeof sub, "%s.max_e_above_hull_eV_per_atom", path);
-    if (!hull && st->kind != MS_STAGE_SURROGATE)
-      return ms_ynode_error(n, sub,
-                            "only the hull stage (and the surrogate stage, for its predictions) "
-                            "compares with the hull");
-    MS_CALL(ms_ynode_double(n, sub, &k->max_e_above_hull));
-    if (k->max_e_above_hull < 0) return ms_ynode_error(n, sub, "must be >= 0 eV/atom, got %g", k->max_e_above_hull);
-  } else if (hull) {
-    /* hull stages only keep by distance to the hull */
-    if (k->top_k || k->top_fraction > 0 || !isnan(k->max_energy_per_atom) || !isnan(k->max_above_best))
-      return ms_ynode_error(keep, path, "the hull stage keeps by max_e_above_hull_eV_per_atom only");
+    return ms_ynode_error(h, sub,
+                          "only the hull stage (and the surrogate stage, for its predictions) "
+                          "compares with the hull");
   }
-  MS_CALL(ms_ynode_check_unused(keep, path, keep_keys));
+  ms_opt_value v[8];
+  MS_CALL(ms_opts_read(keep, path, ms_keep_spec, v));
+  const ms_opt_value *o;
+  if ((o = ms_opts_get(ms_keep_spec, v, "top_k"))->set) k->top_k = o->i;
+  if ((o = ms_opts_get(ms_keep_spec, v, "top_fraction"))->set) k->top_fraction = o->num;
+  if ((o = ms_opts_get(ms_keep_spec, v, "max_energy_per_atom_eV"))->set) k->max_energy_per_atom = o->num;
+  if ((o = ms_opts_get(ms_keep_spec, v, "max_energy_above_best_eV_per_atom"))->set) k->max_above_best = o->num;
+  if ((o = ms_opts_get(ms_keep_spec, v, "max_e_above_hull_eV_per_atom"))->set) k->max_e_above_hull = o->num;
+  /* hull stages only keep by distance to the hull */
+  if (hull && isnan(k->max_e_above_hull) &&
+      (k->top_k || k->top_fraction > 0 || !isnan(k->max_energy_per_atom) || !isnan(k->max_above_best)))
+    return ms_ynode_error(keep, path, "the hull stage keeps by max_e_above_hull_eV_per_atom only");
+  const char *keys[16];
+  ms_opts_keys(ms_keep_spec, keys, 16);
+  MS_CALL(ms_ynode_check_unused(keep, path, keys));
   return MS_SUCCESS;
 }
 
@@ -157,7 +144,7 @@ static ms_err parse_stage_model(ms_campaign *c, ms_stage *st, const char *path) 
   if (st->kind == MS_STAGE_HULL)
     return ms_ynode_error(pn, sub, "the hull compares the relax stage's energies, so its reference phases are "
                                    "relaxed with the relax stage's model: give potential: on the relax stage");
-  if (st->kind != MS_STAGE_SINGLE_POINT && st->kind != MS_STAGE_SURROGATE && st->kind != MS_STAGE_RELAX)
+  if (!ms_stage_has_option(ms_stage_of_kind(st->kind), "potential"))
     return ms_ynode_error(pn, sub, "the %s stage evaluates no energies (potential: goes on single_point, "
                                    "surrogate or relax)", st->name);
   if (pn->type == MS_YNULL) return ms_ynode_error(pn, sub, "must be a model name or file, or a mapping {name: NAME, ...}");
@@ -258,8 +245,9 @@ static ms_err parse(ms_campaign *c) {
   if (funnel->n == 0) return ms_ynode_error(funnel, "funnel", "no stages given");
   MS_CHECK(funnel->n <= MS_MAX_STAGES, MS_ERR_INPUT, "%s:%d:%d: funnel: at most %d stages",
            funnel->file, funnel->line, funnel->col, MS_MAX_STAGES);
-  int seen[MS_STAGE_COUNT_] = {0};
-  int last = -1;
+  const ms_stage_info *given[MS_MAX_STAGES];
+  char order[160];
+  funnel_names_text(order, sizeof order);
   for (int k = 0; k < funnel->n; ++k) {
     char path[64];
     snprintf(path, sizeof path, "funnel[%d]", k);
@@ -271,28 +259,34 @@ static ms_err parse(ms_campaign *c) {
     snprintf(sp, sizeof sp, "%s.stage", path);
     const char *name;
     MS_CALL(ms_ynode_string(sn, sp, &name));
-    int kind = -1;
-    for (int q = 0; q < MS_STAGE_COUNT_; ++q)
-      if (strcmp(name, stage_names[q]) == 0) kind = q;
-    if (kind < 0) {
-      const char *hint = ms_suggest(name, stage_names);
+    const ms_stage_info *info = ms_stage_find(name);
+    if (info && info->section)
+      return ms_ynode_error(sn, sp, "the %s is not a funnel item: configure it with the top-level '%s:' section",
+                            name, info->section);
+    if (!info) {
+      const char *names[MS_STAGE_COUNT_ + 8];
+      ms_stage_funnel_names(names, (int)(sizeof names / sizeof names[0]));
+      const char *hint = ms_suggest(name, names);
       if (hint) return ms_ynode_error(sn, sp, "unknown stage '%s' (did you mean '%s'?)", name, hint);
-      return ms_ynode_error(sn, sp, "unknown stage '%s' (stages: prefilter, single_point, surrogate, relax, dedup, hull)", name);
+      return ms_ynode_error(sn, sp, "unknown stage '%s' (stages: %s)", name, order);
     }
-    if (seen[kind]) return ms_ynode_error(sn, sp, "stage '%s' appears twice", name);
-    if (kind < last)
-      return ms_ynode_error(sn, sp, "stage '%s' must come before '%s' (order: prefilter, single_point, surrogate, relax, dedup, hull)",
-                            name, stage_names[last]);
-    seen[kind] = 1;
-    last = kind;
+    for (int q = 0; q < k; ++q)
+      if (given[q] == info) return ms_ynode_error(sn, sp, "stage '%s' appears twice", name);
+    /* The stages given so far are in order, so the latest one that must follow this stage is
+     * the one to name. */
+    for (int q = k - 1; q >= 0; --q)
+      if (ms_stage_comes_after(given[q], name))
+        return ms_ynode_error(sn, sp, "stage '%s' must come before '%s' (order: %s)", name, given[q]->name, order);
+    given[k] = info;
+    int kind = (int)info->kind;
     ms_stage *st = &c->stage[k];
     st->kind = (ms_stage_kind)kind;
-    st->name = stage_names[kind];
+    st->name = info->name;
     st->node = it;
     char kp[80];
     snprintf(kp, sizeof kp, "%s.keep", path);
     ms_ynode *keep = ms_ynode_get(it, "keep");
-    if (keep && (kind == MS_STAGE_PREFILTER || kind == MS_STAGE_DEDUP))
+    if (keep && !ms_stage_has_option(info, "keep"))
       return ms_ynode_error(keep, kp, "the %s stage has no keep rule (it keeps what passes)", name);
     MS_CALL(parse_keep(keep, kp, st));
     MS_CALL(parse_stage_model(c, st, path));
@@ -394,7 +388,11 @@ static ms_err suggest_stage_key(ms_campaign *c, ms_err e) {
       snprintf(path, sizeof path, "funnel[%d].%s", k, key->value);
       snprintf(want, sizeof want, "%s:%d:%d: %s: unknown key", key->file, key->line, key->col, path);
       if (strcmp(msg, want) != 0) continue;
-      const char *hint = ms_suggest(key->value, stage_keys[c->stage[k].kind]);
+      const ms_stage_info *info = ms_stage_of_kind(c->stage[k].kind);
+      const char *keys[64];
+      keys[0] = "stage";
+      ms_opts_keys(info ? info->options : NULL, keys + 1, 63);
+      const char *hint = ms_suggest(key->value, keys);
       if (hint && strcmp(hint, key->value) != 0) {
         ms_err_clear();
         return ms_ynode_error(key, path, "unknown key (did you mean '%s'?)", hint);

@@ -45,6 +45,7 @@
 #include "ms_config.h"
 #include "record.h"
 #include "funnel_impl.h"
+#include "matscreen/stage.h"
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -237,41 +238,20 @@ static ms_err read_stage_options(run_ctx *x) {
     } else if (st->kind == MS_STAGE_SURROGATE) {
       MS_CALL(ms__sur_read_options(x, st, path));
     } else if (st->kind == MS_STAGE_RELAX) {
+      /* The scalar options from the stage's spec (stage_list.c); the relaxer's own defaults
+       * stand for the absent ones (the spec's defaults are the same, test_stages checks). */
+      const ms_opt_spec *spec = ms_stage_of_kind(st->kind)->options;
+      ms_opt_value val[16];
+      MS_CALL(ms_opts_read(n, path, spec, val));
+      const ms_opt_value *o;
       ms_relax_options ro;
       ms_relax_options_default(&ro);
-      char p2[96];
-      if ((v = ms_ynode_get(n, "cell"))) {
-        const char *mode;
-        snprintf(p2, sizeof p2, "%s.cell", path);
-        MS_CALL(ms_ynode_string(v, p2, &mode));
-        if (ms_relax_cell_from_name(mode, &ro.cell)) {
-          ms_err_clear();
-          return ms_ynode_error(v, p2, "must be fixed, iso, aniso or full, got '%s'", mode);
-        }
-      }
-      struct {
-        const char *key;
-        double *dst;
-        double lo, hi;
-      } dbl[] = {{"fmax", &ro.fmax, 1e-6, 10}, {"smax", &ro.smax, 1e-6, 100}, {"pressure", &ro.pressure, -1e3, 1e4}};
-      for (size_t q = 0; q < sizeof dbl / sizeof dbl[0]; ++q)
-        if ((v = ms_ynode_get(n, dbl[q].key))) {
-          snprintf(p2, sizeof p2, "%s.%s", path, dbl[q].key);
-          MS_CALL(ms_ynode_double(v, p2, dbl[q].dst));
-          if (!(*dbl[q].dst >= dbl[q].lo && *dbl[q].dst <= dbl[q].hi))
-            return ms_ynode_error(v, p2, "must be in [%g, %g], got %g", dbl[q].lo, dbl[q].hi, *dbl[q].dst);
-        }
-      if ((v = ms_ynode_get(n, "max_steps"))) {
-        long long ms;
-        snprintf(p2, sizeof p2, "%s.max_steps", path);
-        MS_CALL(ms_ynode_int(v, p2, &ms));
-        if (ms < 1 || ms > 1000000) return ms_ynode_error(v, p2, "must be in 1..1000000, got %lld", ms);
-        ro.max_steps = (int)ms;
-      }
-      if ((v = ms_ynode_get(n, "tao_options"))) {
-        snprintf(p2, sizeof p2, "%s.tao_options", path);
-        MS_CALL(ms_ynode_string(v, p2, &ro.petsc_options));
-      }
+      if ((o = ms_opts_get(spec, val, "cell"))->set) MS_CALL(ms_relax_cell_from_name(o->s, &ro.cell));
+      if ((o = ms_opts_get(spec, val, "fmax"))->set) ro.fmax = o->num;
+      if ((o = ms_opts_get(spec, val, "smax"))->set) ro.smax = o->num;
+      if ((o = ms_opts_get(spec, val, "pressure"))->set) ro.pressure = o->num;
+      if ((o = ms_opts_get(spec, val, "max_steps"))->set) ro.max_steps = (int)o->i;
+      if ((o = ms_opts_get(spec, val, "tao_options"))->set) ro.petsc_options = o->s;
       MS_CALL(ms_relax_create(x->stage_model[MS_STAGE_RELAX], &ro, &x->relax));
     } else if (st->kind == MS_STAGE_PREFILTER) {
       char p2[96];
@@ -285,34 +265,17 @@ static ms_err read_stage_options(run_ctx *x) {
                               "the %s stage works on relaxed structures: put a relax stage before it", st->name);
       char p2[96];
       if (st->kind == MS_STAGE_DEDUP) {
+        const ms_opt_spec *spec = ms_stage_of_kind(st->kind)->options;
+        ms_opt_value val[16];
+        MS_CALL(ms_opts_read(n, path, spec, val));
+        const ms_opt_value *o;
         ms_match_options_default(&x->mopt);
-        struct {
-          const char *key;
-          double *dst;
-          double lo, hi;
-        } dbl[] = {{"ltol", &x->mopt.ltol, 1e-4, 1}, {"stol", &x->mopt.stol, 1e-4, 2}, {"angle_tol", &x->mopt.angle_tol, 1e-3, 45}};
-        for (size_t q = 0; q < sizeof dbl / sizeof dbl[0]; ++q)
-          if ((v = ms_ynode_get(n, dbl[q].key))) {
-            snprintf(p2, sizeof p2, "%s.%s", path, dbl[q].key);
-            MS_CALL(ms_ynode_double(v, p2, dbl[q].dst));
-            if (!(*dbl[q].dst >= dbl[q].lo && *dbl[q].dst <= dbl[q].hi))
-              return ms_ynode_error(v, p2, "must be in [%g, %g], got %g", dbl[q].lo, dbl[q].hi, *dbl[q].dst);
-          }
+        if ((o = ms_opts_get(spec, val, "ltol"))->set) x->mopt.ltol = o->num;
+        if ((o = ms_opts_get(spec, val, "stol"))->set) x->mopt.stol = o->num;
+        if ((o = ms_opts_get(spec, val, "angle_tol"))->set) x->mopt.angle_tol = o->num;
         x->dedup_etol = MS_DEDUP_ENERGY_TOL;
-        if ((v = ms_ynode_get(n, "energy_tol"))) {
-          snprintf(p2, sizeof p2, "%s.energy_tol", path);
-          MS_CALL(ms_ynode_double(v, p2, &x->dedup_etol));
-          if (!(x->dedup_etol >= 0 && x->dedup_etol <= 1))
-            return ms_ynode_error(v, p2, "must be in [0, 1] eV/atom, got %g", x->dedup_etol);
-        }
-        if ((v = ms_ynode_get(n, "compare"))) {
-          const char *cmp;
-          snprintf(p2, sizeof p2, "%s.compare", path);
-          MS_CALL(ms_ynode_string(v, p2, &cmp));
-          if (strcmp(cmp, "species") == 0) x->mopt.compare_elements = 0;
-          else if (strcmp(cmp, "elements") == 0) x->mopt.compare_elements = 1;
-          else return ms_ynode_error(v, p2, "must be species or elements, got '%s'", cmp);
-        }
+        if ((o = ms_opts_get(spec, val, "energy_tol"))->set) x->dedup_etol = o->num;
+        if ((o = ms_opts_get(spec, val, "compare"))->set) x->mopt.compare_elements = o->choice == 1;
       } else if ((v = ms_ynode_get(n, "references"))) {
         snprintf(p2, sizeof p2, "%s.references", path);
         MS_CALL(read_references(x, v, p2));

@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include "funnel_impl.h"
+#include "matscreen/stage.h"
 
+/* The stages that evaluate energies are those whose record takes a model (stage_list.c). */
 static int evaluates_energies(ms_stage_kind k) {
-  return k == MS_STAGE_SINGLE_POINT || k == MS_STAGE_SURROGATE || k == MS_STAGE_RELAX;
+  return ms_stage_has_option(ms_stage_of_kind(k), "potential");
 }
 
 ms_err ms__fn_check_species_kinds(run_ctx *x) {

@@ -14,6 +14,7 @@
 #include "matscreen/descriptors.h"
 #include "matscreen/log.h"
 #include "matscreen/metrics.h"
+#include "matscreen/stage.h"
 #include "matscreen/yaml.h"
 
 /* funnel[k] = {stage: surrogate, rounds, batch_per_round, kappa, ground_truth, load, model: {...},
@@ -28,20 +29,16 @@ ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path) {
   u->mo.seed = x->camp->seed;
   ms_ynode *n = st->node, *v;
   char p2[128];
-  long long r = u->rounds;
-  MS_CALL(ms_ynode_key_int(n, "rounds", path, 1, 100, &r, NULL));
-  u->rounds = (int)r;
-  if ((v = ms_ynode_get(n, "batch_per_round"))) {
-    snprintf(p2, sizeof p2, "%s.batch_per_round", path);
-    MS_CALL(ms_ynode_int(v, p2, &r));
-    if (r < 2) return ms_ynode_error(v, p2, "must be >= 2 (a model needs two relaxed candidates), got %lld", r);
-    u->batch = r;
-  }
-  MS_CALL(ms_ynode_key_double(n, "kappa", path, 0, 100, &u->kappa, NULL));
-  if ((v = ms_ynode_get(n, "ground_truth"))) {
-    snprintf(p2, sizeof p2, "%s.ground_truth", path);
-    MS_CALL(ms_ynode_bool(v, p2, &u->ground_truth));
-  }
+  long long r;
+  /* The scalar options from the stage's spec (stage_list.c); load and model by hand below. */
+  const ms_opt_spec *spec = ms_stage_of_kind(st->kind)->options;
+  ms_opt_value val[16];
+  MS_CALL(ms_opts_read(n, path, spec, val));
+  const ms_opt_value *o;
+  if ((o = ms_opts_get(spec, val, "rounds"))->set) u->rounds = (int)o->i;
+  if ((o = ms_opts_get(spec, val, "batch_per_round"))->set) u->batch = o->i;
+  if ((o = ms_opts_get(spec, val, "kappa"))->set) u->kappa = o->num;
+  if ((o = ms_opts_get(spec, val, "ground_truth"))->set) u->ground_truth = o->b;
   if ((v = ms_ynode_get(n, "load"))) {
     const char *f;
     snprintf(p2, sizeof p2, "%s.load", path);
