@@ -293,39 +293,6 @@ static int cmp_survivor(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Collective. Every rank's @p len bytes concatenated in rank order into *all (malloc'ed, on
- * every rank; *total bytes). Failures are agreed on. */
-ms_err ms__fn_allgather_bytes(MPI_Comm comm, const void *mine, size_t len, char **all, size_t *total) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  *all = NULL;
-  *total = 0;
-  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
-  ms_err e = counts && displs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  e = ms_err_agree(comm, e);
-  if (!e) {
-    int n = (int)len;
-    MPI_Allgather(&n, 1, MPI_INT, counts, 1, MPI_INT, comm);
-    size_t tot = 0;
-    for (int r = 0; r < size; ++r) {
-      displs[r] = (int)tot;
-      tot += (size_t)counts[r];
-    }
-    *all = malloc(tot + 1);
-    e = ms_err_agree(comm, *all ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
-    if (!e) {
-      MPI_Allgatherv(mine ? mine : "", n, MPI_BYTE, *all, counts, displs, MPI_BYTE, comm);
-      *total = tot;
-    } else {
-      free(*all);
-      *all = NULL;
-    }
-  }
-  free(counts);
-  free(displs);
-  return e;
-}
-
 /* ---- phase A: generate + single point ------------------------------------------------------- */
 
 void ms__fn_scale_volume(ms_cell *c, double factor) {
@@ -411,12 +378,11 @@ static int64_t block_size_b(int64_t n) {
 }
 
 /* Rank r owns blocks [lo(r), lo(r+1)) of nb for reading back and writing output. */
-int64_t ms__fn_own_lo(int64_t nb, int size, int r) { return (int64_t)((__int128)nb * r / size); }
 static int owner_of_block(int64_t b, int64_t nb, int size) {
   int r = nb > 0 ? (int)((__int128)(b + 1) * size / nb) : 0;
   if (r >= size) r = size - 1;
-  while (r > 0 && ms__fn_own_lo(nb, size, r) > b) r--;
-  while (r + 1 < size && ms__fn_own_lo(nb, size, r + 1) <= b) r++;
+  while (r > 0 && ms__comm_own_lo(nb, size, r) > b) r--;
+  while (r + 1 < size && ms__comm_own_lo(nb, size, r + 1) <= b) r++;
   return r;
 }
 
@@ -629,7 +595,7 @@ static ms_err after_phase_a(run_ctx *x) {
   const ms_keep_rule *rule = sp_row > 0 ? &x->camp->stage[sp_row - 1].keep : &none;
   ms_keep_stream ks;
   ms__ks_init(&ks, rule);
-  int64_t b0 = ms__fn_own_lo(x->nba, x->size, x->rank), b1 = ms__fn_own_lo(x->nba, x->size, x->rank + 1);
+  int64_t b0 = ms__comm_own_lo(x->nba, x->size, x->rank), b1 = ms__comm_own_lo(x->nba, x->size, x->rank + 1);
   ms_err err = MS_SUCCESS;
   for (int pass = 1; pass <= 2 && !err; ++pass) {
     for (int64_t b = b0; b < b1 && !err; ++b) {
@@ -670,7 +636,7 @@ static ms_err after_phase_a(run_ctx *x) {
     size_t tot = 0;
     if (!err) {
       for (int64_t k = 0; k < m; ++k) loc[k] = (survivor){ks.v[k].id, ks.v[k].aux, NAN, NAN, 0, 0};
-      err = ms__fn_allgather_bytes(x->comm, loc, (size_t)m * sizeof *loc, &all, &tot);
+      err = ms__comm_allgather_bytes(x->comm, loc, (size_t)m * sizeof *loc, &all, &tot);
     }
     if (!err) {
       x->sv = (survivor *)all;
@@ -794,7 +760,7 @@ static ms_err phase_b(run_ctx *x, int *stopped) {
 /* Read back this rank's share of phase B (blocks by range, whoever computed them): outcomes in
  * survivor order and, for each converged one, its structure in @p structs. */
 static ms_err read_phase_b(run_ctx *x, relax_out **outs, int64_t *nouts, bytes *structs) {
-  int64_t b0 = ms__fn_own_lo(x->nbb, x->size, x->rank), b1 = ms__fn_own_lo(x->nbb, x->size, x->rank + 1);
+  int64_t b0 = ms__comm_own_lo(x->nbb, x->size, x->rank), b1 = ms__comm_own_lo(x->nbb, x->size, x->rank + 1);
   int64_t first = b0 * x->bb, last = b1 * x->bb < x->nsv ? b1 * x->bb : x->nsv;
   int64_t n = last > first ? last - first : 0, m = 0;
   relax_out *out = malloc(((size_t)n + 1) * sizeof *out);
@@ -999,7 +965,7 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
     /* the references need every rank's compositions */
     char *allb = NULL;
     size_t tot = 0;
-    if (!e) e = ms__fn_allgather_bytes(x->comm, comps, (size_t)m * sizeof(ms_composition), &allb, &tot);
+    if (!e) e = ms__comm_allgather_bytes(x->comm, comps, (size_t)m * sizeof(ms_composition), &allb, &tot);
     if (!e) {
       ms_composition *allc = (ms_composition *)allb;
       e = ms__fn_hull_references(x, allc, (int64_t)(tot / sizeof(ms_composition)), &x->refs, &x->nrefs, &x->nends);
@@ -1051,47 +1017,6 @@ static ms_err stability_stages(run_ctx *x, relax_out *rout, int64_t nrout, const
 }
 
 /* ---- redistribution to owners by id range ----------------------------------------------------- */
-
-/* Send variable-size byte items to their owners. @p dest[k] is the owner of item k, whose bytes
- * are @p data + off[k] .. off[k+1]. Returns the received bytes (concatenated, by source rank). */
-static ms_err alltoall_bytes(MPI_Comm comm, int size, int64_t nitems, const int *dest,
-                             const size_t *off, const char *data, char **out, size_t *nout) {
-  int *scount = calloc((size_t)size, sizeof(int)), *rcount = calloc((size_t)size, sizeof(int));
-  int *sdispl = calloc((size_t)size, sizeof(int)), *rdispl = calloc((size_t)size, sizeof(int));
-  MS_CHECK(scount && rcount && sdispl && rdispl, MS_ERR_MEM, "out of memory");
-  for (int64_t k = 0; k < nitems; ++k) scount[dest[k]] += (int)(off[k + 1] - off[k]);
-  size_t total = 0;
-  for (int r = 0; r < size; ++r) {
-    sdispl[r] = (int)total;
-    total += (size_t)scount[r];
-  }
-  char *sbuf = malloc(total + 1);
-  int *fill = calloc((size_t)size, sizeof(int));
-  MS_CHECK(sbuf && fill, MS_ERR_MEM, "out of memory");
-  for (int64_t k = 0; k < nitems; ++k) {
-    size_t len = off[k + 1] - off[k];
-    memcpy(sbuf + sdispl[dest[k]] + fill[dest[k]], data + off[k], len);
-    fill[dest[k]] += (int)len;
-  }
-  MPI_Alltoall(scount, 1, MPI_INT, rcount, 1, MPI_INT, comm);
-  size_t rtotal = 0;
-  for (int r = 0; r < size; ++r) {
-    rdispl[r] = (int)rtotal;
-    rtotal += (size_t)rcount[r];
-  }
-  char *rbuf = malloc(rtotal + 1);
-  MS_CHECK(rbuf, MS_ERR_MEM, "out of memory");
-  MPI_Alltoallv(sbuf, scount, sdispl, MPI_BYTE, rbuf, rcount, rdispl, MPI_BYTE, comm);
-  free(sbuf);
-  free(fill);
-  free(scount);
-  free(rcount);
-  free(sdispl);
-  free(rdispl);
-  *out = rbuf;
-  *nout = rtotal;
-  return MS_SUCCESS;
-}
 
 static int cmp_relax(const void *a, const void *b) {
   int64_t x = ((const relax_out *)a)->id, y = ((const relax_out *)b)->id;
@@ -1197,7 +1122,7 @@ static ms_err hull_phase_rows(run_ctx *x, int64_t m, const int64_t *ids, const m
       if (x->stable_ids[q] == ids[k]) loc[nl++] = (stable_entry){ids[k], en[k], comps[k]};
   char *allb = NULL;
   size_t tot = 0;
-  if (!e) e = ms__fn_allgather_bytes(x->comm, loc, (size_t)nl * sizeof *loc, &allb, &tot);
+  if (!e) e = ms__comm_allgather_bytes(x->comm, loc, (size_t)nl * sizeof *loc, &allb, &tot);
   free(loc);
   if (e) return e;
   stable_entry *all = (stable_entry *)allb;
@@ -1445,7 +1370,7 @@ static ms_err merge_to_writers(run_ctx *x, const relax_out *rout, int64_t nrout,
       off[k] = (size_t)k * sizeof(relax_out);
     }
     off[nrout] = (size_t)nrout * sizeof(relax_out);
-    e = ms_err_agree(x->comm, alltoall_bytes(x->comm, x->size, nrout, dest, off, (const char *)rout, &rb, &nb));
+    e = ms_err_agree(x->comm, ms__comm_alltoall_bytes(x->comm, nrout, dest, off, (const char *)rout, &rb, &nb));
   }
   *mrel = (relax_out *)rb;
   *nmrel = (int64_t)(nb / sizeof(relax_out));
@@ -1473,7 +1398,7 @@ static ms_err merge_to_writers(run_ctx *x, const relax_out *rout, int64_t nrout,
       p += len;
     }
     e = ms_err_agree(x->comm, e);
-    if (!e) e = ms_err_agree(x->comm, alltoall_bytes(x->comm, x->size, m, dest, off, kept.b ? kept.b : "", mst, nmst));
+    if (!e) e = ms_err_agree(x->comm, ms__comm_alltoall_bytes(x->comm, m, dest, off, kept.b ? kept.b : "", mst, nmst));
     free(kept.b);
   }
   free(dest);

@@ -15,6 +15,7 @@
 #include "spool.h"
 #include "stability.h"
 #include "hull_refs.h"
+#include "comm.h"
 #include "matscreen/campaign.h"
 #include "matscreen/funnel.h"
 #include "matscreen/generator.h"
@@ -183,10 +184,6 @@ typedef struct {
 
 /* ---- helpers of funnel.c used by the stages in other files ------------------------------- */
 
-/* Collective: every rank's @p len bytes, concatenated in rank order, into *all (malloc'd). */
-ms_err ms__fn_allgather_bytes(MPI_Comm comm, const void *mine, size_t len, char **all, size_t *total);
-/* First of rank r's share when nb items are split evenly over size ranks. */
-int64_t ms__fn_own_lo(int64_t nb, int size, int r);
 /* Scale the cell's volume by @p factor (lattice and Cartesian positions). */
 void ms__fn_scale_volume(ms_cell *c, double factor);
 /* qsort comparison of int64_t. */

@@ -236,7 +236,7 @@ static int cmp_reason(const void *a, const void *b) {
 static ms_err reason_report(run_ctx *x, reason_table *t) {
   char *all = NULL;
   size_t tot = 0;
-  MS_CALL(ms__fn_allgather_bytes(x->comm, t->v, (size_t)t->n * sizeof *t->v, &all, &tot));
+  MS_CALL(ms__comm_allgather_bytes(x->comm, t->v, (size_t)t->n * sizeof *t->v, &all, &tot));
   if (x->rank != 0) {
     free(all);
     return MS_SUCCESS;
@@ -279,7 +279,7 @@ static ms_err reason_report(run_ctx *x, reason_table *t) {
  * sorted by id. Collective. */
 static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_t nrel) {
   int all = x->camp->keep_rejected_rows;
-  int64_t b0 = ms__fn_own_lo(x->nba, x->size, x->rank), b1 = ms__fn_own_lo(x->nba, x->size, x->rank + 1);
+  int64_t b0 = ms__comm_own_lo(x->nba, x->size, x->rank), b1 = ms__comm_own_lo(x->nba, x->size, x->rank + 1);
   int64_t id0 = b0 * x->ba, id1 = b1 * x->ba < x->total ? b1 * x->ba : x->total;
   int64_t total_rows = all ? x->total : x->nsv;
   int64_t row0 = all ? id0 : ms__fn_lower_bound_sv(x->sv, x->nsv, id0);

@@ -12,6 +12,8 @@
  * composition is not fixed by charges. */
 #include "hull_refs.h"
 
+#include "comm.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -324,25 +326,16 @@ ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int
     return e;
   }
   /* gather in job order: rank r holds jobs r, r + size, ... */
-  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
-  job_result *tmp = calloc((size_t)njobs + 1, sizeof *tmp);
-  e = ms_err_agree(comm, counts && displs && tmp ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  char *tmpb = NULL;
+  size_t tot = 0;
+  e = ms__comm_allgather_bytes(comm, loc, (size_t)mine * sizeof *loc, &tmpb, &tot);
+  free(loc);
   if (!e) {
-    int off = 0;
-    for (int r = 0; r < size; ++r) {
-      int nr = r < njobs ? (njobs - r + size - 1) / size : 0;
-      counts[r] = nr * (int)sizeof(job_result);
-      displs[r] = off;
-      off += counts[r];
-    }
-    MPI_Allgatherv(loc, mine * (int)sizeof(job_result), MPI_BYTE, tmp, counts, displs, MPI_BYTE, comm);
+    const job_result *tmp = (const job_result *)tmpb;
     for (int r = 0, p = 0; r < size; ++r)
       for (int k = r; k < njobs; k += size) all[k] = tmp[p++];
   }
-  free(counts);
-  free(displs);
-  free(tmp);
-  free(loc);
+  free(tmpb);
   if (e) {
     free(all);
     return e;

@@ -11,6 +11,8 @@
  * of the entries tied at that energy: 2 x 64 small Allreduces, no gathering of the entries. */
 #include "keep.h"
 
+#include "comm.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +72,11 @@ static ms_err best_per_formula(MPI_Comm comm, int64_t n, const double *e,
                                const char (*formula)[MS_KEEP_FORMULA], const unsigned char *keep,
                                fbest **out, int64_t *nout) {
   fbest *loc = calloc((size_t)n + 1, sizeof *loc);
-  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  ms_err e0 = ms_err_agree(comm, loc ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  if (e0) {
+    free(loc);
+    return e0;
+  }
   int64_t m = 0;
   for (int64_t k = 0; k < n; ++k)
     if (keep[k]) {
@@ -87,34 +93,13 @@ static ms_err best_per_formula(MPI_Comm comm, int64_t n, const double *e,
       loc[u++] = loc[k];
     }
   }
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  int mine = (int)(u * (int64_t)sizeof(fbest));
-  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
-  if (!counts || !displs) {
-    free(loc);
-    free(counts);
-    free(displs);
-    MS_FAIL(MS_ERR_MEM, "out of memory");
-  }
-  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm);
-  int64_t total = 0;
-  for (int r = 0; r < size; ++r) {
-    displs[r] = (int)total;
-    total += counts[r];
-  }
-  fbest *all = malloc((size_t)total + sizeof(fbest));
-  if (!all) {
-    free(loc);
-    free(counts);
-    free(displs);
-    MS_FAIL(MS_ERR_MEM, "out of memory");
-  }
-  MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, comm);
+  char *allb = NULL;
+  size_t total = 0;
+  ms_err err = ms__comm_allgather_bytes(comm, loc, (size_t)u * sizeof *loc, &allb, &total);
   free(loc);
-  free(counts);
-  free(displs);
-  int64_t na = total / (int64_t)sizeof(fbest);
+  if (err) return err;
+  fbest *all = (fbest *)allb;
+  int64_t na = (int64_t)(total / sizeof(fbest));
   qsort(all, (size_t)na, sizeof *all, cmp_fbest);
   u = 0;
   for (int64_t k = 0; k < na; ++k) {

@@ -59,7 +59,7 @@ ms_err ms__sl_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const byte
   e = ms_err_agree(x->comm, e);
   char *all = NULL;
   size_t total = 0;
-  if (!e) e = ms__fn_allgather_bytes(x->comm, mine.b, mine.n, &all, &total);
+  if (!e) e = ms__comm_allgather_bytes(x->comm, mine.b, mine.n, &all, &total);
   free(mine.b);
   int64_t m = 0;
   for (size_t q = 0; !e && q < total; ++m) {

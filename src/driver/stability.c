@@ -14,6 +14,8 @@
  * depend on the number of ranks. */
 #include "stability.h"
 
+#include "comm.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -26,33 +28,20 @@
 
 ms_err ms__dedup(MPI_Comm comm, const ms_match_options *o, int64_t n, const int64_t *ids,
                  const ms_cell *cells, const double *energy, int64_t *dup_id, long long *ngroups) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
   long *dup = malloc(((size_t)n + 1) * sizeof *dup);
-  MS_CHECK(dup, MS_ERR_MEM, "out of memory");
+  ms_err e = ms_err_agree(comm, dup ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
   ms_match_group_stats st;
-  ms_err e = ms_match_group_mpi(comm, cells, (size_t)n, energy, o, dup, &st);
-  if (e) {
-    free(dup);
-    return e;
-  }
+  if (!e) e = ms_match_group_mpi(comm, cells, (size_t)n, energy, o, dup, &st);
   /* global index -> candidate id: the concatenation of the ranks' ids in rank order */
-  int mine = (int)n, *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
-  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm);
-  long long total = 0;
-  for (int r = 0; r < size; ++r) {
-    displs[r] = (int)total;
-    total += counts[r];
-  }
-  int64_t *all = malloc(((size_t)total + 1) * sizeof *all);
-  MPI_Allgatherv(ids, mine, MPI_INT64_T, all, counts, displs, MPI_INT64_T, comm);
-  for (int64_t k = 0; k < n; ++k) dup_id[k] = dup[k] < 0 ? -1 : all[dup[k]];
-  *ngroups = (long long)st.ngroups;
-  free(all);
-  free(counts);
-  free(displs);
+  char *allb = NULL;
+  size_t total = 0;
+  if (!e) e = ms__comm_allgather_bytes(comm, ids, (size_t)n * sizeof *ids, &allb, &total);
+  const int64_t *all = (const int64_t *)allb;
+  for (int64_t k = 0; k < n && !e; ++k) dup_id[k] = dup[k] < 0 ? -1 : all[dup[k]];
+  if (!e) *ngroups = (long long)st.ngroups;
+  free(allb);
   free(dup);
-  return MS_SUCCESS;
+  return e;
 }
 
 /* ---- representatives of duplicate groups --------------------------------------------------- */
@@ -107,34 +96,6 @@ static int better(const dmember *a, const dmember *b, double emin, double etol, 
   return a->id < b->id;
 }
 
-/* Collective: every rank's @p len bytes, concatenated in rank order, into *all (malloc'd). */
-static ms_err gather_all(MPI_Comm comm, const void *mine, size_t len, char **all, size_t *total) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
-  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
-  ms_err e = ms_err_agree(comm, counts && displs ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
-  *all = NULL;
-  *total = 0;
-  if (!e) {
-    int m = (int)len;
-    MPI_Allgather(&m, 1, MPI_INT, counts, 1, MPI_INT, comm);
-    size_t t = 0;
-    for (int r = 0; r < size; ++r) {
-      displs[r] = (int)t;
-      t += (size_t)counts[r];
-    }
-    *all = malloc(t + 1);
-    e = ms_err_agree(comm, *all ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
-    if (!e) {
-      MPI_Allgatherv(mine ? mine : "", m, MPI_BYTE, *all, counts, displs, MPI_BYTE, comm);
-      *total = t;
-    }
-  }
-  free(counts);
-  free(displs);
-  return e;
-}
-
 ms_err ms__dedup_representatives(MPI_Comm comm, double etol, int64_t n, const int64_t *ids, const double *energy,
                                  ms_dedup_info *info, int64_t *dup_id, long long *nchanged) {
   *nchanged = 0;
@@ -152,7 +113,7 @@ ms_err ms__dedup_representatives(MPI_Comm comm, double etol, int64_t n, const in
     if (dup_id[k] >= 0) keys[nd++] = dup_id[k];
   char *allk = NULL;
   size_t tk = 0;
-  e = gather_all(comm, keys, (size_t)nd * sizeof *keys, &allk, &tk);
+  e = ms__comm_allgather_bytes(comm, keys, (size_t)nd * sizeof *keys, &allk, &tk);
   free(keys);
   if (e) return e;
   int64_t nkeys = (int64_t)(tk / sizeof(int64_t));
@@ -173,7 +134,7 @@ ms_err ms__dedup_representatives(MPI_Comm comm, double etol, int64_t n, const in
   }
   char *allm = NULL;
   size_t tm = 0;
-  if (!e) e = gather_all(comm, mine, (size_t)nm * sizeof *mine, &allm, &tm);
+  if (!e) e = ms__comm_allgather_bytes(comm, mine, (size_t)nm * sizeof *mine, &allm, &tm);
   free(mine);
   if (e) {
     free(allk);
@@ -362,29 +323,24 @@ ms_err ms__hull_stage(MPI_Comm comm, const ms_hull_ref *refs, int nrefs, int nen
                       const int64_t *ids, const ms_composition *comps, const double *energy,
                       double *e_above, char (*decomp)[MS_DECOMP_LEN], int64_t **stable_ids,
                       int64_t *nstable, unsigned char *ref_stable, int mixed_ox) {
-  int size = 1;
-  MPI_Comm_size(comm, &size);
   hentry *loc = calloc((size_t)n + 1, sizeof *loc);
-  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
-  for (int64_t k = 0; k < n; ++k) loc[k] = (hentry){ids[k], energy[k], comps[k]};
-  int mine = (int)(n * (int64_t)sizeof(hentry));
-  int *counts = calloc((size_t)size, sizeof *counts), *displs = calloc((size_t)size, sizeof *displs);
-  MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, comm);
-  long long total = 0;
-  for (int r = 0; r < size; ++r) {
-    displs[r] = (int)total;
-    total += counts[r];
+  ms_err e = ms_err_agree(comm, loc ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  if (e) {
+    free(loc);
+    return e;
   }
-  hentry *all = malloc((size_t)total + sizeof(hentry));
-  MPI_Allgatherv(loc, mine, MPI_BYTE, all, counts, displs, MPI_BYTE, comm);
+  for (int64_t k = 0; k < n; ++k) loc[k] = (hentry){ids[k], energy[k], comps[k]};
+  char *allb = NULL;
+  size_t total = 0;
+  e = ms__comm_allgather_bytes(comm, loc, (size_t)n * sizeof *loc, &allb, &total);
   free(loc);
-  free(counts);
-  free(displs);
-  int64_t nall = total / (int64_t)sizeof(hentry);
+  if (e) return e;
+  hentry *all = (hentry *)allb;
+  int64_t nall = (int64_t)(total / sizeof(hentry));
   /* entries in id order so the hull (and its tie-breaking) is the same for any rank count */
   qsort(all, (size_t)nall, sizeof *all, cmp_hentry);
   ms_hull h = NULL;
-  ms_err e = ms_hull_create(&h);
+  e = ms_hull_create(&h);
   ms_composition members[MS_HULL_MAX_COMPONENTS];
   for (int k = 0; k < nends; ++k) members[k] = refs[k].comp;
   if (!e) e = ms_hull_set_end_members(h, nends, members);

@@ -136,10 +136,14 @@ static ms_err relax_subset(run_ctx *x, const int64_t *idx, int64_t n, const char
  * relaxation or did not converge. Each rank reads its share of the frames not read yet (on
  * entry e_rel holds the previous call's result, or NaN everywhere). */
 static ms_err gather_relaxed(run_ctx *x, double *e_rel) {
-  int64_t b0 = ms__fn_own_lo(x->nsv, x->size, x->rank), b1 = ms__fn_own_lo(x->nsv, x->size, x->rank + 1);
+  int64_t b0 = ms__comm_own_lo(x->nsv, x->size, x->rank), b1 = ms__comm_own_lo(x->nsv, x->size, x->rank + 1);
   int64_t nl = b1 - b0;
   double *loc = malloc(((size_t)nl + 1) * sizeof *loc);
-  MS_CHECK(loc, MS_ERR_MEM, "out of memory");
+  ms_err e0 = ms_err_agree(x->comm, loc ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+  if (e0) {
+    free(loc);
+    return e0;
+  }
   ms_err err = MS_SUCCESS;
   for (int64_t b = b0; b < b1 && !err; ++b) {
     loc[b - b0] = e_rel[b];
@@ -156,19 +160,14 @@ static ms_err gather_relaxed(run_ctx *x, double *e_rel) {
     free(buf);
   }
   err = ms_err_agree(x->comm, err);
-  if (!err) {
-    int *counts = calloc((size_t)x->size, sizeof *counts), *displs = calloc((size_t)x->size, sizeof *displs);
-    for (int r = 0; r < x->size && counts && displs; ++r) {
-      counts[r] = (int)(ms__fn_own_lo(x->nsv, x->size, r + 1) - ms__fn_own_lo(x->nsv, x->size, r));
-      displs[r] = (int)ms__fn_own_lo(x->nsv, x->size, r);
-    }
-    if (counts && displs) MPI_Allgatherv(loc, (int)nl, MPI_DOUBLE, e_rel, counts, displs, MPI_DOUBLE, x->comm);
-    else err = MS_ERR_MEM;
-    free(counts);
-    free(displs);
-  }
+  /* rank r owns the survivors [own_lo(r), own_lo(r + 1)), so the concatenation is in order */
+  char *allb = NULL;
+  size_t tot = 0;
+  if (!err) err = ms__comm_allgather_bytes(x->comm, loc, (size_t)nl * sizeof *loc, &allb, &tot);
+  if (!err) memcpy(e_rel, allb, tot);
+  free(allb);
   free(loc);
-  return ms_err_agree(x->comm, err);
+  return err;
 }
 
 /* Descriptors (docs/surrogate.md) and reduced formulas of every survivor, on every rank: rank r
@@ -233,7 +232,7 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
   err = ms_err_agree(x->comm, err);
   char *all = NULL;
   size_t tot = 0;
-  if (!err) err = ms__fn_allgather_bytes(x->comm, loc, (size_t)nl * rowb, &all, &tot);
+  if (!err) err = ms__comm_allgather_bytes(x->comm, loc, (size_t)nl * rowb, &all, &tot);
   for (size_t q = 0; !err && q < tot / rowb; ++q) {
     const char *row = all + q * rowb;
     int64_t k;
