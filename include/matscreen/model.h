@@ -325,6 +325,33 @@ const ms_model_family *const *ms_model_family_list(int *count);
  */
 ms_err ms_model_family_resolve(const char *name, const ms_model_family **out);
 
+/* ---- volume scan (the single-point stage's lattice search; any model) ---- */
+
+/** Volume scan settings (GNoME-style: scale the volume, keep the lowest energy). */
+typedef struct {
+  double vmin, vmax; /**< volume factors, default 0.8 and 1.2 */
+  int points;        /**< number of volumes, evenly spaced in volume, default 9 (1 means
+                          vmin only) */
+} ms_volume_scan_options;
+
+typedef struct {
+  double best_factor; /**< volume factor of the kept point */
+  double energy;      /**< its energy, eV */
+  int nok;            /**< points whose evaluation had status OK */
+  ms_status status;   /**< OK if some point was OK; else the status of the last point */
+  char detail[192];   /**< reason when status is not OK */
+} ms_volume_scan_result;
+
+void ms_volume_scan_options_default(ms_volume_scan_options *o);
+/**
+ * Scale @p c isotropically through the volume factors and keep the one of lowest energy
+ * among points with status OK; @p c is left at that volume (or unchanged when no point was
+ * OK, with res->status saying why). Errors only for misuse or an uncovered species (as
+ * ms_model_compute). Not collective.
+ */
+ms_err ms_volume_scan(ms_model m, ms_cell *c, const ms_volume_scan_options *o,
+                      ms_volume_scan_result *res);
+
 #ifdef __cplusplus
 }
 #endif
