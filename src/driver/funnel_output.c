@@ -16,6 +16,7 @@
 #include "funnel_impl.h"
 #include "matscreen/generator.h"
 #include "matscreen/h5out.h"
+#include "matscreen/output_schema.h"
 #include "matscreen/potential.h"
 #include "matscreen/prototype.h"
 #include "matscreen/status.h"
@@ -27,39 +28,41 @@ enum { C_ID, C_ITEM, C_GEN, C_PROTO, C_FORMULA, C_NATOMS, C_SG_GEN, C_SG, C_STAT
        C_ESP, C_VSCALE, C_ERELAX, C_RSTATUS, C_RITER, C_RTIME, C_SPTIME, C_RULE, C_DECOMP, C_EHULL,
        C_DUP, C_PRED, C_PSIG, C_SDEC, C_REASON, C_STYPE, C_NCOLS };
 
-static const struct {
-  const char *name;
-  ms_h5_type type;
-  int width;
-} columns[C_NCOLS] = {
-    [C_ID] = {"id", MS_H5_I64, 1},
-    [C_ITEM] = {"search_item", MS_H5_I32, 1},
-    [C_GEN] = {"generator", MS_H5_STR, 32},
-    [C_PROTO] = {"prototype", MS_H5_STR, 32},
-    [C_FORMULA] = {"formula", MS_H5_STR, 32},
-    [C_NATOMS] = {"natoms", MS_H5_I32, 1},
-    [C_SG_GEN] = {"spacegroup_generated", MS_H5_I32, 1},
-    [C_SG] = {"spacegroup", MS_H5_I32, 1},
-    [C_STATUS] = {"status", MS_H5_STR, 32},
-    [C_STAGE] = {"stage_reached", MS_H5_I32, 1},
-    [C_REJ] = {"rejected_at_stage", MS_H5_I32, 1},
-    [C_ESP] = {"e_single_point_eV_per_atom", MS_H5_F64, 1},
-    [C_VSCALE] = {"volume_scale", MS_H5_F64, 1},
-    [C_ERELAX] = {"e_relaxed_eV_per_atom", MS_H5_F64, 1},
-    [C_RSTATUS] = {"relax_status", MS_H5_STR, 32},
-    [C_RITER] = {"relax_iterations", MS_H5_I32, 1},
-    [C_RTIME] = {"relax_time_s", MS_H5_F64, 1},
-    [C_SPTIME] = {"single_point_time_s", MS_H5_F64, 1},
-    [C_RULE] = {"rejected_by_rule", MS_H5_STR, 32},
-    [C_DECOMP] = {"decomposition", MS_H5_STR, MS_DECOMP_LEN},
-    [C_EHULL] = {"e_above_hull_eV_per_atom", MS_H5_F64, 1},
-    [C_DUP] = {"duplicate_of", MS_H5_I64, 1},
-    [C_PRED] = {"e_predicted_eV_per_atom", MS_H5_F64, 1},
-    [C_PSIG] = {"e_predicted_sigma_eV_per_atom", MS_H5_F64, 1},
-    [C_SDEC] = {"surrogate_decision", MS_H5_I32, 1},
-    [C_REASON] = {"reason", MS_H5_STR, MS_REC_REASON},
-    [C_STYPE] = {"structure_type", MS_H5_STR, 32},
+/* Column c of the table is schema line column_id[c] (output_schema.def has the names, types and
+ * widths); the order here is the order the datasets are created in. */
+static const ms_output_id column_id[C_NCOLS] = {
+    [C_ID] = MS_OUT_CAND_ID,
+    [C_ITEM] = MS_OUT_CAND_SEARCH_ITEM,
+    [C_GEN] = MS_OUT_CAND_GENERATOR,
+    [C_PROTO] = MS_OUT_CAND_PROTOTYPE,
+    [C_FORMULA] = MS_OUT_CAND_FORMULA,
+    [C_NATOMS] = MS_OUT_CAND_NATOMS,
+    [C_SG_GEN] = MS_OUT_CAND_SPACEGROUP_GENERATED,
+    [C_SG] = MS_OUT_CAND_SPACEGROUP,
+    [C_STATUS] = MS_OUT_CAND_STATUS,
+    [C_STAGE] = MS_OUT_CAND_STAGE_REACHED,
+    [C_REJ] = MS_OUT_CAND_REJECTED_AT_STAGE,
+    [C_ESP] = MS_OUT_CAND_E_SINGLE_POINT,
+    [C_VSCALE] = MS_OUT_CAND_VOLUME_SCALE,
+    [C_ERELAX] = MS_OUT_CAND_E_RELAXED,
+    [C_RSTATUS] = MS_OUT_CAND_RELAX_STATUS,
+    [C_RITER] = MS_OUT_CAND_RELAX_ITERATIONS,
+    [C_RTIME] = MS_OUT_CAND_RELAX_TIME,
+    [C_SPTIME] = MS_OUT_CAND_SINGLE_POINT_TIME,
+    [C_RULE] = MS_OUT_CAND_REJECTED_BY_RULE,
+    [C_DECOMP] = MS_OUT_CAND_DECOMPOSITION,
+    [C_EHULL] = MS_OUT_CAND_E_ABOVE_HULL,
+    [C_DUP] = MS_OUT_CAND_DUPLICATE_OF,
+    [C_PRED] = MS_OUT_CAND_E_PREDICTED,
+    [C_PSIG] = MS_OUT_CAND_E_PREDICTED_SIGMA,
+    [C_SDEC] = MS_OUT_CAND_SURROGATE_DECISION,
+    [C_REASON] = MS_OUT_CAND_REASON,
+    [C_STYPE] = MS_OUT_CAND_STRUCTURE_TYPE,
 };
+/* The records hold what the schema's widths promise. */
+_Static_assert(MS_DECOMP_LEN == MS_OUTW_CAND_DECOMPOSITION, "decomposition width");
+_Static_assert(MS_DECOMP_LEN == MS_OUTW_SL_DECOMPOSITION, "shortlist decomposition width");
+_Static_assert(MS_REC_REASON == MS_OUTW_CAND_REASON, "reason width");
 
 void ms__fn_put_str(char *dst, int width, const char *src) {
   memset(dst, 0, (size_t)width);
@@ -71,7 +74,7 @@ static void fill_column(run_ctx *x, int c, const ms_record *rec, int64_t n, char
   int64_t *i64 = (int64_t *)buf;
   int32_t *i32 = (int32_t *)buf;
   double *d = (double *)buf;
-  int w = columns[c].width;
+  int w = ms_output_width(column_id[c]);
   for (int64_t k = 0; k < n; ++k) {
     const ms_record *r = &rec[k];
     switch (c) {
@@ -287,13 +290,19 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
   ms_h5_column cols[C_NCOLS];
   size_t offset[C_NCOLS + 1] = {0};
   for (int c = 0; c < C_NCOLS; ++c) {
-    cols[c] = (ms_h5_column){columns[c].name, columns[c].type, columns[c].width};
-    size_t rb = columns[c].type == MS_H5_STR ? (size_t)columns[c].width : columns[c].type == MS_H5_I32 ? 4 : 8;
+    ms_h5_type type = ms_output_type(column_id[c]);
+    int width = ms_output_width(column_id[c]);
+    cols[c] = (ms_h5_column){ms_output_name(column_id[c]), type, width};
+    size_t rb = type == MS_H5_STR ? (size_t)width : type == MS_H5_I32 ? 4 : 8;
     offset[c + 1] = offset[c] + ROUND_ROWS * rb;
   }
+  /* the table's group: the columns' path without their name */
+  const char *p0 = ms_output_path(column_id[0]);
+  char group[64];
+  snprintf(group, sizeof group, "%.*s", (int)(ms_output_name(column_id[0]) - p0 - 1), p0);
   ms_h5_table t = NULL;
   reason_table reasons = {0};
-  MS_CALL(ms_h5_table_create(f, "/candidates", C_NCOLS, cols, total_rows, &t));
+  MS_CALL(ms_h5_table_create(f, group, C_NCOLS, cols, total_rows, &t));
   ms_record *rows = malloc(ROUND_ROWS * sizeof *rows);
   char *buf = malloc(offset[C_NCOLS]);
   const void *data[C_NCOLS];
@@ -372,58 +381,58 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   time_t t0 = (time_t)t_start;
   strftime(t0buf, sizeof t0buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
-  W(ms_h5_attr_str(f, "/", "program", "matscreen"));
-  W(ms_h5_attr_str(f, "/", "program_version", MS_VERSION));
-  W(ms_h5_attr_str(f, "/", "git_revision", MS_GIT_REVISION));
-  W(ms_h5_attr_int(f, "/", "schema_version", 2));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_PROGRAM), "matscreen"));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_PROGRAM_VERSION), MS_VERSION));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_GIT_REVISION), MS_GIT_REVISION));
+  W(ms_h5_attr_int(f, "/", MS_OUT_PATH(ATTR_SCHEMA_VERSION), MS_OUTPUT_SCHEMA_VERSION));
   snprintf(buf, sizeof buf, "MPI %d.%d", mv, mn);
-  W(ms_h5_attr_str(f, "/", "mpi_version", buf));
-  W(ms_h5_attr_int(f, "/", "ranks", x->size));
-  W(ms_h5_attr_int(f, "/", "seed", (int64_t)x->camp->seed));
-  W(ms_h5_attr_str(f, "/", "campaign", x->camp->name));
-  W(ms_h5_attr_str(f, "/", "potential", ms_model_name(x->model)));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_MPI_VERSION), buf));
+  W(ms_h5_attr_int(f, "/", MS_OUT_PATH(ATTR_RANKS), x->size));
+  W(ms_h5_attr_int(f, "/", MS_OUT_PATH(ATTR_SEED), (int64_t)x->camp->seed));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_CAMPAIGN), x->camp->name));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_POTENTIAL), ms_model_name(x->model)));
   snprintf(buf, sizeof buf, "%d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
-  W(ms_h5_attr_str(f, "/", "petsc_version", buf));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_PETSC_VERSION), buf));
   snprintf(buf, sizeof buf, "%d.%d.%d", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
-  W(ms_h5_attr_str(f, "/", "hdf5_version", buf));
-  W(ms_h5_attr_str(f, "/", "fftw_version", fftw_version));
-  W(ms_h5_attr_str(f, "/", "libyaml_version", yaml_get_version_string()));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_HDF5_VERSION), buf));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_FFTW_VERSION), fftw_version));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_LIBYAML_VERSION), yaml_get_version_string()));
   snprintf(buf, sizeof buf, "%d.%d.%d", spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version());
-  W(ms_h5_attr_str(f, "/", "spglib_version", buf));
-  W(ms_h5_attr_str(f, "/", "start_time", t0buf));
-  W(ms_h5_attr_str(f, "/", "end_time", tbuf));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_SPGLIB_VERSION), buf));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_START_TIME), t0buf));
+  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_END_TIME), tbuf));
   /* config */
-  W(ms_h5_write_text(f, "/config/given", x->camp->text));
+  W(ms_h5_write_text(f, MS_OUT_PATH(CONFIG_GIVEN), x->camp->text));
   char *resolved = ms_campaign_resolved_yaml(x->camp);
-  W(ms_h5_write_text(f, "/config/resolved", resolved ? resolved : ""));
+  W(ms_h5_write_text(f, MS_OUT_PATH(CONFIG_RESOLVED), resolved ? resolved : ""));
   free(resolved);
   /* species of the campaign's model and the prototype library, by name (rows from rank 0) */
   {
     int nsp = ms_model_species(x->model, 0, NULL, NULL, NULL), mine = x->rank == 0 ? nsp : 0;
-    char *lab = calloc((size_t)nsp + 1, 16), *el = calloc((size_t)nsp + 1, 4);
+    char *lab = calloc((size_t)nsp + 1, MS_OUTW_SPECIES_LABEL), *el = calloc((size_t)nsp + 1, MS_OUTW_SPECIES_ELEMENT);
     double *q = calloc((size_t)nsp + 1, sizeof *q);
     LOCAL(lab && el && q);
     for (int k = 0; k < nsp && !e; ++k) {
       ms_species sp;
       const char *l = "";
       ms_model_species(x->model, k, &sp, &l, &q[k]);
-      memcpy(lab + 16 * k, l, strnlen(l, 16));
+      ms__fn_put_str(lab + MS_OUTW_SPECIES_LABEL * k, MS_OUTW_SPECIES_LABEL, l);
       const ms_element *elem = ms_element_by_z(sp.Z);
-      if (elem) memcpy(el + 4 * k, elem->symbol, strnlen(elem->symbol, 4));
+      if (elem) ms__fn_put_str(el + MS_OUTW_SPECIES_ELEMENT * k, MS_OUTW_SPECIES_ELEMENT, elem->symbol);
     }
-    W(ms_h5_write_strings(f, "/species/label", mine, 16, lab));
-    W(ms_h5_write_strings(f, "/species/element", mine, 4, el));
-    W(ms_h5_write_double(f, "/species/charge_e", mine, 1, q, 0));
+    W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_LABEL), mine, MS_OUTW_SPECIES_LABEL, lab));
+    W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_ELEMENT), mine, MS_OUTW_SPECIES_ELEMENT, el));
+    W(ms_h5_write_double(f, MS_OUT_PATH(SPECIES_CHARGE), mine, 1, q, 0));
     W(ms_h5_attr_str(f, "/species", "description", "ions covered by the potential and their charges in the model"));
     free(lab);
     free(el);
     free(q);
     int np = 0;
     const char *const *pn = ms_prototype_builtin_names(&np);
-    char *names = calloc((size_t)np + 1, 48);
+    char *names = calloc((size_t)np + 1, MS_OUTW_PROTOTYPES_NAME);
     LOCAL(names);
-    for (int k = 0; k < np && !e; ++k) memcpy(names + 48 * k, pn[k], strnlen(pn[k], 48));
-    W(ms_h5_write_strings(f, "/prototypes/name", x->rank == 0 ? np : 0, 48, names));
+    for (int k = 0; k < np && !e; ++k) ms__fn_put_str(names + MS_OUTW_PROTOTYPES_NAME * k, MS_OUTW_PROTOTYPES_NAME, pn[k]);
+    W(ms_h5_write_strings(f, MS_OUT_PATH(PROTOTYPES_NAME), x->rank == 0 ? np : 0, MS_OUTW_PROTOTYPES_NAME, names));
     free(names);
   }
   /* candidates */
@@ -442,7 +451,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   int32_t *nat = malloc(((size_t)nst + 1) * sizeof *nat), *surv = malloc(((size_t)nst + 1) * sizeof *surv);
   double *lat = malloc(((size_t)nst * 9 + 1) * sizeof *lat);
   double *fr = malloc(((size_t)tot_atoms * 3 + 1) * sizeof *fr);
-  char *spc = malloc(((size_t)tot_atoms + 1) * 8);
+  char *spc = malloc(((size_t)tot_atoms + 1) * MS_OUTW_STRUCT_SPECIES);
   LOCAL(cid && off && nat && surv && lat && fr && spc);
   if (!e) {
     int64_t a = 0;
@@ -457,17 +466,16 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
         ms_species sp = {st[k].s[q].Z, st[k].s[q].has_ox, st[k].s[q].ox};
         char lab[16];
         ms_species_format(&sp, lab, sizeof lab);
-        memset(spc + 8 * a, 0, 8);
-        memcpy(spc + 8 * a, lab, strnlen(lab, 8));
+        ms__fn_put_str(spc + MS_OUTW_STRUCT_SPECIES * a, MS_OUTW_STRUCT_SPECIES, lab);
       }
     }
-    W(ms_h5_write_int64(f, "/structures/candidate_id", nst, 1, cid));
-    W(ms_h5_write_double(f, "/structures/lattice_A", nst, 9, lat, 1));
-    W(ms_h5_write_int32(f, "/structures/natoms", nst, 1, nat));
-    W(ms_h5_write_int32(f, "/structures/survived", nst, 1, surv));
-    W(ms_h5_write_int64(f, "/structures/offset", nst, 1, off));
-    W(ms_h5_write_strings(f, "/structures/species", tot_atoms, 8, spc));
-    W(ms_h5_write_double(f, "/structures/frac_positions", tot_atoms, 3, fr, 0));
+    W(ms_h5_write_int64(f, MS_OUT_PATH(STRUCT_CANDIDATE_ID), nst, 1, cid));
+    W(ms_h5_write_double(f, MS_OUT_PATH(STRUCT_LATTICE), nst, MS_OUTW_STRUCT_LATTICE, lat, 1));
+    W(ms_h5_write_int32(f, MS_OUT_PATH(STRUCT_NATOMS), nst, 1, nat));
+    W(ms_h5_write_int32(f, MS_OUT_PATH(STRUCT_SURVIVED), nst, 1, surv));
+    W(ms_h5_write_int64(f, MS_OUT_PATH(STRUCT_OFFSET), nst, 1, off));
+    W(ms_h5_write_strings(f, MS_OUT_PATH(STRUCT_SPECIES), tot_atoms, MS_OUTW_STRUCT_SPECIES, spc));
+    W(ms_h5_write_double(f, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), tot_atoms, MS_OUTW_STRUCT_FRAC_POSITIONS, fr, 0));
     W(ms_h5_attr_str(f, "/structures", "description",
                      "relaxed structures of the candidates that passed the relax keep rule and are not duplicates "
                      "(survived = 1: also every later stage; 0: removed by the hull stage); sites of "
@@ -483,23 +491,26 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   /* hull: the end-member references and the stable candidates (rows from rank 0) */
   if (!e && x->st[MS_STAGE_HULL].present) {
     int nr = x->rank == 0 ? x->nrefs : 0;
-    char *rf = calloc((size_t)x->nrefs + 1, 32), *rp = calloc((size_t)x->nrefs + 1, 48);
+    char *rf = calloc((size_t)x->nrefs + 1, MS_OUTW_HULL_REFERENCE_FORMULA);
+    char *rp = calloc((size_t)x->nrefs + 1, MS_OUTW_HULL_REFERENCE_PROTOTYPE);
     double *re = calloc((size_t)x->nrefs + 1, sizeof *re);
     LOCAL(rf && rp && re);
     for (int k = 0; k < x->nrefs && !e; ++k) {
-      memcpy(rf + 32 * k, x->refs[k].formula, strnlen(x->refs[k].formula, 32));
-      memcpy(rp + 48 * k, x->refs[k].prototype, strnlen(x->refs[k].prototype, 48));
+      ms__fn_put_str(rf + MS_OUTW_HULL_REFERENCE_FORMULA * k, MS_OUTW_HULL_REFERENCE_FORMULA, x->refs[k].formula);
+      ms__fn_put_str(rp + MS_OUTW_HULL_REFERENCE_PROTOTYPE * k, MS_OUTW_HULL_REFERENCE_PROTOTYPE, x->refs[k].prototype);
       re[k] = x->refs[k].energy;
     }
-    W(ms_h5_write_strings(f, "/hull/reference_formula", nr, 32, rf));
-    W(ms_h5_write_strings(f, "/hull/reference_prototype", nr, 48, rp));
-    W(ms_h5_write_double(f, "/hull/reference_energy_eV_per_atom", nr, 1, re, 0));
-    W(ms_h5_write_int64(f, "/hull/stable_candidate_id", x->rank == 0 ? x->nstable : 0, 1, x->stable_ids));
+    W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_FORMULA), nr, MS_OUTW_HULL_REFERENCE_FORMULA, rf));
+    W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_PROTOTYPE), nr, MS_OUTW_HULL_REFERENCE_PROTOTYPE, rp));
+    W(ms_h5_write_double(f, MS_OUT_PATH(HULL_REFERENCE_ENERGY), nr, 1, re, 0));
+    W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_STABLE_CANDIDATE_ID), x->rank == 0 ? x->nstable : 0, 1, x->stable_ids));
     {
       int32_t *isend = calloc((size_t)x->nrefs + 1, sizeof *isend), *onh = calloc((size_t)x->nrefs + 1, sizeof *onh);
       int64_t ns = x->rank == 0 ? x->nhsys : 0, nr2 = x->rank == 0 ? x->nhrows : 0;
-      char *sn = calloc((size_t)x->nhsys + 1, 64), *rs = calloc((size_t)x->nhrows + 1, 64);
-      char *rfo = calloc((size_t)x->nhrows + 1, 32), *rsrc = calloc((size_t)x->nhrows + 1, 48);
+      char *sn = calloc((size_t)x->nhsys + 1, MS_OUTW_HULL_SYSTEMS_NAME);
+      char *rs = calloc((size_t)x->nhrows + 1, MS_OUTW_HULL_PHASES_SYSTEM);
+      char *rfo = calloc((size_t)x->nhrows + 1, MS_OUTW_HULL_PHASES_FORMULA);
+      char *rsrc = calloc((size_t)x->nhrows + 1, MS_OUTW_HULL_PHASES_SOURCE);
       int64_t *sc = calloc((size_t)x->nhsys + 1, sizeof *sc), *ss = calloc((size_t)x->nhsys + 1, sizeof *ss);
       int64_t *rid = calloc((size_t)x->nhrows + 1, sizeof *rid);
       double *ren = calloc((size_t)x->nhrows + 1, sizeof *ren);
@@ -509,27 +520,27 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
         onh[k] = x->ref_stable ? x->ref_stable[k] : 0;
       }
       for (int64_t k = 0; k < x->nhsys && !e; ++k) {
-        ms__fn_put_str(sn + 64 * k, 64, x->hsys[k].name);
+        ms__fn_put_str(sn + MS_OUTW_HULL_SYSTEMS_NAME * k, MS_OUTW_HULL_SYSTEMS_NAME, x->hsys[k].name);
         sc[k] = x->hsys[k].entries;
         ss[k] = x->hsys[k].stable;
       }
       for (int64_t k = 0; k < x->nhrows && !e; ++k) {
-        ms__fn_put_str(rs + 64 * k, 64, x->hrows[k].system);
-        ms__fn_put_str(rfo + 32 * k, 32, x->hrows[k].formula);
-        ms__fn_put_str(rsrc + 48 * k, 48, x->hrows[k].source);
+        ms__fn_put_str(rs + MS_OUTW_HULL_PHASES_SYSTEM * k, MS_OUTW_HULL_PHASES_SYSTEM, x->hrows[k].system);
+        ms__fn_put_str(rfo + MS_OUTW_HULL_PHASES_FORMULA * k, MS_OUTW_HULL_PHASES_FORMULA, x->hrows[k].formula);
+        ms__fn_put_str(rsrc + MS_OUTW_HULL_PHASES_SOURCE * k, MS_OUTW_HULL_PHASES_SOURCE, x->hrows[k].source);
         rid[k] = x->hrows[k].id;
         ren[k] = x->hrows[k].energy;
       }
-      W(ms_h5_write_int32(f, "/hull/reference_is_end_member", nr, 1, isend));
-      W(ms_h5_write_int32(f, "/hull/reference_on_hull", nr, 1, onh));
-      W(ms_h5_write_strings(f, "/hull/systems/name", ns, 64, sn));
-      W(ms_h5_write_int64(f, "/hull/systems/entries", ns, 1, sc));
-      W(ms_h5_write_int64(f, "/hull/systems/stable_candidates", ns, 1, ss));
-      W(ms_h5_write_strings(f, "/hull/phases/system", nr2, 64, rs));
-      W(ms_h5_write_strings(f, "/hull/phases/formula", nr2, 32, rfo));
-      W(ms_h5_write_strings(f, "/hull/phases/source", nr2, 48, rsrc));
-      W(ms_h5_write_int64(f, "/hull/phases/candidate_id", nr2, 1, rid));
-      W(ms_h5_write_double(f, "/hull/phases/energy_per_atom_eV", nr2, 1, ren, 0));
+      W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_IS_END_MEMBER), nr, 1, isend));
+      W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_ON_HULL), nr, 1, onh));
+      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_SYSTEMS_NAME), ns, MS_OUTW_HULL_SYSTEMS_NAME, sn));
+      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_ENTRIES), ns, 1, sc));
+      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_STABLE), ns, 1, ss));
+      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SYSTEM), nr2, MS_OUTW_HULL_PHASES_SYSTEM, rs));
+      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_FORMULA), nr2, MS_OUTW_HULL_PHASES_FORMULA, rfo));
+      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SOURCE), nr2, MS_OUTW_HULL_PHASES_SOURCE, rsrc));
+      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_PHASES_CANDIDATE_ID), nr2, 1, rid));
+      W(ms_h5_write_double(f, MS_OUT_PATH(HULL_PHASES_ENERGY), nr2, 1, ren, 0));
       W(ms_h5_attr_str(f, "/hull/phases", "description",
                        "for every chemical system of the hull entries (/hull/systems), the phases on the hull "
                        "whose elements are in it: reference phases (candidate_id -1) and candidates"));
@@ -556,20 +567,20 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   W(ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank)));
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
-  char *names = calloc((size_t)ns + 1, 32);
+  char *names = calloc((size_t)ns + 1, MS_OUTW_FUNNEL_STAGE);
   int64_t *cin = calloc((size_t)ns + 1, sizeof *cin), *cout = calloc((size_t)ns + 1, sizeof *cout);
   double *cpu = calloc((size_t)ns + 1, sizeof *cpu), *wall = calloc((size_t)ns + 1, sizeof *wall);
   int64_t *bys = calloc((size_t)ns * MS_STATUS_COUNT_ + 1, sizeof *bys);
-  char *models = calloc((size_t)ns + 1, 64);
+  char *models = calloc((size_t)ns + 1, MS_OUTW_FUNNEL_MODEL);
   LOCAL(names && cin && cout && cpu && wall && bys && models);
   if (!e) {
     for (int k = 0; k < ns; ++k) {
-      strncpy(names + 32 * k, sum->stats[k].name, 32);
+      strncpy(names + MS_OUTW_FUNNEL_STAGE * k, sum->stats[k].name, MS_OUTW_FUNNEL_STAGE);
       /* the model a stage's energies come from; the hull's are the relax stage's */
       if (k >= 1 && k <= x->camp->nstages) {
         ms_stage_kind kind = x->camp->stage[k - 1].kind;
         ms_model m = x->stage_model[kind == MS_STAGE_HULL ? MS_STAGE_RELAX : kind];
-        if (m) strncpy(models + 64 * k, ms_model_name(m), 64);
+        if (m) strncpy(models + MS_OUTW_FUNNEL_MODEL * k, ms_model_name(m), MS_OUTW_FUNNEL_MODEL);
       }
       cin[k] = sum->stats[k].in;
       cout[k] = sum->stats[k].out;
@@ -577,19 +588,19 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
       wall[k] = sum->stats[k].wall_s;
       for (int q = 0; q < MS_STATUS_COUNT_; ++q) bys[k * MS_STATUS_COUNT_ + q] = sum->stats[k].by_status[q];
     }
-    W(ms_h5_write_strings(f, "/funnel/stage", mine, 32, names));
-    W(ms_h5_write_int64(f, "/funnel/count_in", mine, 1, cin));
-    W(ms_h5_write_int64(f, "/funnel/count_out", mine, 1, cout));
-    W(ms_h5_write_double(f, "/funnel/cpu_s", mine, 1, cpu, 0));
-    W(ms_h5_write_double(f, "/funnel/wall_s", mine, 1, wall, 0));
-    W(ms_h5_write_int64(f, "/funnel/by_status", mine, MS_STATUS_COUNT_, bys));
-    W(ms_h5_write_strings(f, "/funnel/model", mine, 64, models));
+    W(ms_h5_write_strings(f, MS_OUT_PATH(FUNNEL_STAGE), mine, MS_OUTW_FUNNEL_STAGE, names));
+    W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_COUNT_IN), mine, 1, cin));
+    W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_COUNT_OUT), mine, 1, cout));
+    W(ms_h5_write_double(f, MS_OUT_PATH(FUNNEL_CPU), mine, 1, cpu, 0));
+    W(ms_h5_write_double(f, MS_OUT_PATH(FUNNEL_WALL), mine, 1, wall, 0));
+    W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_BY_STATUS), mine, MS_STATUS_COUNT_, bys));
+    W(ms_h5_write_strings(f, MS_OUT_PATH(FUNNEL_MODEL), mine, MS_OUTW_FUNNEL_MODEL, models));
     char statuses[512] = "";
     for (int q = 0; q < MS_STATUS_COUNT_; ++q) {
       strncat(statuses, ms_status_name((ms_status)q), sizeof statuses - strlen(statuses) - 2);
       if (q + 1 < MS_STATUS_COUNT_) strncat(statuses, ",", sizeof statuses - strlen(statuses) - 1);
     }
-    W(ms_h5_attr_str(f, "/funnel/by_status", "columns", statuses));
+    W(ms_h5_attr_str(f, MS_OUT_PATH(FUNNEL_BY_STATUS), "columns", statuses));
   }
   free(names);
   free(models);
@@ -603,9 +614,9 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   MPI_Allreduce(&rss, &grss, 1, MPI_DOUBLE, MPI_MAX, x->comm);
   x->sum->peak_rss_mib = grss;
   x->sum->wall_s = MPI_Wtime() - w0;
-  W(ms_h5_attr_double(f, "/", "peak_rss_MiB", x->sum->peak_rss_mib));
-  W(ms_h5_attr_double(f, "/", "wall_s", x->sum->wall_s));
-  W(ms_h5_attr_double(f, "/", "setup_wall_s", x->sum->setup_s));
+  W(ms_h5_attr_double(f, "/", MS_OUT_PATH(ATTR_PEAK_RSS), x->sum->peak_rss_mib));
+  W(ms_h5_attr_double(f, "/", MS_OUT_PATH(ATTR_WALL), x->sum->wall_s));
+  W(ms_h5_attr_double(f, "/", MS_OUT_PATH(ATTR_SETUP_WALL), x->sum->setup_s));
 #undef W
 #undef LOCAL
   if (e) {

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "matscreen/log.h"
+#include "matscreen/output_schema.h"
 #include "matscreen/yaml.h"
 
 static ms_err read_database_key(const ms_campaign *c, ms_ynode *map, const char *path, char **out) {
@@ -143,19 +144,19 @@ ms_err ms__labfeed_write(ms_labfeed *lf, ms_h5 f, int rank) {
   int64_t n = rank == 0 ? lf->nresults : 0;
   int64_t *id = calloc((size_t)lf->nresults + 1, sizeof *id), *rd = calloc((size_t)lf->nresults + 1, sizeof *rd);
   double *pf = calloc((size_t)lf->nresults + 1, sizeof *pf);
-  char *oc = calloc((size_t)lf->nresults + 1, 16);
+  char *oc = calloc((size_t)lf->nresults + 1, MS_OUTW_LAB_OUTCOME);
   ms_err e = id && rd && pf && oc ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   for (int64_t k = 0; k < lf->nresults && !e; ++k) {
     id[k] = lf->results[k].candidate_id;
     rd[k] = lf->results[k].round;
     pf[k] = lf->results[k].phase_fraction;
     const char *o = ms_labq_outcome_name(lf->results[k].outcome);
-    snprintf(oc + 16 * k, 16, "%s", o ? o : "");
+    snprintf(oc + MS_OUTW_LAB_OUTCOME * k, MS_OUTW_LAB_OUTCOME, "%s", o ? o : "");
   }
-  if (!e) e = ms_h5_write_int64(f, "/lab/candidate_id", n, 1, id);
-  if (!e) e = ms_h5_write_int64(f, "/lab/round", n, 1, rd);
-  if (!e) e = ms_h5_write_strings(f, "/lab/outcome", n, 16, oc);
-  if (!e) e = ms_h5_write_double(f, "/lab/phase_fraction", n, 1, pf, 0);
+  if (!e) e = ms_h5_write_int64(f, MS_OUT_PATH(LAB_CANDIDATE_ID), n, 1, id);
+  if (!e) e = ms_h5_write_int64(f, MS_OUT_PATH(LAB_ROUND), n, 1, rd);
+  if (!e) e = ms_h5_write_strings(f, MS_OUT_PATH(LAB_OUTCOME), n, MS_OUTW_LAB_OUTCOME, oc);
+  if (!e) e = ms_h5_write_double(f, MS_OUT_PATH(LAB_PHASE_FRACTION), n, 1, pf, 0);
   if (!e) e = ms_h5_attr_str(f, "/lab", "database", lf->feedback_db);
   if (!e) e = ms_h5_attr_int(f, "/lab", "round", lf->round);
   if (!e) e = ms_h5_attr_int(f, "/lab", "tried_candidates", lf->ntried);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "funnel_impl.h"
+#include "matscreen/output_schema.h"
 #include "matscreen/shortlist.h"
 
 /* The campaign's shortlist section: options, the novelty path relative to the campaign file,
@@ -117,9 +118,9 @@ ms_err ms__sl_write(run_ctx *x, ms_h5 f) {
   int32_t *prio = calloc((size_t)x->nsl + 1, sizeof *prio), *sg = calloc((size_t)x->nsl + 1, sizeof *sg);
   double *score = calloc((size_t)x->nsl + 1, sizeof *score), *eh = calloc((size_t)x->nsl + 1, sizeof *eh);
   double *sig = calloc((size_t)x->nsl + 1, sizeof *sig);
-  char *fo = calloc((size_t)x->nsl + 1, 32), *pr = calloc((size_t)x->nsl + 1, 48);
-  char *dec = calloc((size_t)x->nsl + 1, MS_DECOMP_LEN), *nov = calloc((size_t)x->nsl + 1, 16);
-  char *km = calloc((size_t)x->nsl + 1, 64);
+  char *fo = calloc((size_t)x->nsl + 1, MS_OUTW_SL_FORMULA), *pr = calloc((size_t)x->nsl + 1, MS_OUTW_SL_PROTOTYPE);
+  char *dec = calloc((size_t)x->nsl + 1, MS_OUTW_SL_DECOMPOSITION), *nov = calloc((size_t)x->nsl + 1, MS_OUTW_SL_NOVELTY);
+  char *km = calloc((size_t)x->nsl + 1, MS_OUTW_SL_KNOWN_MATCH);
   ms_err e = MS_SUCCESS;
   if (!id || !prio || !sg || !score || !eh || !sig || !fo || !pr || !dec || !nov || !km)
     e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
@@ -132,27 +133,27 @@ ms_err ms__sl_write(run_ctx *x, ms_h5 f) {
     eh[k] = r->o.e_above_hull;
     sig[k] = 0.0;
     sg[k] = r->o.spacegroup;
-    ms__fn_put_str(fo + 32 * k, 32, r->o.formula);
-    ms__fn_put_str(pr + 48 * k, 48, r->o.prototype);
-    ms__fn_put_str(dec + MS_DECOMP_LEN * k, MS_DECOMP_LEN, r->o.decomposition);
-    ms__fn_put_str(nov + 16 * k, 16, r->pick.novelty);
-    ms__fn_put_str(km + 64 * k, 64, r->pick.known_match);
+    ms__fn_put_str(fo + MS_OUTW_SL_FORMULA * k, MS_OUTW_SL_FORMULA, r->o.formula);
+    ms__fn_put_str(pr + MS_OUTW_SL_PROTOTYPE * k, MS_OUTW_SL_PROTOTYPE, r->o.prototype);
+    ms__fn_put_str(dec + MS_OUTW_SL_DECOMPOSITION * k, MS_OUTW_SL_DECOMPOSITION, r->o.decomposition);
+    ms__fn_put_str(nov + MS_OUTW_SL_NOVELTY * k, MS_OUTW_SL_NOVELTY, r->pick.novelty);
+    ms__fn_put_str(km + MS_OUTW_SL_KNOWN_MATCH * k, MS_OUTW_SL_KNOWN_MATCH, r->pick.known_match);
   }
 #define W(call)         \
   do {                  \
     if (!e) e = (call); \
   } while (0)
-  W(ms_h5_write_int64(f, "/shortlist/candidate_id", n, 1, id));
-  W(ms_h5_write_int32(f, "/shortlist/priority", n, 1, prio));
-  W(ms_h5_write_double(f, "/shortlist/score", n, 1, score, 0));
-  W(ms_h5_write_double(f, "/shortlist/e_above_hull_eV_per_atom", n, 1, eh, 0));
-  W(ms_h5_write_double(f, "/shortlist/uncertainty_eV_per_atom", n, 1, sig, 0));
-  W(ms_h5_write_strings(f, "/shortlist/formula", n, 32, fo));
-  W(ms_h5_write_strings(f, "/shortlist/prototype", n, 48, pr));
-  W(ms_h5_write_int32(f, "/shortlist/spacegroup", n, 1, sg));
-  W(ms_h5_write_strings(f, "/shortlist/decomposition", n, MS_DECOMP_LEN, dec));
-  W(ms_h5_write_strings(f, "/shortlist/novelty", n, 16, nov));
-  W(ms_h5_write_strings(f, "/shortlist/known_match", n, 64, km));
+  W(ms_h5_write_int64(f, MS_OUT_PATH(SL_CANDIDATE_ID), n, 1, id));
+  W(ms_h5_write_int32(f, MS_OUT_PATH(SL_PRIORITY), n, 1, prio));
+  W(ms_h5_write_double(f, MS_OUT_PATH(SL_SCORE), n, 1, score, 0));
+  W(ms_h5_write_double(f, MS_OUT_PATH(SL_E_ABOVE_HULL), n, 1, eh, 0));
+  W(ms_h5_write_double(f, MS_OUT_PATH(SL_UNCERTAINTY), n, 1, sig, 0));
+  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_FORMULA), n, MS_OUTW_SL_FORMULA, fo));
+  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_PROTOTYPE), n, MS_OUTW_SL_PROTOTYPE, pr));
+  W(ms_h5_write_int32(f, MS_OUT_PATH(SL_SPACEGROUP), n, 1, sg));
+  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_DECOMPOSITION), n, MS_OUTW_SL_DECOMPOSITION, dec));
+  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_NOVELTY), n, MS_OUTW_SL_NOVELTY, nov));
+  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_KNOWN_MATCH), n, MS_OUTW_SL_KNOWN_MATCH, km));
   W(ms_h5_attr_int(f, "/shortlist", "round", x->round));
   W(ms_h5_attr_str(f, "/shortlist", "acquisition", ms_acquisition_name(x->slopt.kind)));
   W(ms_h5_attr_str(f, "/shortlist", "description",
