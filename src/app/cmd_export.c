@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "app.h"
+#include "matscreen/output_schema.h"
 #include "matscreen/paths.h"
 #include "matscreen/h5verify.h"
 #include "matscreen/io.h"
@@ -201,11 +202,12 @@ static ms_err store_open(const char *path, store *s) {
            path);
   MS_CHECK(H5Fis_hdf5(path) > 0, MS_ERR_INPUT,
            "%s: not an HDF5 file (expected the output of 'matscreen run')", path);
-  static const char *const used[] = {
-      "/structures/candidate_id", "/structures/offset", "/structures/natoms", "/structures/lattice_A",
-      "/structures/species", "/structures/frac_positions", "/structures/survived", "/shortlist/candidate_id",
-      "/candidates/id", "/candidates/duplicate_of", "/candidates/status", "/candidates/rejected_at_stage",
-      "/funnel/stage"};
+  /* the datasets read below: checked against the file's checksums first */
+  const char *const used[] = {
+      MS_OUT_PATH(STRUCT_CANDIDATE_ID), MS_OUT_PATH(STRUCT_OFFSET), MS_OUT_PATH(STRUCT_NATOMS), MS_OUT_PATH(STRUCT_LATTICE),
+      MS_OUT_PATH(STRUCT_SPECIES), MS_OUT_PATH(STRUCT_FRAC_POSITIONS), MS_OUT_PATH(STRUCT_SURVIVED), MS_OUT_PATH(SL_CANDIDATE_ID),
+      MS_OUT_PATH(CAND_ID), MS_OUT_PATH(CAND_DUPLICATE_OF), MS_OUT_PATH(CAND_STATUS), MS_OUT_PATH(CAND_REJECTED_AT_STAGE),
+      MS_OUT_PATH(FUNNEL_STAGE)};
   MS_CALL(ms_h5_verify(path, used, (int)(sizeof used / sizeof used[0]), NULL, NULL, NULL));
   s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   MS_CHECK(s->file >= 0, MS_ERR_FILE, "%s: cannot open the HDF5 file", path);
@@ -214,18 +216,18 @@ static ms_err store_open(const char *path, store *s) {
            "%s: no /structures group (not an output of 'matscreen run', or a damaged one)", path);
 
   int64_t n_off = 0, n_nat = 0, rows = 0;
-  MS_CALL(read_ints(s, "/structures/candidate_id", &s->cid, &s->n));
-  MS_CALL(read_ints(s, "/structures/offset", &s->off, &n_off));
-  MS_CALL(read_ints(s, "/structures/natoms", &s->nat, &n_nat));
+  MS_CALL(read_ints(s, MS_OUT_PATH(STRUCT_CANDIDATE_ID), &s->cid, &s->n));
+  MS_CALL(read_ints(s, MS_OUT_PATH(STRUCT_OFFSET), &s->off, &n_off));
+  MS_CALL(read_ints(s, MS_OUT_PATH(STRUCT_NATOMS), &s->nat, &n_nat));
   MS_CHECK(n_off == s->n && n_nat == s->n, MS_ERR_INPUT,
            "%s: /structures/candidate_id, offset and natoms differ in length (%lld, %lld, %lld)",
            path, (long long)s->n, (long long)n_off, (long long)n_nat);
   const hsize_t lat_tail[2] = {3, 3}, frac_tail[1] = {3};
-  MS_CALL(open_rows(s, "/structures/lattice_A", H5T_FLOAT, 3, lat_tail, &s->d_lat, &rows));
+  MS_CALL(open_rows(s, MS_OUT_PATH(STRUCT_LATTICE), H5T_FLOAT, 3, lat_tail, &s->d_lat, &rows));
   MS_CHECK(rows == s->n, MS_ERR_INPUT, "%s: /structures/lattice_A has %lld rows, expected %lld",
            path, (long long)rows, (long long)s->n);
-  MS_CALL(open_rows(s, "/structures/species", H5T_STRING, 1, NULL, &s->d_spc, &s->nsites));
-  MS_CALL(open_rows(s, "/structures/frac_positions", H5T_FLOAT, 2, frac_tail, &s->d_frac, &rows));
+  MS_CALL(open_rows(s, MS_OUT_PATH(STRUCT_SPECIES), H5T_STRING, 1, NULL, &s->d_spc, &s->nsites));
+  MS_CALL(open_rows(s, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), H5T_FLOAT, 2, frac_tail, &s->d_frac, &rows));
   MS_CHECK(rows == s->nsites, MS_ERR_INPUT,
            "%s: /structures/frac_positions has %lld rows but /structures/species %lld", path,
            (long long)rows, (long long)s->nsites);
@@ -244,16 +246,16 @@ static ms_err load_cell_rows(const store *s, int64_t k, ms_cell *c, char *spc, d
   int64_t off = s->off[k], nat = s->nat[k];
   double lat[3][3];
   const hsize_t lat_tail[2] = {3, 3}, frac_tail[1] = {3};
-  MS_CALL(read_slab(s, s->d_lat, "/structures/lattice_A", H5T_NATIVE_DOUBLE, 3, k, 1, lat_tail,
+  MS_CALL(read_slab(s, s->d_lat, MS_OUT_PATH(STRUCT_LATTICE), H5T_NATIVE_DOUBLE, 3, k, 1, lat_tail,
                     lat));
   hid_t mt = H5Tcopy(H5T_C_S1);
   MS_CALL_H5(mt, "HDF5 string type");
   H5Tset_size(mt, s->species_width);
   H5Tset_strpad(mt, H5T_STR_NULLPAD);
-  ms_err e = read_slab(s, s->d_spc, "/structures/species", mt, 1, off, nat, NULL, spc);
+  ms_err e = read_slab(s, s->d_spc, MS_OUT_PATH(STRUCT_SPECIES), mt, 1, off, nat, NULL, spc);
   H5Tclose(mt);
   MS_CALL(e);
-  MS_CALL(read_slab(s, s->d_frac, "/structures/frac_positions", H5T_NATIVE_DOUBLE, 2, off, nat,
+  MS_CALL(read_slab(s, s->d_frac, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), H5T_NATIVE_DOUBLE, 2, off, nat,
                     frac_tail, fr));
   ms_cell_set_lattice(c, (const double(*)[3])lat);
   MS_CALL(ms_cell_reserve(c, (int)nat));
@@ -343,7 +345,7 @@ static int str_at(const store *s, const char *name, int64_t row, char *buf, size
 static void explain_missing(const store *s, int64_t id, char *buf, size_t len) {
   int64_t *ids = NULL, n = 0;
   snprintf(buf, len, "no stored structure");
-  if (!h5_exists(s->file, "/candidates/id") || read_ints(s, "/candidates/id", &ids, &n)) {
+  if (!h5_exists(s->file, MS_OUT_PATH(CAND_ID)) || read_ints(s, MS_OUT_PATH(CAND_ID), &ids, &n)) {
     ms_err_clear();
     return;
   }
@@ -359,14 +361,14 @@ static void explain_missing(const store *s, int64_t id, char *buf, size_t len) {
   /* A duplicate points to the kept one; otherwise its last status and the stage that removed
    * it tell the user why it was not kept. */
   int64_t dup = -1, stage = -1;
-  if (int_at(s, "/candidates/duplicate_of", row, &dup) && dup >= 0) {
+  if (int_at(s, MS_OUT_PATH(CAND_DUPLICATE_OF), row, &dup) && dup >= 0) {
     snprintf(buf, len, "no stored structure: it is a duplicate of candidate %lld", (long long)dup);
     return;
   }
   char status[64], stage_name[64] = "";
-  if (!str_at(s, "/candidates/status", row, status, sizeof status)) snprintf(status, sizeof status, "unknown");
-  if (int_at(s, "/candidates/rejected_at_stage", row, &stage) && stage >= 0 &&
-      !str_at(s, "/funnel/stage", stage, stage_name, sizeof stage_name))
+  if (!str_at(s, MS_OUT_PATH(CAND_STATUS), row, status, sizeof status)) snprintf(status, sizeof status, "unknown");
+  if (int_at(s, MS_OUT_PATH(CAND_REJECTED_AT_STAGE), row, &stage) && stage >= 0 &&
+      !str_at(s, MS_OUT_PATH(FUNNEL_STAGE), stage, stage_name, sizeof stage_name))
     snprintf(stage_name, sizeof stage_name, "%lld", (long long)stage);
   snprintf(buf, len, "no stored structure (status %s%s%s%s; /structures holds the relaxed survivors)",
            status, stage_name[0] ? ", removed at stage '" : "", stage_name,
@@ -460,7 +462,7 @@ static ms_err select_rows(const store *s, what_kind kind, const char *what, int6
   if (kind == WHAT_SURVIVORS) {
     /* /structures/survived marks the rows that passed every stage (files without it: all) */
     int64_t *surv = NULL, ns = 0;
-    if (h5_exists(s->file, "/structures/survived")) MS_CALL(read_ints(s, "/structures/survived", &surv, &ns));
+    if (h5_exists(s->file, MS_OUT_PATH(STRUCT_SURVIVED))) MS_CALL(read_ints(s, MS_OUT_PATH(STRUCT_SURVIVED), &surv, &ns));
     *rows = malloc(((size_t)s->n + 1) * sizeof **rows);
     if (!*rows) {
       free(surv);
@@ -476,7 +478,7 @@ static ms_err select_rows(const store *s, what_kind kind, const char *what, int6
              "%s has no /shortlist group (the campaign has no shortlist stage); export "
              "--what survivors or --what ids:LIST instead",
              s->path);
-    MS_CALL(read_ints(s, "/shortlist/candidate_id", &ids, &nids));
+    MS_CALL(read_ints(s, MS_OUT_PATH(SL_CANDIDATE_ID), &ids, &nids));
   } else {
     MS_CALL(parse_id_list(what + 4, &ids, &nids));
   }

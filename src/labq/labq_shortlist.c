@@ -18,6 +18,7 @@
 #include "matscreen/cell.h"
 #include "matscreen/io.h"
 #include "matscreen/log.h"
+#include "matscreen/output_schema.h"
 #include "matscreen/species.h"
 #include "matscreen/xrd.h"
 
@@ -219,21 +220,21 @@ static ms_err read_structures(const h5src *s, structures *st) {
   memset(st, 0, sizeof *st);
   if (H5Lexists(s->file, "/structures", H5P_DEFAULT) <= 0) return MS_SUCCESS; /* no relaxed survivors */
   hsize_t dims[3];
-  MS_CALL(dset_dims(s, "/structures/candidate_id", 1, dims));
+  MS_CALL(dset_dims(s, MS_OUT_PATH(STRUCT_CANDIDATE_ID), 1, dims));
   st->m = dims[0];
-  MS_CALL(dset_dims(s, "/structures/frac_positions", 2, dims));
+  MS_CALL(dset_dims(s, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), 2, dims));
   MS_CHECK(dims[1] == 3, MS_ERR_INPUT, "%s: /structures/frac_positions is not [n, 3]", s->path);
   st->total = dims[0];
-  MS_CALL(dset_dims(s, "/structures/lattice_A", 3, dims));
+  MS_CALL(dset_dims(s, MS_OUT_PATH(STRUCT_LATTICE), 3, dims));
   MS_CHECK(dims[0] == st->m && dims[1] == 3 && dims[2] == 3, MS_ERR_INPUT,
            "%s: /structures/lattice_A is not [%llu, 3, 3]", s->path, (unsigned long long)st->m);
-  MS_CALL(read_all(s, "/structures/candidate_id", H5T_NATIVE_INT64, sizeof(int64_t), st->m, (void **)&st->cand));
-  MS_CALL(read_1d(s, "/structures/offset", H5T_NATIVE_INT64, sizeof(int64_t), st->m, (void **)&st->offset));
-  MS_CALL(read_1d(s, "/structures/natoms", H5T_NATIVE_INT32, sizeof(int32_t), st->m, (void **)&st->natoms));
-  MS_CALL(read_all(s, "/structures/lattice_A", H5T_NATIVE_DOUBLE, sizeof(double), 9 * st->m, (void **)&st->lattice));
-  MS_CALL(read_all(s, "/structures/frac_positions", H5T_NATIVE_DOUBLE, sizeof(double), 3 * st->total,
+  MS_CALL(read_all(s, MS_OUT_PATH(STRUCT_CANDIDATE_ID), H5T_NATIVE_INT64, sizeof(int64_t), st->m, (void **)&st->cand));
+  MS_CALL(read_1d(s, MS_OUT_PATH(STRUCT_OFFSET), H5T_NATIVE_INT64, sizeof(int64_t), st->m, (void **)&st->offset));
+  MS_CALL(read_1d(s, MS_OUT_PATH(STRUCT_NATOMS), H5T_NATIVE_INT32, sizeof(int32_t), st->m, (void **)&st->natoms));
+  MS_CALL(read_all(s, MS_OUT_PATH(STRUCT_LATTICE), H5T_NATIVE_DOUBLE, sizeof(double), 9 * st->m, (void **)&st->lattice));
+  MS_CALL(read_all(s, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), H5T_NATIVE_DOUBLE, sizeof(double), 3 * st->total,
                    (void **)&st->frac));
-  MS_CALL(read_strings(s, "/structures/species", st->total, &st->species));
+  MS_CALL(read_strings(s, MS_OUT_PATH(STRUCT_SPECIES), st->total, &st->species));
   for (hsize_t k = 0; k < st->m; ++k)
     MS_CHECK(st->natoms[k] >= 1 && st->offset[k] >= 0 && (hsize_t)st->offset[k] + (hsize_t)st->natoms[k] <= st->total,
              MS_ERR_INPUT, "%s: /structures row %llu: sites %lld..%lld are outside the %llu site rows", s->path,
@@ -337,22 +338,22 @@ static ms_err read_shortlist_cols(const h5src *s, shortlist *sl) {
            "%s: no /shortlist group (the run had no shortlist stage, or the file is not a matscreen run output)",
            s->path);
   hsize_t dims[3];
-  MS_CALL(dset_dims(s, "/shortlist/candidate_id", 1, dims));
+  MS_CALL(dset_dims(s, MS_OUT_PATH(SL_CANDIDATE_ID), 1, dims));
   sl->n = dims[0];
   hsize_t n = sl->n;
-  MS_CALL(read_all(s, "/shortlist/candidate_id", H5T_NATIVE_INT64, sizeof(int64_t), n, (void **)&sl->cand));
-  MS_CALL(read_1d(s, "/shortlist/priority", H5T_NATIVE_INT32, sizeof(int32_t), n, (void **)&sl->priority));
-  MS_CALL(read_1d(s, "/shortlist/spacegroup", H5T_NATIVE_INT32, sizeof(int32_t), n, (void **)&sl->spacegroup));
-  MS_CALL(read_1d(s, "/shortlist/score", H5T_NATIVE_DOUBLE, sizeof(double), n, (void **)&sl->score));
-  MS_CALL(read_1d(s, "/shortlist/e_above_hull_eV_per_atom", H5T_NATIVE_DOUBLE, sizeof(double), n,
+  MS_CALL(read_all(s, MS_OUT_PATH(SL_CANDIDATE_ID), H5T_NATIVE_INT64, sizeof(int64_t), n, (void **)&sl->cand));
+  MS_CALL(read_1d(s, MS_OUT_PATH(SL_PRIORITY), H5T_NATIVE_INT32, sizeof(int32_t), n, (void **)&sl->priority));
+  MS_CALL(read_1d(s, MS_OUT_PATH(SL_SPACEGROUP), H5T_NATIVE_INT32, sizeof(int32_t), n, (void **)&sl->spacegroup));
+  MS_CALL(read_1d(s, MS_OUT_PATH(SL_SCORE), H5T_NATIVE_DOUBLE, sizeof(double), n, (void **)&sl->score));
+  MS_CALL(read_1d(s, MS_OUT_PATH(SL_E_ABOVE_HULL), H5T_NATIVE_DOUBLE, sizeof(double), n,
                   (void **)&sl->ehull));
-  MS_CALL(read_1d(s, "/shortlist/uncertainty_eV_per_atom", H5T_NATIVE_DOUBLE, sizeof(double), n,
+  MS_CALL(read_1d(s, MS_OUT_PATH(SL_UNCERTAINTY), H5T_NATIVE_DOUBLE, sizeof(double), n,
                   (void **)&sl->unc));
-  MS_CALL(read_strings(s, "/shortlist/formula", n, &sl->formula));
-  MS_CALL(read_strings(s, "/shortlist/prototype", n, &sl->prototype));
-  MS_CALL(read_strings(s, "/shortlist/decomposition", n, &sl->decomposition));
-  MS_CALL(read_strings(s, "/shortlist/novelty", n, &sl->novelty));
-  MS_CALL(read_strings(s, "/shortlist/known_match", n, &sl->known_match));
+  MS_CALL(read_strings(s, MS_OUT_PATH(SL_FORMULA), n, &sl->formula));
+  MS_CALL(read_strings(s, MS_OUT_PATH(SL_PROTOTYPE), n, &sl->prototype));
+  MS_CALL(read_strings(s, MS_OUT_PATH(SL_DECOMPOSITION), n, &sl->decomposition));
+  MS_CALL(read_strings(s, MS_OUT_PATH(SL_NOVELTY), n, &sl->novelty));
+  MS_CALL(read_strings(s, MS_OUT_PATH(SL_KNOWN_MATCH), n, &sl->known_match));
   for (hsize_t k = 0; k < n; ++k)
     MS_CHECK(sl->priority[k] >= 1, MS_ERR_INPUT, "%s: /shortlist/priority row %llu is %d (1 = first)", s->path,
              (unsigned long long)k, (int)sl->priority[k]);
@@ -470,12 +471,13 @@ ms_err ms_labq_read_shortlist(const char *h5path, int64_t round_override, ms_lab
   MS_CHECK(access(h5path, R_OK) == 0, MS_ERR_FILE, "%s: cannot open: %s", h5path, strerror(errno));
   MS_CHECK(H5Fis_hdf5(h5path) > 0, MS_ERR_INPUT, "%s: not an HDF5 file (expected the output of matscreen run)", h5path);
   /* Tickets go to a lab: refuse a damaged file instead of sending wrong numbers there. */
-  static const char *const used[] = {
-      "/shortlist/candidate_id", "/shortlist/priority", "/shortlist/spacegroup", "/shortlist/score",
-      "/shortlist/e_above_hull_eV_per_atom", "/shortlist/uncertainty_eV_per_atom", "/shortlist/formula",
-      "/shortlist/prototype", "/shortlist/decomposition", "/shortlist/novelty", "/shortlist/known_match",
-      "/structures/candidate_id", "/structures/offset", "/structures/natoms", "/structures/lattice_A",
-      "/structures/species", "/structures/frac_positions"};
+  /* the datasets read below: checked against the file's checksums first */
+  const char *const used[] = {
+      MS_OUT_PATH(SL_CANDIDATE_ID), MS_OUT_PATH(SL_PRIORITY), MS_OUT_PATH(SL_SPACEGROUP), MS_OUT_PATH(SL_SCORE),
+      MS_OUT_PATH(SL_E_ABOVE_HULL), MS_OUT_PATH(SL_UNCERTAINTY), MS_OUT_PATH(SL_FORMULA),
+      MS_OUT_PATH(SL_PROTOTYPE), MS_OUT_PATH(SL_DECOMPOSITION), MS_OUT_PATH(SL_NOVELTY), MS_OUT_PATH(SL_KNOWN_MATCH),
+      MS_OUT_PATH(STRUCT_CANDIDATE_ID), MS_OUT_PATH(STRUCT_OFFSET), MS_OUT_PATH(STRUCT_NATOMS), MS_OUT_PATH(STRUCT_LATTICE),
+      MS_OUT_PATH(STRUCT_SPECIES), MS_OUT_PATH(STRUCT_FRAC_POSITIONS)};
   MS_CALL(ms_h5_verify(h5path, used, (int)(sizeof used / sizeof used[0]), NULL, NULL, NULL));
   h5src s = {h5path, H5Fopen(h5path, H5F_ACC_RDONLY, H5P_DEFAULT)};
   MS_CHECK(s.file >= 0, MS_ERR_INPUT, "%s: not an HDF5 file (expected the output of matscreen run)", h5path);

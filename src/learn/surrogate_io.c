@@ -13,9 +13,13 @@
 
 #include "learn/surrogate_impl.h"
 #include "matscreen/descriptors.h"
+#include "matscreen/output_schema.h"
 #include "ms_config.h"
 
 #define FORMAT_NAME "matscreen-surrogate"
+
+/* The model's names are stored at the schema's width (output_schema.def). */
+_Static_assert(MS__SURR_NAME_LEN == MS_OUTW_SUR_COLUMN_NAMES, "surrogate column name width");
 
 /* ---- writing ---------------------------------------------------------------------------- */
 
@@ -41,18 +45,18 @@ ms_err ms_surrogate_write(const ms_surrogate s, MPI_Comm comm, ms_h5 f, const ch
     if (!e) e = ms_err_agree(comm, (call));  \
   } while (0)
 #define N(leaf) (snprintf(name, sizeof name, "%s/%s", g, leaf), name)
-  W(ms_h5_write_strings(f, N("column_names"), first ? s->d : 0, MS__SURR_NAME_LEN,
+  W(ms_h5_write_strings(f, N(MS_OUT_NAME(SUR_COLUMN_NAMES)), first ? s->d : 0, MS_OUTW_SUR_COLUMN_NAMES,
                         (const char *)s->names));
-  W(ms_h5_write_double(f, N("standardize_mean"), first ? s->d : 0, 1, s->mu, 0));
-  W(ms_h5_write_double(f, N("standardize_scale"), first ? s->d : 0, 1, s->scale, 0));
-  W(ms_h5_write_double(f, N("rff_frequencies"), first ? Mp : 0, s->d, s->freq, 0));
-  W(ms_h5_write_double(f, N("rff_phases"), first ? Mp : 0, 1, s->phase, 0));
-  W(ms_h5_write_double(f, N("weights"), first ? M : 0, s->nw, s->weight, 0));
-  W(ms_h5_write_double(f, N("intercepts"), first ? M : 0, 1, s->intercept, 0));
-  W(ms_h5_write_double(f, N("lambda_abs"), first ? M : 0, 1, s->lambda_abs, 0));
+  W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_STANDARDIZE_MEAN)), first ? s->d : 0, 1, s->mu, 0));
+  W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_STANDARDIZE_SCALE)), first ? s->d : 0, 1, s->scale, 0));
+  W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_RFF_FREQUENCIES)), first ? Mp : 0, s->d, s->freq, 0));
+  W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_RFF_PHASES)), first ? Mp : 0, 1, s->phase, 0));
+  W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_WEIGHTS)), first ? M : 0, s->nw, s->weight, 0));
+  W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_INTERCEPTS)), first ? M : 0, 1, s->intercept, 0));
+  W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_LAMBDA_ABS)), first ? M : 0, 1, s->lambda_abs, 0));
   if (s->opt.noise == 2) {
-    W(ms_h5_write_double(f, N("noise_weights"), first ? M : 0, s->nw, s->noise_w, 0));
-    W(ms_h5_write_double(f, N("noise_intercepts"), first ? M : 0, 1, s->noise_b, 0));
+    W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_NOISE_WEIGHTS)), first ? M : 0, s->nw, s->noise_w, 0));
+    W(ms_h5_write_double(f, N(MS_OUT_NAME(SUR_NOISE_INTERCEPTS)), first ? M : 0, 1, s->noise_b, 0));
   }
 #undef N
   int64_t seed_bits;
@@ -225,24 +229,24 @@ static ms_err read_model(reader *r, ms_surrogate *out) {
   hid_t st = H5Tcopy(H5T_C_S1);
   H5Tset_size(st, MS__SURR_NAME_LEN);
   H5Tset_strpad(st, H5T_STR_NULLPAD);
-  ms_err e = dset_read(r, "column_names", st, (size_t)d, s->names);
+  ms_err e = dset_read(r, MS_OUT_NAME(SUR_COLUMN_NAMES), st, (size_t)d, s->names);
   H5Tclose(st);
   MS_CALL(e);
   for (int j = 0; j < s->d; ++j) s->names[j][MS__SURR_NAME_LEN - 1] = '\0';
   if (dn) MS_CALL(check_descriptors(r, s, dv));
   const size_t Mp = (size_t)M * (size_t)p;
-  MS_CALL(dset_read(r, "standardize_mean", H5T_NATIVE_DOUBLE, (size_t)d, s->mu));
-  MS_CALL(dset_read(r, "standardize_scale", H5T_NATIVE_DOUBLE, (size_t)d, s->scale));
-  MS_CALL(dset_read(r, "rff_frequencies", H5T_NATIVE_DOUBLE, Mp * (size_t)d, s->freq));
-  MS_CALL(dset_read(r, "rff_phases", H5T_NATIVE_DOUBLE, Mp, s->phase));
-  MS_CALL(dset_read(r, "weights", H5T_NATIVE_DOUBLE, (size_t)M * s->nw, s->weight));
-  MS_CALL(dset_read(r, "intercepts", H5T_NATIVE_DOUBLE, (size_t)M, s->intercept));
-  MS_CALL(dset_read(r, "lambda_abs", H5T_NATIVE_DOUBLE, (size_t)M, s->lambda_abs));
+  MS_CALL(dset_read(r, MS_OUT_NAME(SUR_STANDARDIZE_MEAN), H5T_NATIVE_DOUBLE, (size_t)d, s->mu));
+  MS_CALL(dset_read(r, MS_OUT_NAME(SUR_STANDARDIZE_SCALE), H5T_NATIVE_DOUBLE, (size_t)d, s->scale));
+  MS_CALL(dset_read(r, MS_OUT_NAME(SUR_RFF_FREQUENCIES), H5T_NATIVE_DOUBLE, Mp * (size_t)d, s->freq));
+  MS_CALL(dset_read(r, MS_OUT_NAME(SUR_RFF_PHASES), H5T_NATIVE_DOUBLE, Mp, s->phase));
+  MS_CALL(dset_read(r, MS_OUT_NAME(SUR_WEIGHTS), H5T_NATIVE_DOUBLE, (size_t)M * s->nw, s->weight));
+  MS_CALL(dset_read(r, MS_OUT_NAME(SUR_INTERCEPTS), H5T_NATIVE_DOUBLE, (size_t)M, s->intercept));
+  MS_CALL(dset_read(r, MS_OUT_NAME(SUR_LAMBDA_ABS), H5T_NATIVE_DOUBLE, (size_t)M, s->lambda_abs));
   if (noise == 2) {
     MS_CALL(MS_CALLOC((size_t)M * s->nw, &s->noise_w));
     MS_CALL(MS_CALLOC((size_t)M, &s->noise_b));
-    MS_CALL(dset_read(r, "noise_weights", H5T_NATIVE_DOUBLE, (size_t)M * s->nw, s->noise_w));
-    MS_CALL(dset_read(r, "noise_intercepts", H5T_NATIVE_DOUBLE, (size_t)M, s->noise_b));
+    MS_CALL(dset_read(r, MS_OUT_NAME(SUR_NOISE_WEIGHTS), H5T_NATIVE_DOUBLE, (size_t)M * s->nw, s->noise_w));
+    MS_CALL(dset_read(r, MS_OUT_NAME(SUR_NOISE_INTERCEPTS), H5T_NATIVE_DOUBLE, (size_t)M, s->noise_b));
     for (int64_t m = 0; m < M; ++m)
       MS_CHECK(isfinite(s->noise_b[m]), MS_ERR_INPUT, "%s:%s: bad local noise model", r->path, r->group);
     MS_CALL(attr_read(r, "noise_log_min", H5T_NATIVE_DOUBLE, &s->noise_lo));
