@@ -83,6 +83,7 @@ int ms_info_potentials(int argc, char **argv, int json);
 int ms_info_prototypes(int argc, char **argv, int json);
 int ms_info_generators(int argc, char **argv, int json);
 int ms_info_stages(int argc, char **argv, int json);
+int ms_info_output(int argc, char **argv, int json);
 int ms_cmd_generate(int argc, char **argv);
 extern const char ms_usage_generate[];
 extern const char ms_usage_convert[];

@@ -31,6 +31,7 @@ static const ms_info_topic topics[] = {
      ms_info_prototypes, "[NAME]"},
     {"generators", "candidate generators and their parameters", ms_info_generators, "[NAME]"},
     {"stages", "the stages of a run in order, their shapes and options", ms_info_stages, "[NAME]"},
+    {"output", "the datasets and root attributes of the HDF5 output", ms_info_output, NULL},
 };
 
 const ms_info_topic *ms_info_topics(int *count) {
