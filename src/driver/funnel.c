@@ -176,21 +176,13 @@ static ms_err read_references(run_ctx *x, ms_ynode *v, const char *path) {
         snprintf(p4, sizeof p4, "%s[%d]", p3, k);
         MS_CALL(ms_ynode_string(q->items[k], p4, &f));
         snprintf(x->refs_opt.only[k], sizeof x->refs_opt.only[k], "%s", f);
-        /* validated against the library here, where the node is at hand for the message */
-        ms_refs_options one;
-        memset(&one, 0, sizeof one);
-        one.binaries = 1;
-        one.nonly = 1;
-        snprintf(one.only[0], sizeof one.only[0], "%s", f);
-        ms_ref_job *jb = NULL;
-        int nj = 0, off0 = 0;
-        if (ms__refs_jobs(&one, 0, NULL, &off0, &jb, &nj)) {
+        /* validated here, where the node is at hand for the message */
+        if (ms__refs_check_binary(f)) {
           char msg[512];
           snprintf(msg, sizeof msg, "%s", ms_err_message());
           ms_err_clear();
           return ms_ynode_error(q->items[k], p4, "%s", msg);
         }
-        free(jb);
       }
       x->refs_opt.nonly = q->n;
     } else {
@@ -1031,26 +1023,7 @@ static int cmp_sref(const void *a, const void *b) {
 /* ---- /hull per chemical system ---------------------------------------------------------------- */
 
 static void system_name(const ms_composition *c, char *buf, size_t len) {
-  const char *sym[MS_COMPOSITION_MAX];
-  int n = 0;
-  for (int s = 0; s < c->n; ++s) {
-    const ms_element *el = ms_element_by_z(c->sp[s].Z);
-    const char *y = el ? el->symbol : "?";
-    int dup = 0;
-    for (int q = 0; q < n; ++q) dup |= strcmp(sym[q], y) == 0;
-    if (!dup) sym[n++] = y;
-  }
-  for (int a = 1; a < n; ++a)
-    for (int b = a; b > 0 && strcmp(sym[b], sym[b - 1]) < 0; --b) {
-      const char *t = sym[b];
-      sym[b] = sym[b - 1];
-      sym[b - 1] = t;
-    }
-  buf[0] = 0;
-  for (int q = 0; q < n; ++q) {
-    strncat(buf, sym[q], len - strlen(buf) - 1);
-    if (q + 1 < n) strncat(buf, "-", len - strlen(buf) - 1);
-  }
+  ms__fn_system_name(c->sp, c->n, buf, len);
 }
 
 /* 1 if every element of @p c is in the system named @p sys. */

@@ -212,6 +212,9 @@ ms_err ms__fn_hull_references(run_ctx *x, const ms_composition *comps, int64_t n
  * prototype for every end member (end-member hulls), and the prototypes named by
  * hull.references.binaries. Errors point at the hull stage's YAML node. */
 ms_err ms__fn_hull_plan(run_ctx *x);
+/* The chemical system of species sp[0..n): distinct element symbols in alphabetical order
+ * joined by '-' ("Al-Ni-Ti"), as /hull/systems names them. Not collective. */
+void ms__fn_system_name(const ms_species *sp, int n, char *buf, size_t len);
 /* Rank 0 of `check`: per chemical system of the search space, the references and how many
  * relaxations they cost. */
 void ms__fn_hull_plan_print(const run_ctx *x, FILE *fp);

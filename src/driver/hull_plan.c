@@ -58,28 +58,32 @@ static ms_err sets_of_search(const run_ctx *x, item_sets *s) {
   return MS_SUCCESS;
 }
 
-/* "Al-Ni-Ti" (elements in order of Z) of sp[0..n) */
-static const char *system_of(const ms_species *sp, int n, char *buf, size_t len) {
-  int z[128], nz = 0;
-  for (int k = 0; k < n && nz < 128; ++k) {
-    int seen = 0;
-    for (int q = 0; q < nz; ++q) seen |= z[q] == sp[k].Z;
-    if (!seen) z[nz++] = sp[k].Z;
+void ms__fn_system_name(const ms_species *sp, int n, char *buf, size_t len) {
+  enum { MAXEL = 128 };
+  const char *sym[MAXEL];
+  int m = 0;
+  for (int s = 0; s < n && m < MAXEL; ++s) {
+    const ms_element *el = ms_element_by_z(sp[s].Z);
+    const char *y = el ? el->symbol : "?";
+    int dup = 0;
+    for (int q = 0; q < m; ++q) dup |= strcmp(sym[q], y) == 0;
+    if (!dup) sym[m++] = y;
   }
-  for (int a = 1; a < nz; ++a)
-    for (int b = a; b > 0 && z[b] < z[b - 1]; --b) {
-      int t = z[b];
-      z[b] = z[b - 1];
-      z[b - 1] = t;
+  for (int a = 1; a < m; ++a)
+    for (int b = a; b > 0 && strcmp(sym[b], sym[b - 1]) < 0; --b) {
+      const char *t = sym[b];
+      sym[b] = sym[b - 1];
+      sym[b - 1] = t;
     }
-  size_t u = 0;
-  buf[0] = '\0';
-  for (int q = 0; q < nz; ++q) {
-    const ms_element *el = ms_element_by_z(z[q]);
-    int w = snprintf(buf + u, len - u, "%s%s", q ? "-" : "", el ? el->symbol : "?");
-    if (w < 0 || (size_t)w >= len - u) break;
-    u += (size_t)w;
+  buf[0] = 0;
+  for (int q = 0; q < m; ++q) {
+    strncat(buf, sym[q], len - strlen(buf) - 1);
+    if (q + 1 < m) strncat(buf, "-", len - strlen(buf) - 1);
   }
+}
+
+static const char *system_of(const ms_species *sp, int n, char *buf, size_t len) {
+  ms__fn_system_name(sp, n, buf, len);
   return buf;
 }
 

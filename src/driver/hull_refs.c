@@ -122,6 +122,20 @@ static ms_err binary_jobs(const ms_prototype *p, const ms_species *a, const ms_s
   return push(l, &j);
 }
 
+ms_err ms__refs_check_binary(const char *name) {
+  int np = 0, known = 0;
+  const char *const *names = ms_prototype_builtin_names(&np);
+  for (int q = 0; q < np && !known; ++q) known = strcmp(names[q], name) == 0;
+  ms_prototype *p = NULL;
+  int ok = known && ms_prototype_load(name, &p) == MS_SUCCESS && ms_prototype_nlabels(p) == 2;
+  ms_prototype_free(&p);
+  if (ok) return MS_SUCCESS;
+  ms_err_clear();
+  MS_FAIL(MS_ERR_INPUT,
+          "'%s' is not a two-label prototype of the library ('matscreen info prototypes' lists them: "
+          "formula AX, AB2, A3B, ...)", name);
+}
+
 ms_err ms__refs_jobs(const ms_refs_options *o, int nsets, const ms_species *sp, const int *off,
                      ms_ref_job **jobs, int *njobs) {
   *jobs = NULL;
@@ -129,15 +143,7 @@ ms_err ms__refs_jobs(const ms_refs_options *o, int nsets, const ms_species *sp, 
   int np = 0;
   ms_prototype **lib = NULL;
   ms_err e = ms_prototype_library_load(&lib, &np);
-  for (int k = 0; k < o->nonly && !e; ++k) {
-    int ok = 0;
-    for (int q = 0; q < np && !ok; ++q)
-      ok = strcmp(ms_prototype_name(lib[q]), o->only[k]) == 0 && ms_prototype_nlabels(lib[q]) == 2;
-    if (!ok)
-      e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__,
-                      "'%s' is not a two-label prototype of the library ('matscreen info prototypes' lists them: "
-                      "formula AX, AB2, A3B, ...)", o->only[k]);
-  }
+  for (int k = 0; k < o->nonly && !e; ++k) e = ms__refs_check_binary(o->only[k]);
   joblist l = {0};
   for (int s = 0; s < nsets && !e; ++s) {
     const ms_species *set = sp + off[s];
@@ -210,10 +216,12 @@ typedef struct {
 static void run_job(ms_relax relax, const proto_lib *lib, const ms_ref_job *j, job_result *r) {
   memset(r, 0, sizeof *r);
   r->epa = NAN;
-  ms_prototype *p = NULL;
+  const ms_prototype *p = NULL;
+  for (int q = 0; q < lib->n && !p; ++q)
+    if (strcmp(ms_prototype_name(lib->p[q]), j->proto) == 0) p = lib->p[q];
   ms_cell cell;
   ms_cell_init(&cell);
-  ms_err e = ms_prototype_load(j->proto, &p);
+  ms_err e = p ? MS_SUCCESS : ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "no prototype %s", j->proto);
   if (!e) {
     ms_species ions[2];
     if (j->nsp == 1) {
@@ -250,7 +258,6 @@ static void run_job(ms_relax relax, const proto_lib *lib, const ms_ref_job *j, j
     else if (best >= 0) snprintf(r->type, sizeof r->type, "%s", ms_prototype_name(lib->p[best]));
   }
   ms_cell_free(&cell);
-  ms_prototype_free(&p);
 }
 
 /* The element's standard-state structure as a library prototype name ("" if the library has
@@ -266,27 +273,6 @@ static void standard_structure(const ms_ref_job *jobs, int a, int b, char *out, 
       return;
     }
   }
-}
-
-static int same_elements(const ms_composition *a, const ms_composition *b) {
-  /* reduced element compositions equal (both from cells: amounts are site counts) */
-  double na = ms_composition_natoms(a), nb = ms_composition_natoms(b);
-  int n = 0;
-  for (int i = 0; i < a->n; ++i) {
-    double xa = 0, xb = 0;
-    for (int q = 0; q < a->n; ++q)
-      if (a->sp[q].Z == a->sp[i].Z) xa += a->amount[q];
-    for (int q = 0; q < b->n; ++q)
-      if (b->sp[q].Z == a->sp[i].Z) xb += b->amount[q];
-    if (fabs(xa / na - xb / nb) > 1e-9) return 0;
-    n++;
-  }
-  for (int i = 0; i < b->n; ++i) {
-    int found = 0;
-    for (int q = 0; q < a->n; ++q) found |= a->sp[q].Z == b->sp[i].Z;
-    if (!found) return 0;
-  }
-  return n > 0;
 }
 
 ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int njobs, ms_hull_ref **refs,
@@ -393,7 +379,7 @@ ms_err ms__refs_build(MPI_Comm comm, ms_relax relax, const ms_ref_job *jobs, int
   for (int k = 0; k < njobs && !e; ++k) {
     if (jobs[k].nsp != 2 || isnan(all[k].epa)) continue;
     int q = ne;
-    while (q < n && !same_elements(&r[q].comp, &all[k].comp)) ++q;
+    while (q < n && strcmp(r[q].formula, all[k].formula) != 0) ++q; /* reduced element formulas */
     if (q < n && !(all[k].epa < r[q].energy)) continue;
     if (q == n) n++;
     r[q].energy = all[k].epa;

@@ -45,6 +45,10 @@ typedef struct {
  *  ms__refs_build). */
 #define MS_REFS_ARTEFACT_GAP 0.2
 
+/** MS_SUCCESS when @p name is a built-in prototype with two labels (a binary's), else
+ *  MS_ERR_INPUT saying so. Not collective. */
+ms_err ms__refs_check_binary(const char *name);
+
 /**
  * The jobs for @p nsets sets of species (set k is sp[off[k] .. off[k+1])): the elements of
  * every set and the binaries of the pairs within each set, deduplicated and sorted. *jobs is
