@@ -64,8 +64,11 @@ typedef struct {
   double max_e_above_hull;       /**< eV/atom (NaN: unset) */
 } ms_keep_rule;
 
+struct ms_stage_info_s;
+
 typedef struct {
-  ms_stage_kind kind;
+  ms_stage_kind kind;  /**< MS_STAGE_COUNT_ for a registered stage */
+  const struct ms_stage_info_s *info; /**< its record in the stage list (stage.h) */
   const char *name;    /**< "single_point" */
   ms_ynode *node;      /**< the whole stage mapping (for stage-specific options) */
   ms_keep_rule keep;

@@ -28,7 +28,7 @@ const char *ms_stage_name(ms_stage_kind k) {
 
 /* "prefilter, single_point, ..." in run order */
 static void funnel_names_text(char *buf, size_t len) {
-  const char *names[MS_STAGE_COUNT_ + 8];
+  const char *names[MS_STAGE_COUNT_ + 40];
   int n = ms_stage_funnel_names(names, (int)(sizeof names / sizeof names[0]));
   size_t used = 0;
   buf[0] = '\0';
@@ -144,7 +144,7 @@ static ms_err parse_stage_model(ms_campaign *c, ms_stage *st, const char *path) 
   if (st->kind == MS_STAGE_HULL)
     return ms_ynode_error(pn, sub, "the hull compares the relax stage's energies, so its reference phases are "
                                    "relaxed with the relax stage's model: give potential: on the relax stage");
-  if (!ms_stage_has_option(ms_stage_of_kind(st->kind), "potential"))
+  if (!ms_stage_has_option(st->info, "potential"))
     return ms_ynode_error(pn, sub, "the %s stage evaluates no energies (potential: goes on single_point, "
                                    "surrogate or relax)", st->name);
   if (pn->type == MS_YNULL) return ms_ynode_error(pn, sub, "must be a model name or file, or a mapping {name: NAME, ...}");
@@ -264,7 +264,7 @@ static ms_err parse(ms_campaign *c) {
       return ms_ynode_error(sn, sp, "the %s is not a funnel item: configure it with the top-level '%s:' section",
                             name, info->section);
     if (!info) {
-      const char *names[MS_STAGE_COUNT_ + 8];
+      const char *names[MS_STAGE_COUNT_ + 40];
       ms_stage_funnel_names(names, (int)(sizeof names / sizeof names[0]));
       const char *hint = ms_suggest(name, names);
       if (hint) return ms_ynode_error(sn, sp, "unknown stage '%s' (did you mean '%s'?)", name, hint);
@@ -281,6 +281,7 @@ static ms_err parse(ms_campaign *c) {
     int kind = (int)info->kind;
     ms_stage *st = &c->stage[k];
     st->kind = (ms_stage_kind)kind;
+    st->info = info;
     st->name = info->name;
     st->node = it;
     char kp[80];
@@ -388,7 +389,7 @@ static ms_err suggest_stage_key(ms_campaign *c, ms_err e) {
       snprintf(path, sizeof path, "funnel[%d].%s", k, key->value);
       snprintf(want, sizeof want, "%s:%d:%d: %s: unknown key", key->file, key->line, key->col, path);
       if (strcmp(msg, want) != 0) continue;
-      const ms_stage_info *info = ms_stage_of_kind(c->stage[k].kind);
+      const ms_stage_info *info = c->stage[k].info;
       const char *keys[64];
       keys[0] = "stage";
       ms_opts_keys(info ? info->options : NULL, keys + 1, 63);

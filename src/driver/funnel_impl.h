@@ -14,7 +14,6 @@
 #include "labfeed.h"
 #include "spool.h"
 #include "stability.h"
-#include "hull_refs.h"
 #include "comm.h"
 #include "matscreen/campaign.h"
 #include "matscreen/funnel.h"
@@ -25,6 +24,7 @@
 #include "matscreen/prefilter.h"
 #include "matscreen/relax.h"
 #include "matscreen/shortlist.h"
+#include "matscreen/stage.h"
 #include "matscreen/surrogate.h"
 #include "record.h"
 
@@ -74,19 +74,13 @@ typedef struct {
   size_t n, cap;
 } bytes;
 
+/* A structure of the merged relaxation results: its id and where its packed cell lies. */
+typedef struct {
+  int64_t id;
+  const sheader *h;
+  const ssite *s;
+} sref;
 
-/* /hull per chemical system: the systems of the hull entries and their stable phases. */
-typedef struct {
-  char name[64];           /* elements sorted alphabetically, joined by '-': "O-Sr-Ti" */
-  int64_t entries, stable; /* candidates of the system at the hull stage, and on the hull */
-} hull_system;
-typedef struct {
-  char system[64];
-  char formula[32];
-  char source[48];         /* "candidate", or the reference's prototype / file / "csv entry" */
-  int64_t id;              /* candidate id, -1 for a reference phase */
-  double energy;           /* eV/atom */
-} hull_row;
 
 /* A survivor of phase A: what phase B needs to rebuild and relax it. */
 typedef struct {
@@ -98,33 +92,19 @@ typedef struct {
   int32_t pad_;
 } survivor;
 
-/* The surrogate stage (docs/surrogate.md): active-learning rounds, then a filter. */
-typedef struct {
-  int rounds;             /* learning rounds (3) */
-  int64_t batch;          /* relaxations per round (100) */
-  double kappa;           /* optimism: mean - kappa sigma is compared with the keep rule (2) */
-  double margin;          /* keep.max_energy_above_best_eV_per_atom (0.1; NaN: not used) */
-  double hull_margin;     /* keep.max_e_above_hull_eV_per_atom (NaN: not used) */
-  ms_hull_ref *refs;      /* hull_margin: the reference phases the predictions are compared with */
-  int nrefs, nends;
-  int ground_truth;       /* relax everything anyway and score the filter */
-  char *load;             /* use this saved model (path to an output file) instead of learning */
-  ms_surrogate_options mo;
-  /* results */
-  ms_surrogate model;
-  int64_t relaxed_rounds, relaxed_filter, skipped;
-  double mae, rmse, within1, within2;      /* of the filter's predictions (held out) */
-  double precision, recall, f1, daf, prevalence, threshold;
-  int64_t n_scored;
-} sur_state;
-
-
 typedef struct {
   int present;
   int index;               /* position in the campaign's funnel list */
 } stage_ref;
 
-typedef struct {
+/* The checkpoint's format version (funnel.c, fingerprint): 3 has one count row per filter
+ * stage of the campaign in each phase-A frame and names the stages in its header. */
+#define MS_CHECKPOINT_FORMAT 3
+
+/* The run (stage.h's ms_run): what every stage shares. Stage-specific state lives in each
+ * stage's own struct (item_state), made by its create operation. */
+typedef struct ms_run run_ctx;
+struct ms_run {
   MPI_Comm comm;
   int rank, size;
   ms_campaign *camp;
@@ -133,54 +113,66 @@ typedef struct {
   ms_model own[MS_MAX_STAGES]; /* models of stages that name a model of their own, one per
                                   distinct spec */
   int nown;
-  ms_model stage_model[MS_STAGE_COUNT_]; /* what each energy stage evaluates with (borrowed
-                                            from the two above; NULL for other stages) */
-  ms_relax relax;
-  ms_prefilter *pf;
-  ms_match_options mopt;
-  double dedup_etol;        /* dedup: energies within this of a group's lowest are equal (eV/atom) */
-  ms_hull_ref *refs;
-  int nrefs, nends;        /* reference phases; the first nends are the end members */
-  char **ref_paths;        /* hull.references.structures (resolved paths) */
-  int nref_paths;
-  char *ref_csv;           /* hull.references.entries */
-  int refs_elements;       /* the hull's components are the elements (the relax model needs no
-                              charges; hull_plan.c), else the binary end members */
-  ms_refs_options refs_opt; /* hull.references: which binaries (elements mode) */
-  ms_ref_job *plan;        /* elements mode: every reference the search space may need */
-  int nplan;
-  unsigned char *ref_stable; /* per reference: on the hull */
-  hull_system *hsys;       /* chemical systems of the hull entries, sorted by name */
-  int64_t nhsys;
-  hull_row *hrows;         /* stable phases per system */
-  int64_t nhrows;
-  int64_t *stable_ids, nstable;
-  stage_ref st[MS_STAGE_COUNT_];
-  /* single point */
-  int scan_points;
-  double scan_min, scan_max;
+  ms_model item_model[MS_MAX_STAGES]; /* what each funnel item evaluates with (borrowed from the
+                                         two above; NULL for stages that evaluate nothing) */
+  /* the stages of this run: the funnel items in order, then the stages configured by a
+   * top-level section (the shortlist); row 1 + i of /funnel is item i */
+  int nitems;              /* while an item's create runs: that item's index */
+  const ms_stage_info *item_info[MS_MAX_STAGES + 4];
+  void *item_state[MS_MAX_STAGES + 4];
+  stage_ref st[MS_STAGE_COUNT_]; /* the built-in funnel stages by kind: present, item index */
+  int keep_item;           /* the filter item whose keep rule narrows phase A (it evaluates
+                              energies), -1 if none */
+  ms_relax relax;          /* the relax stage's relaxer (owned by it); the hull and the surrogate
+                              relax their reference phases with it */
   /* stats (local busy time; summed at the end) */
   ms_funnel_summary *sum;
   /* work blocks and the checkpoint (spool.h) */
   ms_spool spool;
   int64_t total;          /* candidates */
   int64_t ba, nba;        /* phase A: ids per block, blocks */
-  int64_t bb, nbb;        /* phase B: survivors per block, blocks */
+  int64_t bb, nbb;        /* relaxations: survivors per block, blocks */
+  /* the survivor set */
   survivor *sv;           /* survivors of phase A (every rank), sorted by id */
   int64_t nsv;
-  /* shortlist */
-  int has_shortlist;
+  int sv_relaxed;         /* an earlier stage (the surrogate) did the relaxations already */
+  /* the relaxed-structure store: this rank's share of the relaxation outcomes (read back by
+   * block range) and, for each converged one, its packed structure in `structs` */
+  int relaxed;            /* 1 once the relax stage has read its outcomes back */
+  int store_item;         /* the item that filled the store (the relax stage), -1 before */
+  relax_out *rout;
+  int64_t nrout;
+  bytes structs;
   char *reason_report;     /* rank 0: the most frequent reasons per stage, for the log (funnel_output.c) */
-  ms_shortlist_options slopt;
-  ms_known_set *known;
-  sl_row *sl;             /* the picks (every rank), priority order */
-  int64_t nsl;
   int64_t round;          /* lab round (1 without lab feedback) */
   ms_labfeed lab;         /* lab_queue / lab_feedback (labfeed.h) */
   const ms_funnel_options *opt;
-  sur_state sur;
-} run_ctx;
+};
 
+
+/* One /candidates row while it is finished (stage.h's ms_run_row): the phase-A record, the
+ * candidate's entry in the survivor set (NULL if it did not survive phase A), its relaxation
+ * outcome (NULL if not relaxed) and the row being filled. */
+struct ms_run_row {
+  const ms_arec *a;
+  const survivor *sv;
+  const relax_out *rel;
+  ms_record *r;
+};
+
+/* ---- the stages of the run ----------------------------------------------------------------- */
+
+/* The state of the built-in stage @p kind when the campaign has it, else NULL. */
+void *ms__fn_state(const run_ctx *x, ms_stage_kind kind);
+/* The model the built-in stage @p kind evaluates with (NULL when absent or it evaluates none). */
+ms_model ms__fn_kind_model(const run_ctx *x, ms_stage_kind kind);
+/* The /funnel row of item @p item (row 1 + item; row 0 is generation). */
+ms_funnel_stage_stats *ms__fn_stats(run_ctx *x, int item);
+/* Sum the counts (when @p sum_counts; by_status always) and the busy times over the ranks; the
+ * wall time is the maximum. Collective. */
+void ms__fn_reduce_stats(MPI_Comm comm, ms_funnel_stage_stats *s, int sum_counts);
+/* Count one candidate of status @p status in @p s. */
+void ms__fn_count_status(ms_funnel_stage_stats *s, int status);
 
 /* ---- helpers of funnel.c used by the stages in other files ------------------------------- */
 
@@ -198,54 +190,37 @@ void ms__fn_put_str(char *dst, int width, const char *src);
 int64_t ms__fn_lower_bound_sv(const survivor *sv, int64_t n, int64_t id);
 /* Collective: relax the survivor blocks todo[0..ntodo) (of per_block survivors each) over the
  * scheduler, committing each to the checkpoint; progress counts items in all, done of them
- * before; *stopped when a clean stop was agreed. */
+ * before; *stopped when a clean stop was agreed (relax_blocks.c). */
 ms_err ms__fn_relax_blocks(run_ctx *x, const char *label, const int64_t *todo, int64_t ntodo, int64_t per_block,
                            int64_t items, int64_t done, int *stopped);
-/* Collective: the hull's reference phases for entries of compositions comps[0..n). */
-ms_err ms__fn_hull_references(run_ctx *x, const ms_composition *comps, int64_t n, ms_hull_ref **refs, int *nrefs,
-                              int *nends);
+/* The loop shared by the phases: take blocks of @p todo from the scheduler, run @p fn on each
+ * and commit its frame, until the work runs out, this rank is told to stop (*stop = reason), or
+ * another rank cancels the hand-out (failure or stop there). */
+typedef ms_err (*ms__block_fn)(run_ctx *x, int64_t b, void *ctx);
+ms_err ms__fn_run_blocks(run_ctx *x, const char *stage, const int64_t *todo, int64_t ntodo, int64_t max_chunk,
+                         int64_t items_per_block, int64_t items_total, int64_t items_done_before, ms__block_fn fn,
+                         void *ctx, int *stop);
+/* Agree on how a phase ended: failure (returned), a stop somewhere (*stopped = the largest
+ * MS_STOP_* code of any rank), or done (*stopped = 0). Collective. */
+ms_err ms__fn_agree_end(run_ctx *x, ms_err err, int stop, int *stopped);
+/* Blocks of checkpoint @p kind (0..nb) without a committed frame (malloc'ed). */
+ms_err ms__fn_todo_blocks(run_ctx *x, int kind, int64_t nb, int64_t **todo, int64_t *ntodo);
 
-/* ---- the hull's references (hull_plan.c) --------------------------------------------------- */
-
-/* Not collective (the campaign alone decides): the hull's kind and the references the search
- * space may need, checked before any work: the component limit, one anion and a library
- * prototype for every end member (end-member hulls), and the prototypes named by
- * hull.references.binaries. Errors point at the hull stage's YAML node. */
-ms_err ms__fn_hull_plan(run_ctx *x);
-/* The chemical system of species sp[0..n): distinct element symbols in alphabetical order
- * joined by '-' ("Al-Ni-Ti"), as /hull/systems names them. Not collective. */
-void ms__fn_system_name(const ms_species *sp, int n, char *buf, size_t len);
-/* Rank 0 of `check`: per chemical system of the search space, the references and how many
- * relaxations they cost. */
-void ms__fn_hull_plan_print(const run_ctx *x, FILE *fp);
-/* Collective: the elements-mode references for entries of compositions comps[0..n) (the same
- * on every rank): the planned jobs whose species all occur together in some entry. */
-ms_err ms__fn_hull_refs_elements(run_ctx *x, const ms_composition *comps, int64_t n, ms_hull_ref **refs,
-                                 int *nrefs, int *nends);
-
-/* ---- the surrogate stage (surrogate_stage.c, docs/surrogate.md) ---------------------------- */
-
-/* funnel[k] = {stage: surrogate, ...}: options into x->sur. */
-/* A structure of the merged relaxation results: its id and where its packed cell lies. */
-typedef struct {
-  int64_t id;
-  const sheader *h;
-  const ssite *s;
-} sref;
-
-/* Read the phase-A frame of block @p b (payload malloc'ed: ms_astats then records). */
+/* Read the phase-A frame of block @p b (payload malloc'ed: the block's stage counts, then its
+ * records; ms__fn_astats_size gives the counts' size). */
 ms_err ms__fn_read_block_a(run_ctx *x, int64_t b, char **buf, uint32_t *n);
+size_t ms__fn_astats_size(const run_ctx *x);
 /* 1 if a phase-A record passed every stage of phase A (goes on to the surrogate/relaxation). */
 int ms__fn_eligible_a(const ms_arec *r);
 /* The run's HDF5 output (funnel_output.c): root attributes, /config, /candidates streamed from
- * the checkpoint, /structures, /funnel, /hull, /surrogate, /shortlist, /lab, and last the peak
- * memory and wall time (measured there, so that they include the output; also stored in
- * x->sum). @p w0: MPI_Wtime() at the start of the run. Collective. */
+ * the checkpoint, /structures, /funnel, every stage's own part (its write operation), /lab,
+ * and last the peak memory and wall time (measured there, so that they include the output; also
+ * stored in x->sum). @p w0: MPI_Wtime() at the start of the run. Collective. */
 ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, int64_t nrel,
                            sref *st, int64_t nst, const ms_funnel_summary *sum, double t_start, double w0);
-/* A safe point before @p next_stage ("dedup", "hull", "shortlist", "output") after the
- * relaxations: agrees on stop requests and returns MS_ERR_INTERRUPTED (with the resume hint)
- * when there is one. Collective. */
+/* A safe point before @p next_stage (a stage's name, or "output") after the relaxations: agrees
+ * on stop requests and returns MS_ERR_INTERRUPTED (with the resume hint) when there is one.
+ * Collective. */
 ms_err ms__fn_stop_point(run_ctx *x, const char *next_stage);
 /* A candidate's reason (MS_REC_REASON bytes), cut to fit: reasons are for people, a long detail
  * loses its tail rather than fail. */
@@ -262,7 +237,7 @@ double ms__fn_peak_rss_mib(void);
 /* ---- the stages' models (stage_models.c) ---------------------------------------------------- */
 
 /* Collective in effect (every rank does the same): the campaign's model and each energy stage's
- * own (one object per distinct spec) into x->model, x->own and x->stage_model. */
+ * own (one object per distinct spec) into x->model, x->own and x->item_model. */
 ms_err ms__fn_stage_models(run_ctx *x);
 /* Every model of the campaign (the campaign's first, then the stages' own) into @p out
  * (MS_MAX_STAGES + 1 entries); returns their number. */
@@ -272,24 +247,9 @@ void ms__fn_models_free(run_ctx *x);
  * the search space names: one message with the species, the models and the stages. */
 ms_err ms__fn_check_coverage(run_ctx *x);
 /* MS_ERR_INPUT, positioned at the node that asks for it, when the search space has plain
- * elements and a stage needs oxidation states: a model that takes its charges from them, a
- * prefilter rule that needs charges or ionic radii, the hull stage (species_kinds.c). */
+ * elements and a stage's model takes its charges from oxidation states (species_kinds.c).
+ * @p what gets "search[1] gives plain elements (Ni, Al)" ("" when every species is an ion). */
 ms_err ms__fn_check_species_kinds(run_ctx *x);
-
-/* Shortlist stage (shortlist_stage.c): read the campaign's shortlist section (after the stage
- * options), choose the picks among the hull survivors (collective), write /shortlist. */
-ms_err ms__sl_setup(run_ctx *x);
-ms_err ms__sl_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const bytes *structs);
-ms_err ms__sl_write(run_ctx *x, ms_h5 f);
-
-ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path);
-/* Collective: the learning rounds and the filter; marks x->sv[k].relaxed, pred and sigma. */
-ms_err ms__sur_phase(run_ctx *x, int *stopped);
-/* Collective: with ground_truth, the filter's precision, recall, F1 and DAF. */
-ms_err ms__sur_scores(run_ctx *x, const relax_out *rout, int64_t nrout);
-/* Rank 0: the stage's figures on stderr. */
-void ms__sur_print(const run_ctx *x);
-/* Collective: /surrogate (the model and the stage's figures). */
-ms_err ms__sur_write(run_ctx *x, ms_h5 f);
+void ms__fn_plain_elements(run_ctx *x, char *what, size_t len);
 
 #endif

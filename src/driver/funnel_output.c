@@ -143,28 +143,20 @@ static void finish_row(run_ctx *x, const ms_arec *a, const survivor *sv, const r
   memcpy(r->reason, a->reason, sizeof r->reason);
   r->e_pred = r->e_pred_sigma = NAN;
   r->surrogate = -1;
-  if (ms__fn_eligible_a(a) && x->st[MS_STAGE_SINGLE_POINT].present) {
-    int row = 1 + x->st[MS_STAGE_SINGLE_POINT].index;
+  if (ms__fn_eligible_a(a) && x->keep_item >= 0) {
+    int row = 1 + x->keep_item;
     if (survived) {
       r->stage_reached = row;
     } else {
       r->reject_stage = row;
       char rule[80];
       ms__keep_describe(&x->camp->stage[row - 1].keep, rule, sizeof rule);
-      ms__fn_set_reason(r->reason, "single_point keep rule (%s)", rule);
+      ms__fn_set_reason(r->reason, "%s keep rule (%s)", x->item_info[x->keep_item]->name, rule);
     }
   }
-  if (survived && x->st[MS_STAGE_SURROGATE].present) {
-    r->e_pred = sv->pred;
-    r->e_pred_sigma = sv->sigma;
-    r->surrogate = sv->relaxed;
-    if (sv->relaxed == 0) { /* the filter skipped it */
-      r->reject_stage = 1 + x->st[MS_STAGE_SURROGATE].index;
-      r->status = MS_STATUS_REJECTED;
-      ms__fn_set_reason(r->reason, "skipped by the surrogate filter (predicted %.3f +- %.3f eV/atom)",
-               sv->pred, sv->sigma);
-    }
-  }
+  ms_run_row row = {a, sv, rel, r};
+  for (int k = 0; k < x->nitems; ++k)
+    if (x->item_info[k]->ops->row) x->item_info[k]->ops->row(x->item_state[k], x, &row);
   if (rel) {
     r->relax_status = rel->status;
     r->relax_iterations = rel->iterations;
@@ -315,7 +307,7 @@ static ms_err write_candidates(run_ctx *x, ms_h5 f, const relax_out *rel, int64_
     char *fb = NULL;
     uint32_t n = 0;
     local = ms__fn_read_block_a(x, b, &fb, &n);
-    const ms_arec *a = fb ? (const ms_arec *)(fb + sizeof(ms_astats)) : NULL;
+    const ms_arec *a = fb ? (const ms_arec *)(fb + ms__fn_astats_size(x)) : NULL;
     for (uint32_t k = 0; k < n && !local; ++k) {
       int64_t pos = ms__fn_lower_bound_sv(x->sv, x->nsv, a[k].id);
       int survived = pos < x->nsv && x->sv[pos].id == a[k].id;
@@ -488,82 +480,9 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   free(lat);
   free(fr);
   free(spc);
-  /* hull: the end-member references and the stable candidates (rows from rank 0) */
-  if (!e && x->st[MS_STAGE_HULL].present) {
-    int nr = x->rank == 0 ? x->nrefs : 0;
-    char *rf = calloc((size_t)x->nrefs + 1, MS_OUTW_HULL_REFERENCE_FORMULA);
-    char *rp = calloc((size_t)x->nrefs + 1, MS_OUTW_HULL_REFERENCE_PROTOTYPE);
-    double *re = calloc((size_t)x->nrefs + 1, sizeof *re);
-    LOCAL(rf && rp && re);
-    for (int k = 0; k < x->nrefs && !e; ++k) {
-      ms__fn_put_str(rf + MS_OUTW_HULL_REFERENCE_FORMULA * k, MS_OUTW_HULL_REFERENCE_FORMULA, x->refs[k].formula);
-      ms__fn_put_str(rp + MS_OUTW_HULL_REFERENCE_PROTOTYPE * k, MS_OUTW_HULL_REFERENCE_PROTOTYPE, x->refs[k].prototype);
-      re[k] = x->refs[k].energy;
-    }
-    W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_FORMULA), nr, MS_OUTW_HULL_REFERENCE_FORMULA, rf));
-    W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_PROTOTYPE), nr, MS_OUTW_HULL_REFERENCE_PROTOTYPE, rp));
-    W(ms_h5_write_double(f, MS_OUT_PATH(HULL_REFERENCE_ENERGY), nr, 1, re, 0));
-    W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_STABLE_CANDIDATE_ID), x->rank == 0 ? x->nstable : 0, 1, x->stable_ids));
-    {
-      int32_t *isend = calloc((size_t)x->nrefs + 1, sizeof *isend), *onh = calloc((size_t)x->nrefs + 1, sizeof *onh);
-      int64_t ns = x->rank == 0 ? x->nhsys : 0, nr2 = x->rank == 0 ? x->nhrows : 0;
-      char *sn = calloc((size_t)x->nhsys + 1, MS_OUTW_HULL_SYSTEMS_NAME);
-      char *rs = calloc((size_t)x->nhrows + 1, MS_OUTW_HULL_PHASES_SYSTEM);
-      char *rfo = calloc((size_t)x->nhrows + 1, MS_OUTW_HULL_PHASES_FORMULA);
-      char *rsrc = calloc((size_t)x->nhrows + 1, MS_OUTW_HULL_PHASES_SOURCE);
-      int64_t *sc = calloc((size_t)x->nhsys + 1, sizeof *sc), *ss = calloc((size_t)x->nhsys + 1, sizeof *ss);
-      int64_t *rid = calloc((size_t)x->nhrows + 1, sizeof *rid);
-      double *ren = calloc((size_t)x->nhrows + 1, sizeof *ren);
-      LOCAL(isend && onh && sn && rs && rfo && rsrc && sc && ss && rid && ren);
-      for (int k = 0; k < x->nrefs && !e; ++k) {
-        isend[k] = k < x->nends;
-        onh[k] = x->ref_stable ? x->ref_stable[k] : 0;
-      }
-      for (int64_t k = 0; k < x->nhsys && !e; ++k) {
-        ms__fn_put_str(sn + MS_OUTW_HULL_SYSTEMS_NAME * k, MS_OUTW_HULL_SYSTEMS_NAME, x->hsys[k].name);
-        sc[k] = x->hsys[k].entries;
-        ss[k] = x->hsys[k].stable;
-      }
-      for (int64_t k = 0; k < x->nhrows && !e; ++k) {
-        ms__fn_put_str(rs + MS_OUTW_HULL_PHASES_SYSTEM * k, MS_OUTW_HULL_PHASES_SYSTEM, x->hrows[k].system);
-        ms__fn_put_str(rfo + MS_OUTW_HULL_PHASES_FORMULA * k, MS_OUTW_HULL_PHASES_FORMULA, x->hrows[k].formula);
-        ms__fn_put_str(rsrc + MS_OUTW_HULL_PHASES_SOURCE * k, MS_OUTW_HULL_PHASES_SOURCE, x->hrows[k].source);
-        rid[k] = x->hrows[k].id;
-        ren[k] = x->hrows[k].energy;
-      }
-      W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_IS_END_MEMBER), nr, 1, isend));
-      W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_ON_HULL), nr, 1, onh));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_SYSTEMS_NAME), ns, MS_OUTW_HULL_SYSTEMS_NAME, sn));
-      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_ENTRIES), ns, 1, sc));
-      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_STABLE), ns, 1, ss));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SYSTEM), nr2, MS_OUTW_HULL_PHASES_SYSTEM, rs));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_FORMULA), nr2, MS_OUTW_HULL_PHASES_FORMULA, rfo));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SOURCE), nr2, MS_OUTW_HULL_PHASES_SOURCE, rsrc));
-      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_PHASES_CANDIDATE_ID), nr2, 1, rid));
-      W(ms_h5_write_double(f, MS_OUT_PATH(HULL_PHASES_ENERGY), nr2, 1, ren, 0));
-      W(ms_h5_attr_str(f, "/hull/phases", "description",
-                       "for every chemical system of the hull entries (/hull/systems), the phases on the hull "
-                       "whose elements are in it: reference phases (candidate_id -1) and candidates"));
-      free(isend);
-      free(onh);
-      free(sn);
-      free(rs);
-      free(rfo);
-      free(rsrc);
-      free(sc);
-      free(ss);
-      free(rid);
-      free(ren);
-    }
-    W(ms_h5_attr_str(f, "/hull", "description",
-                     "components are the binary compounds of each cation with the anion, relaxed with the "
-                     "campaign's model in the library prototypes of their stoichiometry (lowest kept)"));
-    free(rf);
-    free(rp);
-    free(re);
-  }
-  if (x->has_shortlist) W(ms__sl_write(x, f));
-  if (x->st[MS_STAGE_SURROGATE].present) W(ms_err_agree(x->comm, ms__sur_write(x, f)));
+  /* every stage's own part, in stage order (/surrogate, /hull, /shortlist) */
+  for (int k = 0; k < x->nitems; ++k)
+    if (x->item_info[k]->ops->write) W(ms_err_agree(x->comm, x->item_info[k]->ops->write(x->item_state[k], x, f)));
   W(ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank)));
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
@@ -577,9 +496,8 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     for (int k = 0; k < ns; ++k) {
       strncpy(names + MS_OUTW_FUNNEL_STAGE * k, sum->stats[k].name, MS_OUTW_FUNNEL_STAGE);
       /* the model a stage's energies come from; the hull's are the relax stage's */
-      if (k >= 1 && k <= x->camp->nstages) {
-        ms_stage_kind kind = x->camp->stage[k - 1].kind;
-        ms_model m = x->stage_model[kind == MS_STAGE_HULL ? MS_STAGE_RELAX : kind];
+      if (k >= 1 && k <= x->camp->nstages && x->item_info[k - 1]->ops->model) {
+        ms_model m = x->item_info[k - 1]->ops->model(x->item_state[k - 1], x);
         if (m) strncpy(models + MS_OUTW_FUNNEL_MODEL * k, ms_model_name(m), MS_OUTW_FUNNEL_MODEL);
       }
       cin[k] = sum->stats[k].in;

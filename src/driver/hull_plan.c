@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "funnel_impl.h"
+#include "hull_stage.h"
 #include "matscreen/log.h"
 
 static ms_model relax_model(const run_ctx *x) {
-  return x->stage_model[MS_STAGE_RELAX] ? x->stage_model[MS_STAGE_RELAX] : x->model;
+  ms_model m = ms__fn_kind_model(x, MS_STAGE_RELAX);
+  return m ? m : x->model;
 }
 
 /* The species of every search item that lists them: sets k = sp[off[k] .. off[k+1]), with the
@@ -142,18 +143,17 @@ static ms_err check_end_members(const run_ctx *x, const item_sets *s) {
   return MS_SUCCESS;
 }
 
-ms_err ms__fn_hull_plan(run_ctx *x) {
-  if (!x->st[MS_STAGE_HULL].present) return MS_SUCCESS;
+ms_err ms__fn_hull_plan(run_ctx *x, hull_state *h) {
   ms_model m = relax_model(x);
-  x->refs_elements = m && ms_model_has_elemental_energies(m);
+  h->refs_elements = m && ms_model_has_elemental_energies(m);
   item_sets s;
   ms_err e = sets_of_search(x, &s);
-  if (!e && !x->refs_elements && (!x->refs_opt.binaries || x->refs_opt.nonly))
+  if (!e && !h->refs_elements && (!h->refs_opt.binaries || h->refs_opt.nonly))
     e = stage_error(x, "%s", "'binaries' chooses the binaries of a hull over the elements (a model fitted to DFT "
                              "energies, e.g. M3GNet); this campaign's relax model is rigid-ion, whose hull has binary "
                              "end members (docs/stability.md)");
-  if (!e && !x->refs_elements) e = check_end_members(x, &s);
-  if (!e && x->refs_elements) {
+  if (!e && !h->refs_elements) e = check_end_members(x, &s);
+  if (!e && h->refs_elements) {
     /* the hull's components: every element of the search space */
     char sys[1024];
     int zs[MS_MAX_Z + 1] = {0}, nz = 0;
@@ -166,14 +166,13 @@ ms_err ms__fn_hull_plan(run_ctx *x) {
       e = stage_error(x, "the hull's components are the elements of the search space: %s; split the search into "
                          "campaigns of fewer elements", msg);
     }
-    if (!e) e = ms__refs_jobs(&x->refs_opt, s.n, s.sp, s.off, &x->plan, &x->nplan);
+    if (!e) e = ms__refs_jobs(&h->refs_opt, s.n, s.sp, s.off, &h->plan, &h->nplan);
   }
   sets_free(&s);
   return e;
 }
 
-void ms__fn_hull_plan_print(const run_ctx *x, FILE *fp) {
-  if (!x->st[MS_STAGE_HULL].present) return;
+void ms__fn_hull_plan_print(const run_ctx *x, const hull_state *h, FILE *fp) {
   item_sets s;
   if (sets_of_search(x, &s)) {
     ms_err_clear();
@@ -181,12 +180,12 @@ void ms__fn_hull_plan_print(const run_ctx *x, FILE *fp) {
   }
   ms_model m = relax_model(x);
   char sys[512];
-  if (x->refs_elements) {
+  if (h->refs_elements) {
     fprintf(fp, "hull references (components: the elements; relaxed with %s):\n", ms_model_name(m));
     for (int k = 0; k < s.n; ++k) {
       ms_ref_job *jb = NULL;
       int nj = 0;
-      if (ms__refs_jobs(&x->refs_opt, 1, s.sp + s.off[k], (int[]){0, s.off[k + 1] - s.off[k]}, &jb, &nj)) {
+      if (ms__refs_jobs(&h->refs_opt, 1, s.sp + s.off[k], (int[]){0, s.off[k + 1] - s.off[k]}, &jb, &nj)) {
         ms_err_clear();
         continue;
       }
@@ -206,10 +205,10 @@ void ms__fn_hull_plan_print(const run_ctx *x, FILE *fp) {
       free(jb);
     }
     int nel = 0;
-    for (int q = 0; q < x->nplan; ++q) nel += x->plan[q].nsp == 1;
+    for (int q = 0; q < h->nplan; ++q) nel += h->plan[q].nsp == 1;
     fprintf(fp, "  total: at most %d relaxations (%d of elements, %d of binaries%s), shared out over the ranks; only "
                 "those of the elements and pairs that occur in the hull's entries are done\n",
-            x->nplan, nel, x->nplan - nel, x->refs_opt.binaries ? (x->refs_opt.nonly ? ", in the prototypes of "
+            h->nplan, nel, h->nplan - nel, h->refs_opt.binaries ? (h->refs_opt.nonly ? ", in the prototypes of "
                                                                                      "hull.references.binaries" : "")
                                                                 : "; binaries: false");
   } else {
@@ -237,9 +236,9 @@ void ms__fn_hull_plan_print(const run_ctx *x, FILE *fp) {
     fprintf(fp, "  total: at most %d relaxations on rank 0 (a cation shared by several items counted once per item); "
                 "only the cations of the hull's entries are done\n", total);
   }
-  if (x->nref_paths || x->ref_csv)
-    fprintf(fp, "  user references: %d structure file%s relaxed%s\n", x->nref_paths, x->nref_paths == 1 ? "" : "s",
-            x->ref_csv ? ", entries from a CSV file" : "");
+  if (h->nref_paths || h->ref_csv)
+    fprintf(fp, "  user references: %d structure file%s relaxed%s\n", h->nref_paths, h->nref_paths == 1 ? "" : "s",
+            h->ref_csv ? ", entries from a CSV file" : "");
   if (s.unlisted) fprintf(fp, "  (%d search item%s do not list their species; their references are decided at the hull)\n",
                           s.unlisted, s.unlisted == 1 ? "" : "s");
   sets_free(&s);
@@ -264,7 +263,7 @@ static int cmp_set(const void *a, const void *b) {
   return 0;
 }
 
-ms_err ms__fn_hull_refs_elements(run_ctx *x, const ms_composition *comps, int64_t n, ms_hull_ref **refs,
+ms_err ms__fn_hull_refs_elements(run_ctx *x, hull_state *h, const ms_composition *comps, int64_t n, ms_hull_ref **refs,
                                  int *nrefs, int *nends) {
   /* the distinct species sets of the entries (the same on every rank: every rank has all) */
   spset *sets = calloc((size_t)n + 1, sizeof *sets);
@@ -292,7 +291,7 @@ ms_err ms__fn_hull_refs_elements(run_ctx *x, const ms_composition *comps, int64_
   if (off) off[u] = used;
   ms_ref_job *jobs = NULL;
   int njobs = 0;
-  if (!e) e = ms__refs_jobs(&x->refs_opt, (int)u, flat, off, &jobs, &njobs);
+  if (!e) e = ms__refs_jobs(&h->refs_opt, (int)u, flat, off, &jobs, &njobs);
   free(sets);
   free(flat);
   free(off);

@@ -33,11 +33,13 @@ typedef struct {
   char reason[MS_REC_REASON];     /* why it failed or was rejected in phase A ("" otherwise) */
 } ms_arec;
 
-/* Counts of one phase-A block: generation, prefilter, single point (in, out, by status, busy). */
+/* Counts of one phase-A block at one row: generation, then each filter stage of the campaign in
+ * order (in, out, by status, busy time). A frame holds one row per row, then the records; the
+ * checkpoint's header names the stages (funnel.c, fingerprint). */
 typedef struct {
-  int64_t in[3], out[3];
-  int64_t by_status[3][16];
-  double busy_s[3];
+  int64_t in, out;
+  int64_t by_status[16];
+  double busy_s;
 } ms_astats;
 
 typedef struct {

@@ -6,43 +6,70 @@
 #include <string.h>
 
 #include "funnel_impl.h"
+#include "stage_spec.h"
 #include "matscreen/output_schema.h"
 #include "matscreen/shortlist.h"
 
 /* The campaign's shortlist section: options, the novelty path relative to the campaign file,
  * the known-structure set (loaded on every rank: every rank runs the same selection). */
-ms_err ms__sl_setup(run_ctx *x) {
+typedef struct {
+  int item;
+  ms_shortlist_options slopt;
+  ms_known_set *known;
+  sl_row *sl;             /* the picks (every rank), priority order */
+  int64_t nsl;
+} sl_state;
+
+static void sl_destroy(void *state) {
+  sl_state *s = state;
+  if (!s) return;
+  ms_shortlist_options_free(&s->slopt);
+  ms_known_set_free(&s->known);
+  free(s->sl);
+  free(s);
+}
+
+static ms_err sl_create(ms_run *x, const ms_stage *item, const char *path, void **state) {
+  (void)item;
+  (void)path;
   ms_campaign *c = x->camp;
-  if (!c->shortlist) return MS_SUCCESS;
-  MS_CALL(ms_shortlist_parse(c->shortlist, "shortlist", &x->slopt));
-  x->slopt.seed = c->seed;
-  x->has_shortlist = 1;
+  sl_state *s = calloc(1, sizeof *s);
+  MS_CHECK(s, MS_ERR_MEM, "out of memory");
+  s->item = x->nitems; /* a section stage: after the funnel items */
+  *state = s;
+  MS_CALL(ms_shortlist_parse(c->shortlist, "shortlist", &s->slopt));
+  s->slopt.seed = c->seed;
   if (!x->st[MS_STAGE_HULL].present)
     return ms_ynode_error(c->shortlist, "shortlist",
                           "the shortlist ranks candidates by their energy above the hull: add a hull stage to the funnel");
-  if (x->slopt.novelty_set) {
-    char *p = ms_campaign_path(c, x->slopt.novelty_set);
+  if (s->slopt.novelty_set) {
+    char *p = ms_campaign_path(c, s->slopt.novelty_set);
     MS_CHECK(p, MS_ERR_MEM, "out of memory");
-    free((char *)x->slopt.novelty_set);
-    x->slopt.novelty_set = p;
+    free((char *)s->slopt.novelty_set);
+    s->slopt.novelty_set = p;
   }
-  if (x->slopt.novelty_set) {
-    ms_err e = ms_known_set_load(x->slopt.novelty_set, &x->known);
+  if (s->slopt.novelty_set) {
+    ms_err e = ms_known_set_load(s->slopt.novelty_set, &s->known);
     if (e) {
       char msg[900];
       snprintf(msg, sizeof msg, "%s", ms_err_message());
       ms_ynode *nv = ms_ynode_get(c->shortlist, "novelty");
       return ms_ynode_error(nv ? nv : c->shortlist, "shortlist.novelty", "%s", msg);
     }
-    x->slopt.known = x->known;
+    s->slopt.known = s->known;
   }
   return MS_SUCCESS;
 }
 
 /* Gather the hull survivors (rout[k].kept) with their structures on every rank and choose the
  * shortlist; every rank gets the same picks, rank 0 keeps the rows for the output. */
-ms_err ms__sl_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const bytes *structs) {
-  ms_funnel_stage_stats *ss = &x->sum->stats[x->sum->nstages - 1];
+static ms_err sl_run(void *state, ms_run *x, int *stopped) {
+  sl_state *s = state;
+  *stopped = 0;
+  const relax_out *rout = x->rout;
+  int64_t nrout = x->nrout;
+  const bytes *structs = &x->structs;
+  ms_funnel_stage_stats *ss = ms__fn_stats(x, s->item);
   double t0 = MPI_Wtime();
   bytes mine = {0};
   size_t p = 0;
@@ -83,22 +110,22 @@ ms_err ms__sl_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const byte
   }
   ms_shortlist_pick *picks = NULL;
   size_t np = 0;
-  const int64_t *excl = x->slopt.exclude_tried ? x->lab.tried : NULL;
-  size_t nexcl = x->slopt.exclude_tried ? (size_t)x->lab.ntried : 0;
-  if (!e) e = ms_shortlist_select(&x->slopt, en, (size_t)m, excl, nexcl, &picks, &np);
+  const int64_t *excl = s->slopt.exclude_tried ? x->lab.tried : NULL;
+  size_t nexcl = s->slopt.exclude_tried ? (size_t)x->lab.ntried : 0;
+  if (!e) e = ms_shortlist_select(&s->slopt, en, (size_t)m, excl, nexcl, &picks, &np);
   e = ms_err_agree(x->comm, e);
   if (!e) {
-    x->sl = calloc(np + 1, sizeof *x->sl);
-    e = ms_err_agree(x->comm, x->sl ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
+    s->sl = calloc(np + 1, sizeof *s->sl);
+    e = ms_err_agree(x->comm, s->sl ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
   }
   for (size_t k = 0; k < np && !e; ++k) {
     const relax_out *o = NULL;
     for (int64_t j = 0; j < m; ++j)
       if (ro[j]->id == picks[k].id) o = ro[j];
-    x->sl[k].pick = picks[k];
-    if (o) x->sl[k].o = *o;
+    s->sl[k].pick = picks[k];
+    if (o) s->sl[k].o = *o;
   }
-  if (!e) x->nsl = (int64_t)np;
+  if (!e) s->nsl = (int64_t)np;
   for (int64_t k = 0; k < m; ++k) ms_cell_free(&cells[k]);
   free(cells);
   free(en);
@@ -106,27 +133,28 @@ ms_err ms__sl_stage(run_ctx *x, const relax_out *rout, int64_t nrout, const byte
   free(all);
   free(picks);
   ss->in = m;
-  ss->out = x->nsl;
+  ss->out = s->nsl;
   ss->cpu_s = ss->wall_s = MPI_Wtime() - t0;
   return e;
 }
 
 /* /shortlist: one row per pick in priority order (rows from rank 0). */
-ms_err ms__sl_write(run_ctx *x, ms_h5 f) {
-  int64_t n = x->rank == 0 ? x->nsl : 0;
-  int64_t *id = calloc((size_t)x->nsl + 1, sizeof *id);
-  int32_t *prio = calloc((size_t)x->nsl + 1, sizeof *prio), *sg = calloc((size_t)x->nsl + 1, sizeof *sg);
-  double *score = calloc((size_t)x->nsl + 1, sizeof *score), *eh = calloc((size_t)x->nsl + 1, sizeof *eh);
-  double *sig = calloc((size_t)x->nsl + 1, sizeof *sig);
-  char *fo = calloc((size_t)x->nsl + 1, MS_OUTW_SL_FORMULA), *pr = calloc((size_t)x->nsl + 1, MS_OUTW_SL_PROTOTYPE);
-  char *dec = calloc((size_t)x->nsl + 1, MS_OUTW_SL_DECOMPOSITION), *nov = calloc((size_t)x->nsl + 1, MS_OUTW_SL_NOVELTY);
-  char *km = calloc((size_t)x->nsl + 1, MS_OUTW_SL_KNOWN_MATCH);
+static ms_err sl_write(void *state, ms_run *x, ms_h5 f) {
+  sl_state *s = state;
+  int64_t n = x->rank == 0 ? s->nsl : 0;
+  int64_t *id = calloc((size_t)s->nsl + 1, sizeof *id);
+  int32_t *prio = calloc((size_t)s->nsl + 1, sizeof *prio), *sg = calloc((size_t)s->nsl + 1, sizeof *sg);
+  double *score = calloc((size_t)s->nsl + 1, sizeof *score), *eh = calloc((size_t)s->nsl + 1, sizeof *eh);
+  double *sig = calloc((size_t)s->nsl + 1, sizeof *sig);
+  char *fo = calloc((size_t)s->nsl + 1, MS_OUTW_SL_FORMULA), *pr = calloc((size_t)s->nsl + 1, MS_OUTW_SL_PROTOTYPE);
+  char *dec = calloc((size_t)s->nsl + 1, MS_OUTW_SL_DECOMPOSITION), *nov = calloc((size_t)s->nsl + 1, MS_OUTW_SL_NOVELTY);
+  char *km = calloc((size_t)s->nsl + 1, MS_OUTW_SL_KNOWN_MATCH);
   ms_err e = MS_SUCCESS;
   if (!id || !prio || !sg || !score || !eh || !sig || !fo || !pr || !dec || !nov || !km)
     e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   e = ms_err_agree(x->comm, e);
-  for (int64_t k = 0; k < x->nsl && !e; ++k) {
-    const sl_row *r = &x->sl[k];
+  for (int64_t k = 0; k < s->nsl && !e; ++k) {
+    const sl_row *r = &s->sl[k];
     id[k] = r->pick.id;
     prio[k] = r->pick.priority;
     score[k] = r->pick.score;
@@ -155,7 +183,7 @@ ms_err ms__sl_write(run_ctx *x, ms_h5 f) {
   W(ms_h5_write_strings(f, MS_OUT_PATH(SL_NOVELTY), n, MS_OUTW_SL_NOVELTY, nov));
   W(ms_h5_write_strings(f, MS_OUT_PATH(SL_KNOWN_MATCH), n, MS_OUTW_SL_KNOWN_MATCH, km));
   W(ms_h5_attr_int(f, "/shortlist", "round", x->round));
-  W(ms_h5_attr_str(f, "/shortlist", "acquisition", ms_acquisition_name(x->slopt.kind)));
+  W(ms_h5_attr_str(f, "/shortlist", "acquisition", ms_acquisition_name(s->slopt.kind)));
   W(ms_h5_attr_str(f, "/shortlist", "description",
                    "candidates for the lab in priority order (1 = first); score: acquisition score "
                    "(higher is better, docs/shortlist.md); uncertainty 0 until a surrogate provides one"));
@@ -173,3 +201,47 @@ ms_err ms__sl_write(run_ctx *x, ms_h5 f) {
   free(km);
   return e;
 }
+
+static const ms_stage_ops shortlist_ops = {
+    .create = sl_create,
+    .destroy = sl_destroy,
+    .run = sl_run,
+    .write = sl_write,
+};
+
+/* ---- the record (configured by the top-level `shortlist:` section; docs/shortlist.md) -------- */
+
+static const ms_opt_spec shortlist_options[] = {
+    {.key = "size", .type = MS_OPT_INTEGER, .lo = 1, .hi = NAN, .def = 24, .default_text = "24",
+     .help = "how many candidates the lab gets", .example = "4"},
+    {.key = "acquisition", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "{kind: ucb, kappa: 1.0, diversity: 0.3}",
+     .help = "the score: {kind: greedy|ucb|ei|thompson, kappa, xi, target, diversity}",
+     .example = "{kind: greedy}"},
+    {.key = "max_per_system", .type = MS_OPT_INTEGER, .lo = 0, .hi = NAN, .default_text = "0",
+     .help = "at most this many per chemical system (0: no limit)", .example = "2"},
+    {.key = "allowed_elements", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "any",
+     .help = "only candidates made of these elements", .example = "[Sr, Ti, O]"},
+    {.key = "exclude_tried", .type = MS_OPT_BOOL, UNBOUNDED, .def = 1, .default_text = "true",
+     .help = "with lab_feedback: never propose a candidate that has a ticket", .example = "false"},
+    {.key = "novelty", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "none",
+     .help = "{known: PATH, strict: {ltol, stol, angle_tol}, loose: {...}}: novelty against known structures"},
+    {0},
+};
+
+static const char *const needs_hull[] = {"hull", NULL};
+static const char *const after_all[] = {"prefilter", "single_point", "surrogate", "relax", "dedup", NULL};
+
+const ms_stage_info ms__stage_shortlist = {
+    .name = "shortlist",
+    .summary = "choose what the lab should try next among the hull's survivors",
+    .shape = MS_STAGE_SHAPE_COLLECTIVE,
+    .kind = MS_STAGE_COUNT_,
+    .after = after_all,
+    .needs = needs_hull,
+    .section = "shortlist",
+    .input = "the hull's survivors with their structures (and the lab queue's tried candidates)",
+    .output = "/shortlist; the lab queue's tickets",
+    .options = shortlist_options,
+    .ops = &shortlist_ops,
+};
+

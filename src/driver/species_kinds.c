@@ -3,9 +3,9 @@
  * that need no charges; a stage that cannot work without oxidation states is refused before any
  * work, with the reason, at the YAML node that asks for it:
  *   - an energy stage whose model takes its charges from oxidation states (rigid-ion), at the
- *     model's spec;
+ *     model's spec (here);
  *   - a prefilter rule that needs charges or ionic radii (ms_prefilter_rule_needs_ions), at the
- *     rule;
+ *     rule (the prefilter stage's check, stage_prefilter.c, with ms__fn_plain_elements).
  * (The hull needs none: with a model that needs no charges its components are the elements,
  * hull_plan.c.)
  * Everything here depends on the campaign alone, so every rank reaches the same verdict. */
@@ -15,12 +15,7 @@
 #include "funnel_impl.h"
 #include "matscreen/stage.h"
 
-/* The stages that evaluate energies are those whose record takes a model (stage_list.c). */
-static int evaluates_energies(ms_stage_kind k) {
-  return ms_stage_has_option(ms_stage_of_kind(k), "potential");
-}
-
-ms_err ms__fn_check_species_kinds(run_ctx *x) {
+void ms__fn_plain_elements(run_ctx *x, char *what, size_t len) {
   enum { MAXSP = 256 };
   ms_species sp[MAXSP];
   int item[MAXSP];
@@ -41,15 +36,18 @@ ms_err ms__fn_check_species_kinds(run_ctx *x) {
     if (w > 0 && (size_t)w < sizeof plain - used) used += (size_t)w;
     nplain++;
   }
-  if (first_item < 0) return MS_SUCCESS;
-  char what[320];
-  snprintf(what, sizeof what, "search[%d] gives plain elements (%s)", first_item, plain);
+  what[0] = '\0';
+  if (first_item >= 0) snprintf(what, len, "search[%d] gives plain elements (%s)", first_item, plain);
+}
 
+ms_err ms__fn_check_species_kinds(run_ctx *x) {
+  char what[320];
+  ms__fn_plain_elements(x, what, sizeof what);
+  if (!what[0]) return MS_SUCCESS;
   ms_campaign *c = x->camp;
   for (int k = 0; k < c->nstages; ++k) {
     const ms_stage *st = &c->stage[k];
-    if (!evaluates_energies(st->kind)) continue;
-    ms_model m = x->stage_model[st->kind];
+    ms_model m = x->item_model[k];
     if (!m || !ms_model_needs_oxidation_states(m)) continue;
     const ms_model_spec *spec = st->has_model ? &st->model : &c->model;
     const char *msg =
@@ -60,24 +58,5 @@ ms_err ms__fn_check_species_kinds(run_ctx *x) {
     MS_FAIL(MS_ERR_INPUT, "%s: %s: model '%s' of funnel[%d] (%s) takes its charges from oxidation "
             "states, but %s", c->file, spec->where, ms_model_name(m), k, st->name, what);
   }
-
-  for (int k = 0; k < c->nstages && x->pf; ++k) {
-    const ms_stage *st = &c->stage[k];
-    if (st->kind != MS_STAGE_PREFILTER) continue;
-    ms_ynode *rules = ms_ynode_get(st->node, "rules");
-    for (int r = 0; r < ms_prefilter_nrules(x->pf); ++r) {
-      if (!ms_prefilter_rule_needs_ions(x->pf, r)) continue;
-      const char *name = ms_prefilter_rule_name(x->pf, r);
-      char path[128];
-      snprintf(path, sizeof path, "funnel[%d].rules.%s", k, name);
-      ms_ynode *n = rules ? ms_ynode_get(rules, name) : NULL;
-      return ms_ynode_error(n ? n : st->node, path,
-                            "needs oxidation states (charges or ionic radii), but %s; remove the "
-                            "rule or give ions (min_distance and elements also judge plain "
-                            "elements)",
-                            what);
-    }
-  }
-
   return MS_SUCCESS;
 }

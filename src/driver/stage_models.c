@@ -15,9 +15,9 @@
 #include "funnel_impl.h"
 #include "matscreen/stage.h"
 
-/* The stages that evaluate energies are those whose record takes a model (stage_list.c). */
-static int evaluates_energies(ms_stage_kind k) {
-  return ms_stage_has_option(ms_stage_of_kind(k), "potential");
+/* The stages that evaluate energies are those whose record takes a model (stage.h). */
+static int evaluates_energies(const ms_stage *st) {
+  return ms_stage_has_option(st->info, "potential");
 }
 
 ms_err ms__fn_stage_models(run_ctx *x) {
@@ -26,7 +26,7 @@ ms_err ms__fn_stage_models(run_ctx *x) {
   const ms_model_spec *owned[MS_MAX_STAGES];
   for (int k = 0; k < c->nstages; ++k) {
     const ms_stage *st = &c->stage[k];
-    if (!evaluates_energies(st->kind)) continue;
+    if (!evaluates_energies(st)) continue;
     ms_model m = x->model;
     if (st->has_model && !ms_model_spec_equal(&st->model, &c->model)) {
       int q = 0;
@@ -38,7 +38,7 @@ ms_err ms__fn_stage_models(run_ctx *x) {
       }
       m = x->own[q];
     }
-    x->stage_model[st->kind] = m;
+    x->item_model[k] = m;
   }
   return MS_SUCCESS;
 }
@@ -54,7 +54,7 @@ void ms__fn_models_free(run_ctx *x) {
   for (int k = 0; k < x->nown; ++k) ms_model_destroy(&x->own[k]);
   x->nown = 0;
   ms_model_destroy(&x->model);
-  memset(x->stage_model, 0, sizeof x->stage_model);
+  memset(x->item_model, 0, sizeof x->item_model);
 }
 
 ms_err ms__fn_check_coverage(run_ctx *x) {
@@ -70,8 +70,8 @@ ms_err ms__fn_check_coverage(run_ctx *x) {
   ms_model seen[MS_MAX_STAGES + 1];
   int nseen = 0;
   for (int k = 0; k < c->nstages; ++k) {
-    ms_model m = x->stage_model[c->stage[k].kind];
-    if (!m || !evaluates_energies(c->stage[k].kind)) continue;
+    ms_model m = x->item_model[k];
+    if (!m || !evaluates_energies(&c->stage[k])) continue;
     int dup = 0;
     for (int q = 0; q < nseen; ++q) dup |= seen[q] == m;
     if (dup) continue;
@@ -79,7 +79,7 @@ ms_err ms__fn_check_coverage(run_ctx *x) {
     char stages[256] = "", missing[768] = "";
     size_t su = 0, mu = 0;
     for (int j = k; j < c->nstages; ++j)
-      if (evaluates_energies(c->stage[j].kind) && x->stage_model[c->stage[j].kind] == m) {
+      if (evaluates_energies(&c->stage[j]) && x->item_model[j] == m) {
         int w = snprintf(stages + su, sizeof stages - su, "%sfunnel[%d] %s", su ? ", " : "", j, c->stage[j].name);
         if (w > 0 && (size_t)w < sizeof stages - su) su += (size_t)w;
       }

@@ -10,17 +10,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "funnel_impl.h"
+#include "hull_stage.h"
+#include "stage_spec.h"
 #include "matscreen/descriptors.h"
 #include "matscreen/log.h"
 #include "matscreen/metrics.h"
 #include "matscreen/stage.h"
 #include "matscreen/yaml.h"
 
+/* The surrogate stage (docs/surrogate.md): active-learning rounds, then a filter. */
+typedef struct {
+  int item;               /* its funnel item */
+  int rounds;             /* learning rounds (3) */
+  int64_t batch;          /* relaxations per round (100) */
+  double kappa;           /* optimism: mean - kappa sigma is compared with the keep rule (2) */
+  double margin;          /* keep.max_energy_above_best_eV_per_atom (0.1; NaN: not used) */
+  double hull_margin;     /* keep.max_e_above_hull_eV_per_atom (NaN: not used) */
+  ms_hull_ref *refs;      /* hull_margin: the reference phases the predictions are compared with */
+  int nrefs, nends;
+  int ground_truth;       /* relax everything anyway and score the filter */
+  char *load;             /* use this saved model (path to an output file) instead of learning */
+  ms_surrogate_options mo;
+  /* results */
+  ms_surrogate model;
+  int64_t relaxed_rounds, relaxed_filter, skipped;
+  double mae, rmse, within1, within2;      /* of the filter's predictions (held out) */
+  double precision, recall, f1, daf, prevalence, threshold;
+  int64_t n_scored;
+} sur_state;
+
+
+
 /* funnel[k] = {stage: surrogate, rounds, batch_per_round, kappa, ground_truth, load, model: {...},
  * keep: {max_energy_above_best_eV_per_atom: X}} */
-ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path) {
-  sur_state *u = &x->sur;
+static ms_err sur_create(ms_run *x, const ms_stage *st, const char *path, void **state) {
+  sur_state *u = calloc(1, sizeof *u);
+  MS_CHECK(u, MS_ERR_MEM, "out of memory");
+  u->item = (int)(st - x->camp->stage);
+  *state = u;
   u->rounds = 3;
   u->batch = 100;
   u->kappa = 2.0;
@@ -31,7 +58,7 @@ ms_err ms__sur_read_options(run_ctx *x, ms_stage *st, const char *path) {
   char p2[128];
   long long r;
   /* The scalar options from the stage's spec (stage_list.c); load and model by hand below. */
-  const ms_opt_spec *spec = ms_stage_of_kind(st->kind)->options;
+  const ms_opt_spec *spec = st->info->options;
   ms_opt_value val[16];
   MS_CALL(ms_opts_read(n, path, spec, val));
   const ms_opt_value *o;
@@ -200,7 +227,7 @@ static ms_err survivor_descriptors(run_ctx *x, int d, double *X, char (*fo)[32],
     }
     res.forces = forces;
     ms_descriptor_input in = {NAN, NAN, NAN, info.prototype, 0, NAN, {0}};
-    err = ms_model_compute(x->stage_model[MS_STAGE_SURROGATE], &cell, MS_MODEL_FORCES | MS_MODEL_STRESS, &res);
+    err = ms_model_compute(ms__fn_kind_model(x, MS_STAGE_SURROGATE), &cell, MS_MODEL_FORCES | MS_MODEL_STRESS, &res);
     if (err == MS_ERR_INPUT) {
       ms_err_clear();
       err = MS_SUCCESS;
@@ -308,14 +335,14 @@ static double filter_excess(const sur_state *u, double opt, double best, double 
  * everywhere otherwise. Same on every rank (same inputs). */
 static ms_err hull_under_survivors(run_ctx *x, const ms_composition *comp, const double *e_rel,
                                    const signed char *use, double *scratch, double *hull) {
-  sur_state *u = &x->sur;
+  const sur_state *u = ms__fn_state(x, MS_STAGE_SURROGATE);
   int64_t n = x->nsv;
   if (isnan(u->hull_margin)) {
     for (int64_t k = 0; k < n; ++k) hull[k] = NAN;
     return MS_SUCCESS;
   }
   for (int64_t k = 0; k < n; ++k) scratch[k] = use[k] ? e_rel[k] : NAN;
-  return ms__hull_energy_at(u->refs, u->nrefs, u->nends, n, comp, scratch, n, comp, hull, x->refs_elements);
+  return ms__hull_energy_at(u->refs, u->nrefs, u->nends, n, comp, scratch, n, comp, hull, ms__fn_hull_over_elements(x));
 }
 
 static int cmp_scored(const void *a, const void *b) {
@@ -328,9 +355,8 @@ static int cmp_scored(const void *a, const void *b) {
  * survivors whose optimistic prediction (mean - kappa sigma) is within the margin of the best
  * relaxed energy of their composition, or whose composition has none relaxed yet. Every choice
  * depends only on committed results of earlier rounds, so a resumed run makes the same ones. */
-ms_err ms__sur_phase(run_ctx *x, int *stopped) {
-  sur_state *u = &x->sur;
-  ms_funnel_stage_stats *ss = &x->sum->stats[1 + x->st[MS_STAGE_SURROGATE].index];
+static ms_err sur_phase(run_ctx *x, sur_state *u, int *stopped) {
+  ms_funnel_stage_stats *ss = ms__fn_stats(x, u->item);
   int64_t n = x->nsv;
   int d = ms_descriptor_count();
   x->bb = 1;
@@ -549,8 +575,7 @@ ms_err ms__sur_phase(run_ctx *x, int *stopped) {
 
 /* With ground_truth: how well the filter's decisions find the candidates that end up within the
  * hull stage's threshold (Matbench Discovery's precision, recall, F1, DAF). Collective. */
-ms_err ms__sur_scores(run_ctx *x, const relax_out *rout, int64_t nrout) {
-  sur_state *u = &x->sur;
+static ms_err sur_scores(run_ctx *x, sur_state *u, const relax_out *rout, int64_t nrout) {
   u->precision = u->recall = u->f1 = u->daf = u->prevalence = NAN;
   u->n_scored = 0;
   if (!u->ground_truth || !x->st[MS_STAGE_HULL].present) return MS_SUCCESS;
@@ -589,8 +614,7 @@ ms_err ms__sur_scores(run_ctx *x, const relax_out *rout, int64_t nrout) {
   return e;
 }
 
-void ms__sur_print(const run_ctx *x) {
-  const sur_state *u = &x->sur;
+static void sur_print(const run_ctx *x, const sur_state *u) {
   if (!ms_log_is_root() || ms_log_get_level() < MS_LOG_INFO) return;
   int64_t relaxed = u->relaxed_rounds + u->relaxed_filter;
   fprintf(stderr,
@@ -606,8 +630,8 @@ void ms__sur_print(const run_ctx *x) {
             u->threshold, (long long)u->n_scored, u->precision, u->recall, u->f1, u->prevalence, u->daf);
 }
 
-ms_err ms__sur_write(run_ctx *x, ms_h5 f) {
-  sur_state *u = &x->sur;
+static ms_err sur_write(void *state, ms_run *x, ms_h5 f) {
+  sur_state *u = state;
   ms_err e = MS_SUCCESS;
   if (u->model) e = ms_surrogate_write(u->model, x->comm, f, "/surrogate/model");
   struct {
@@ -644,4 +668,117 @@ ms_err ms__sur_write(run_ctx *x, ms_h5 f) {
                        "candidates within the hull stage's threshold");
   return e;
 }
+
+
+static void sur_destroy(void *state) {
+  sur_state *u = state;
+  if (!u) return;
+  ms_surrogate_free(&u->model);
+  free(u->load);
+  free(u->refs);
+  free(u);
+}
+
+/* The learning rounds and the filter do the relaxations: the relax stage only reads them back. */
+static ms_err sur_run(void *state, ms_run *x, int *stopped) {
+  MS_CALL(sur_phase(x, state, stopped));
+  x->sv_relaxed = 1;
+  return MS_SUCCESS;
+}
+
+static ms_err sur_finish(void *state, ms_run *x) {
+  MS_CALL(sur_scores(x, state, x->rout, x->nrout));
+  sur_print(x, state);
+  return MS_SUCCESS;
+}
+
+/* A survivor's prediction and decision; one the filter skipped is rejected here. */
+static void sur_row(void *state, const ms_run *x, ms_run_row *row) {
+  (void)x;
+  const sur_state *u = state;
+  const survivor *sv = row->sv;
+  ms_record *r = row->r;
+  if (!sv) return;
+  r->e_pred = sv->pred;
+  r->e_pred_sigma = sv->sigma;
+  r->surrogate = sv->relaxed;
+  if (sv->relaxed == 0) { /* the filter skipped it */
+    r->reject_stage = 1 + u->item;
+    r->status = MS_STATUS_REJECTED;
+    ms__fn_set_reason(r->reason, "skipped by the surrogate filter (predicted %.3f +- %.3f eV/atom)", sv->pred,
+                      sv->sigma);
+  }
+}
+
+static ms_model sur_model(void *state, const ms_run *x) { return x->item_model[((sur_state *)state)->item]; }
+
+static const ms_stage_ops surrogate_ops = {
+    .create = sur_create,
+    .destroy = sur_destroy,
+    .run = sur_run,
+    .finish = sur_finish,
+    .row = sur_row,
+    .write = sur_write,
+    .model = sur_model,
+};
+
+/* ---- the record ---------------------------------------------------------------------------- */
+
+static const char *const target_names[] = {"relaxation_energy", "relaxed_energy", NULL};
+static const char *const noise_names[] = {"none", "constant", "local", NULL};
+
+static const ms_opt_spec surrogate_model_keys[] = {
+    {.key = "members", .type = MS_OPT_INTEGER, .lo = 2, .hi = 256, .def = 16, .default_text = "16",
+     .help = "ensemble members", .example = "8"},
+    {.key = "features", .type = MS_OPT_INTEGER, .lo = 8, .hi = 4096, .def = 256, .default_text = "256",
+     .help = "random features per member", .example = "64"},
+    {.key = "lambda", .type = MS_OPT_NUMBER, .lo = 0, .hi = 1e6, .lo_open = 1, .hi_open = 1, .def = 1e-3,
+     .default_text = "1e-3", .help = "ridge regularisation", .example = "0.01"},
+    {.key = "length_scale", .type = MS_OPT_NUMBER, .lo = 0, .hi = NAN, .default_text = "0",
+     .note = " (0: median heuristic)", .help = "kernel length scale (0: median heuristic)", .example = "0"},
+    {.key = "target", .type = MS_OPT_CHOICE, UNBOUNDED, .choices = target_names, .default_text = "relaxation_energy",
+     .help = "learn e_relaxed - e_single, or e_relaxed itself", .example = "relaxed_energy"},
+    {.key = "noise", .type = MS_OPT_CHOICE, UNBOUNDED, .choices = noise_names, .def = 2, .default_text = "local",
+     .help = "noise term: varying with the descriptors, one variance, or none", .example = "constant"},
+    {0},
+};
+
+static const ms_opt_spec surrogate_options[] = {
+    {.key = "rounds", .type = MS_OPT_INTEGER, .lo = 1, .hi = 100, .def = 3, .default_text = "3",
+     .help = "active-learning rounds: relax a batch, retrain", .example = "2"},
+    {.key = "batch_per_round", .type = MS_OPT_INTEGER, .lo = 2, .hi = NAN, .def = 100, .default_text = "100",
+     .note = " (a model needs two relaxed candidates)",
+     .help = "relaxations per round and per batch of the filter", .example = "10"},
+    {.key = "kappa", .type = MS_OPT_NUMBER, .lo = 0, .hi = 100, .def = 2.0, .default_text = "2.0",
+     .help = "optimism: the filter compares mean - kappa x sigma with the keep rule", .example = "1.5"},
+    {.key = "ground_truth", .type = MS_OPT_BOOL, UNBOUNDED, .default_text = "false",
+     .help = "relax everything anyway and score the filter (precision, recall, F1, DAF)", .example = "true"},
+    {.key = "load", .type = MS_OPT_STRING, UNBOUNDED, .default_text = "none",
+     .help = "use the model saved in an earlier run's output (/surrogate/model) instead of learning; "
+             "relative to the campaign file"},
+    {.key = "model", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "{members: 16, features: 256, ...}",
+     .help = "the ensemble (docs/surrogate.md)", .example = "{members: 8, noise: constant}",
+     .sub = surrogate_model_keys},
+    {.key = "keep", .type = MS_OPT_KEEP, UNBOUNDED, .default_text = "{max_energy_above_best_eV_per_atom: 0.1}",
+     .help = "max_energy_above_best_eV_per_atom and/or max_e_above_hull_eV_per_atom of the optimistic "
+             "prediction",
+     .example = "{max_energy_above_best_eV_per_atom: 0.2}", .sub = ms_keep_spec},
+    POTENTIAL_ENTRY,
+    {0},
+};
+
+static const char *const after_surrogate[] = {"prefilter", "single_point", NULL};
+
+const ms_stage_info ms__stage_surrogate = {
+    .name = "surrogate",
+    .summary = "a learned model chooses which survivors are worth relaxing (active learning, then a filter)",
+    .shape = MS_STAGE_SHAPE_COLLECTIVE,
+    .kind = MS_STAGE_SURROGATE,
+    .after = after_surrogate,
+    .needs = ms__stage_needs_relax,
+    .input = "the survivor set, and relaxations it asks the relax stage for",
+    .output = "predictions per survivor; the skipped survivors are rejected here; /surrogate",
+    .options = surrogate_options,
+    .ops = &surrogate_ops,
+};
 
