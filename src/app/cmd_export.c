@@ -156,8 +156,8 @@ static ms_err read_ints(const store *s, const char *name, int64_t **out, int64_t
 /* Root attribute "campaign" (a fixed-length string), or "" when absent or of another type. */
 static void read_campaign_name(store *s) {
   s->campaign[0] = '\0';
-  if (H5Aexists(s->file, "campaign") <= 0) return;
-  hid_t a = H5Aopen(s->file, "campaign", H5P_DEFAULT);
+  if (H5Aexists(s->file, MS_OUT_NAME(ATTR_CAMPAIGN)) <= 0) return;
+  hid_t a = H5Aopen(s->file, MS_OUT_NAME(ATTR_CAMPAIGN), H5P_DEFAULT);
   hid_t t = a >= 0 ? H5Aget_type(a) : -1;
   if (t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0) {
     size_t w = H5Tget_size(t);
@@ -212,32 +212,34 @@ static ms_err store_open(const char *path, store *s) {
   s->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   MS_CHECK(s->file >= 0, MS_ERR_FILE, "%s: cannot open the HDF5 file", path);
   read_campaign_name(s);
-  MS_CHECK(h5_exists(s->file, "/structures"), MS_ERR_INPUT,
-           "%s: no /structures group (not an output of 'matscreen run', or a damaged one)", path);
+  char group[64];
+  ms_output_parent(MS_OUT_STRUCT_CANDIDATE_ID, group, sizeof group);
+  MS_CHECK(h5_exists(s->file, group), MS_ERR_INPUT,
+           "%s: no %s group (not an output of 'matscreen run', or a damaged one)", path, group);
 
   int64_t n_off = 0, n_nat = 0, rows = 0;
   MS_CALL(read_ints(s, MS_OUT_PATH(STRUCT_CANDIDATE_ID), &s->cid, &s->n));
   MS_CALL(read_ints(s, MS_OUT_PATH(STRUCT_OFFSET), &s->off, &n_off));
   MS_CALL(read_ints(s, MS_OUT_PATH(STRUCT_NATOMS), &s->nat, &n_nat));
   MS_CHECK(n_off == s->n && n_nat == s->n, MS_ERR_INPUT,
-           "%s: /structures/candidate_id, offset and natoms differ in length (%lld, %lld, %lld)",
-           path, (long long)s->n, (long long)n_off, (long long)n_nat);
+           "%s: %s, %s and %s differ in length (%lld, %lld, %lld)", path,
+           MS_OUT_PATH(STRUCT_CANDIDATE_ID), MS_OUT_NAME(STRUCT_OFFSET), MS_OUT_NAME(STRUCT_NATOMS), (long long)s->n, (long long)n_off, (long long)n_nat);
   const hsize_t lat_tail[2] = {3, 3}, frac_tail[1] = {3};
   MS_CALL(open_rows(s, MS_OUT_PATH(STRUCT_LATTICE), H5T_FLOAT, 3, lat_tail, &s->d_lat, &rows));
-  MS_CHECK(rows == s->n, MS_ERR_INPUT, "%s: /structures/lattice_A has %lld rows, expected %lld",
-           path, (long long)rows, (long long)s->n);
+  MS_CHECK(rows == s->n, MS_ERR_INPUT, "%s: %s has %lld rows, expected %lld",
+           path, MS_OUT_PATH(STRUCT_LATTICE), (long long)rows, (long long)s->n);
   MS_CALL(open_rows(s, MS_OUT_PATH(STRUCT_SPECIES), H5T_STRING, 1, NULL, &s->d_spc, &s->nsites));
   MS_CALL(open_rows(s, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), H5T_FLOAT, 2, frac_tail, &s->d_frac, &rows));
   MS_CHECK(rows == s->nsites, MS_ERR_INPUT,
-           "%s: /structures/frac_positions has %lld rows but /structures/species %lld", path,
-           (long long)rows, (long long)s->nsites);
+           "%s: %s has %lld rows but %s %lld", path, MS_OUT_PATH(STRUCT_FRAC_POSITIONS),
+           (long long)rows, MS_OUT_PATH(STRUCT_SPECIES), (long long)s->nsites);
   hid_t t = H5Dget_type(s->d_spc);
   int variable = t >= 0 ? H5Tis_variable_str(t) : -1;
   s->species_width = t >= 0 ? H5Tget_size(t) : 0;
   if (t >= 0) H5Tclose(t);
   MS_CHECK(variable == 0 && s->species_width >= 1 && s->species_width <= SPECIES_WIDTH_MAX,
-           MS_ERR_INPUT, "%s: /structures/species is not a fixed-length string of at most %d "
-           "characters", path, SPECIES_WIDTH_MAX);
+           MS_ERR_INPUT, "%s: %s is not a fixed-length string of at most %d "
+           "characters", path, MS_OUT_PATH(STRUCT_SPECIES), SPECIES_WIDTH_MAX);
   return MS_SUCCESS;
 }
 
@@ -266,8 +268,9 @@ static ms_err load_cell_rows(const store *s, int64_t k, ms_cell *c, char *spc, d
     ms_species sp;
     if (ms_species_parse(text, &sp) != MS_SUCCESS) {
       ms_err_clear();
-      MS_FAIL(MS_ERR_INPUT, "%s: /structures/species row %lld ('%s', candidate %lld) is not an "
-              "ion such as Sr2+", s->path, (long long)(off + i), text, (long long)s->cid[k]);
+      MS_FAIL(MS_ERR_INPUT, "%s: %s row %lld ('%s', candidate %lld) is not an "
+              "ion such as Sr2+", s->path, MS_OUT_PATH(STRUCT_SPECIES), (long long)(off + i), text,
+              (long long)s->cid[k]);
     }
     MS_CALL(ms_cell_add_atom(c, &sp, fr[i]));
   }
@@ -281,8 +284,9 @@ static ms_err load_cell(const store *s, int64_t k, ms_cell *c) {
   int64_t off = s->off[k], nat = s->nat[k];
   MS_CHECK(nat >= 1 && nat <= SITES_MAX && off >= 0 && off <= s->nsites - nat, MS_ERR_INPUT,
            "%s: structure of candidate %lld: %lld sites from row %lld do not fit in the %lld "
-           "rows of /structures/species",
-           s->path, (long long)s->cid[k], (long long)nat, (long long)off, (long long)s->nsites);
+           "rows of %s",
+           s->path, (long long)s->cid[k], (long long)nat, (long long)off, (long long)s->nsites,
+           MS_OUT_PATH(STRUCT_SPECIES));
   ms_cell_free(c);
   char *spc = malloc((size_t)nat * s->species_width);
   double(*fr)[3] = malloc((size_t)nat * sizeof *fr);
@@ -474,10 +478,12 @@ static ms_err select_rows(const store *s, what_kind kind, const char *what, int6
     return MS_SUCCESS;
   }
   if (kind == WHAT_SHORTLIST) {
-    MS_CHECK(h5_exists(s->file, "/shortlist"), MS_ERR_INPUT,
-             "%s has no /shortlist group (the campaign has no shortlist stage); export "
+    char group[64];
+    ms_output_parent(MS_OUT_SL_CANDIDATE_ID, group, sizeof group);
+    MS_CHECK(h5_exists(s->file, group), MS_ERR_INPUT,
+             "%s has no %s group (the campaign has no shortlist stage); export "
              "--what survivors or --what ids:LIST instead",
-             s->path);
+             s->path, group);
     MS_CALL(read_ints(s, MS_OUT_PATH(SL_CANDIDATE_ID), &ids, &nids));
   } else {
     MS_CALL(parse_id_list(what + 4, &ids, &nids));

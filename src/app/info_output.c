@@ -8,7 +8,7 @@
 #include "matscreen/output_schema.h"
 
 static const char *kind_name(ms_output_kind k) {
-  return k == MS_OUTPUT_ROOT_ATTR_KIND ? "root_attribute" : "dataset";
+  return k == MS_OUTPUT_ROOT_ATTR_KIND ? "root_attribute" : k == MS_OUTPUT_GROUP_ATTR_KIND ? "group_attribute" : "dataset";
 }
 
 int ms_info_output(int argc, char **argv, int json) {
@@ -30,6 +30,10 @@ int ms_info_output(int argc, char **argv, int json) {
       ms_jb_str(&b, kind_name(it->kind));
       ms_jb_key(&b, "path", 0);
       ms_jb_str(&b, it->path);
+      if (it->kind != MS_OUTPUT_DATASET_KIND) {
+        ms_jb_key(&b, "group", 0);
+        ms_jb_str(&b, it->group);
+      }
       ms_jb_key(&b, "type", 0);
       ms_jb_str(&b, ms_output_type_name(it->type));
       ms_jb_key(&b, "width", 0);
@@ -48,15 +52,25 @@ int ms_info_output(int argc, char **argv, int json) {
   printf("the HDF5 output of 'matscreen run', schema version %d (docs/output.md)\n"
          "width: string bytes (0 = one text) or values per row (0 = set by the run)\n",
          MS_OUTPUT_SCHEMA_VERSION);
-  ms_output_kind last = (ms_output_kind)-1;
-  for (int k = 0; k < n; ++k) {
-    const ms_output_item *it = &all[k];
-    if (it->kind != last) {
-      printf("\n%s:\n", it->kind == MS_OUTPUT_ROOT_ATTR_KIND ? "root attributes" : "datasets");
-      last = it->kind;
+  /* One list per kind, each in the schema's order (a group's attributes follow its datasets
+   * there; here they are listed together, as GROUP@NAME). */
+  static const struct {
+    ms_output_kind kind;
+    const char *title;
+  } kinds[] = {{MS_OUTPUT_ROOT_ATTR_KIND, "root attributes"},
+               {MS_OUTPUT_DATASET_KIND, "datasets"},
+               {MS_OUTPUT_GROUP_ATTR_KIND, "group attributes"}};
+  for (size_t q = 0; q < sizeof kinds / sizeof kinds[0]; ++q) {
+    printf("\n%s:\n", kinds[q].title);
+    for (int k = 0; k < n; ++k) {
+      const ms_output_item *it = &all[k];
+      if (it->kind != kinds[q].kind) continue;
+      char where[128];
+      if (it->kind == MS_OUTPUT_GROUP_ATTR_KIND) snprintf(where, sizeof where, "%s@%s", it->group, it->path);
+      else snprintf(where, sizeof where, "%s", it->path);
+      printf("  %-46s %-8s %4d  %-8s %s\n", where, ms_output_type_name(it->type), it->width,
+             it->unit[0] ? it->unit : "-", it->description);
     }
-    printf("  %-46s %-8s %4d  %-8s %s\n", it->path, ms_output_type_name(it->type), it->width,
-           it->unit[0] ? it->unit : "-", it->description);
   }
   return 0;
 }

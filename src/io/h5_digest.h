@@ -6,10 +6,13 @@
 #include <hdf5.h>
 #include <stddef.h>
 
+#include "matscreen/output_schema.h"
 #include "matscreen/sha256.h"
 
-#define MS_H5_ROOT_DIGEST_ATTR "root_attributes_sha256"
-#define MS_H5_MANIFEST_DIGEST_ATTR "checksums_sha256"
+/* The manifest and the two digest attributes are lines of the output schema; their names are
+ * taken from there (output_schema.def: CHECKSUMS_*, ATTR_*_SHA256). */
+#define MS_H5_ROOT_DIGEST_ATTR MS_OUT_PATH(ATTR_ROOT_ATTRIBUTES_SHA256)
+#define MS_H5_MANIFEST_DIGEST_ATTR MS_OUT_PATH(ATTR_CHECKSUMS_SHA256)
 
 /* Hash @p nbytes of values of @p elem bytes each in little-endian byte order, whatever the
  * host's order (elem 1 for strings). */

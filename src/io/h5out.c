@@ -22,7 +22,17 @@
 #include "matscreen/log.h"
 #include "matscreen/sha256.h"
 
-enum { PIECE = 4 << 20, TAG_ROWS = 7101, TAG_HDR = 7102, TAG_COL = 7103, NAME_MAX_ = 256 };
+/* NAME_MAX_: the longest dataset path, stored at this width in the manifest's /checksums/dataset;
+ * HEX_: the width of a digest in /checksums/sha256 (output_schema.def). */
+enum {
+  PIECE = 4 << 20,
+  TAG_ROWS = 7101,
+  TAG_HDR = 7102,
+  TAG_COL = 7103,
+  NAME_MAX_ = MS_OUTW_CHECKSUMS_DATASET,
+  HEX_ = MS_OUTW_CHECKSUMS_SHA256
+};
+_Static_assert(HEX_ == 64, "a SHA-256 digest is 64 hex digits");
 /* Chunks of at most this many bytes: small enough that the default chunk cache keeps the chunk
  * being filled while rows arrive in pieces, large enough for good compression. */
 enum { CHUNK_BYTES = 1 << 20 };
@@ -223,22 +233,22 @@ static ms_err root_attr_hex(ms_h5 f, const char *name, const char *hex) {
 static ms_err write_checksums(ms_h5 f) {
   qsort(f->man, (size_t)f->nman, sizeof *f->man, cmp_manifest);
   int n = f->nman;
-  char *names = calloc((size_t)n + 1, NAME_MAX_), *hexes = calloc((size_t)n + 1, 64);
+  char *names = calloc((size_t)n + 1, NAME_MAX_), *hexes = calloc((size_t)n + 1, HEX_);
   ms_err e = names && hexes ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
   for (int k = 0; k < n && !e; ++k) {
     memcpy(names + (size_t)k * NAME_MAX_, f->man[k].name, strnlen(f->man[k].name, NAME_MAX_));
-    memcpy(hexes + (size_t)k * 64, f->man[k].hex, 64);
+    memcpy(hexes + (size_t)k * HEX_, f->man[k].hex, HEX_);
   }
   /* The manifest is not listed in itself (hash_out instead of the manifest). */
   ms_sha256 h1, h2;
-  if (!e) e = write_all_rows(f, "/checksums/dataset", n, MS_H5_STR, NAME_MAX_, 0, names, &h1);
-  if (!e) e = write_all_rows(f, "/checksums/sha256", n, MS_H5_STR, 64, 0, hexes, &h2);
+  if (!e) e = write_all_rows(f, MS_OUT_PATH(CHECKSUMS_DATASET), n, MS_H5_STR, NAME_MAX_, 0, names, &h1);
+  if (!e) e = write_all_rows(f, MS_OUT_PATH(CHECKSUMS_SHA256), n, MS_H5_STR, HEX_, 0, hexes, &h2);
   char hex[65];
   if (!e) {
     ms_sha256 all;
     ms_sha256_init(&all);
     ms_sha256_update(&all, names, (size_t)n * NAME_MAX_);
-    ms_sha256_update(&all, hexes, (size_t)n * 64);
+    ms_sha256_update(&all, hexes, (size_t)n * HEX_);
     ms_sha256_hex(&all, hex);
     e = root_attr_hex(f, MS_H5_MANIFEST_DIGEST_ATTR, hex);
   }

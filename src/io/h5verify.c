@@ -10,7 +10,8 @@
 
 #include "h5_digest.h"
 
-enum { SLAB_BYTES = 4 << 20, NAME_W = 256, HEX_W = 64 };
+/* NAME_W, HEX_W: the widths of the manifest's two datasets (output_schema.def). */
+enum { SLAB_BYTES = 4 << 20, NAME_W = MS_OUTW_CHECKSUMS_DATASET, HEX_W = MS_OUTW_CHECKSUMS_SHA256 };
 
 static int host_little_endian(void) {
   const uint16_t one = 1;
@@ -259,6 +260,7 @@ typedef struct {
   void *ctx;
   int unlisted;
   char first[NAME_W + 1];
+  const char *group; /* the manifest's group, whose datasets are not listed in it */
 } visit_ctx;
 
 static herr_t visit_cb(hid_t obj, const char *name, const H5O_info_t *info, void *op) {
@@ -267,7 +269,8 @@ static herr_t visit_cb(hid_t obj, const char *name, const H5O_info_t *info, void
   if (info->type != H5O_TYPE_DATASET) return 0;
   char path[NAME_W + 1];
   if (snprintf(path, sizeof path, "/%s", name) >= (int)sizeof path) return 0; /* longer than any we write */
-  if (strncmp(path, "/checksums/", 11) == 0) return 0;
+  size_t glen = strlen(v->group);
+  if (strncmp(path, v->group, glen) == 0 && path[glen] == '/') return 0;
   if (manifest_find(v->m, path) >= 0) return 0;
   if (!v->unlisted++) snprintf(v->first, sizeof v->first, "%s", path);
   if (v->fn) v->fn(path, "not in the checksum manifest", v->ctx);
@@ -287,19 +290,21 @@ ms_err ms_h5_verify(const char *path, const char *const *datasets, int n, ms_h5_
   }
   ms_err e = MS_SUCCESS;
   manifest m = {0};
-  if (H5Lexists(file, "/checksums", H5P_DEFAULT) <= 0) {
+  char group[64];
+  ms_output_parent(MS_OUT_CHECKSUMS_DATASET, group, sizeof group);
+  if (H5Lexists(file, group, H5P_DEFAULT) <= 0) {
     H5Fclose(file);
     H5Eclear2(H5E_DEFAULT);
     return MS_SUCCESS; /* written before checksums existed */
   }
   rep->has_checksums = 1;
   hsize_t nh = 0;
-  m.names = read_fixed_strings(file, "/checksums/dataset", NAME_W, &m.n);
-  m.hexes = read_fixed_strings(file, "/checksums/sha256", HEX_W, &nh);
+  m.names = read_fixed_strings(file, MS_OUT_PATH(CHECKSUMS_DATASET), NAME_W, &m.n);
+  m.hexes = read_fixed_strings(file, MS_OUT_PATH(CHECKSUMS_SHA256), HEX_W, &nh);
   char want[65], have[65];
   if (!m.names || !m.hexes || nh != m.n) {
     e = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__,
-                    "%s: the checksum manifest (/checksums) is damaged: it cannot be read", path);
+                    "%s: the checksum manifest (%s) is damaged: it cannot be read", path, group);
   } else {
     ms_sha256 s;
     ms_sha256_init(&s);
@@ -308,7 +313,8 @@ ms_err ms_h5_verify(const char *path, const char *const *datasets, int n, ms_h5_
     ms_sha256_hex(&s, have);
     if (read_hex_attr(file, MS_H5_MANIFEST_DIGEST_ATTR, want) != 0 || strcmp(want, have) != 0)
       e = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__,
-                      "%s: the checksum manifest (/checksums) is damaged: its checksum does not match", path);
+                      "%s: the checksum manifest (%s) is damaged: its checksum does not match", path,
+                      group);
   }
   if (!e && (read_hex_attr(file, MS_H5_ROOT_DIGEST_ATTR, want) != 0 ||
              ms__h5_root_attr_digest(file, have) != 0 || strcmp(want, have) != 0))
@@ -355,7 +361,7 @@ ms_err ms_h5_verify(const char *path, const char *const *datasets, int n, ms_h5_
     if (why[0] && !e) e = ms__err_set(MS_ERR_FILE, __FILE__, __LINE__, __func__, "%s: %s", path, why);
   }
   if (!datasets && rep->root_ok) {
-    visit_ctx v = {&m, fn, ctx, 0, ""};
+    visit_ctx v = {&m, fn, ctx, 0, "", group};
     H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v);
     rep->unlisted = v.unlisted;
     if (v.unlisted && !e)

@@ -218,16 +218,18 @@ static int cmp_rows(const void *a, const void *b) {
 
 static ms_err read_structures(const h5src *s, structures *st) {
   memset(st, 0, sizeof *st);
-  if (H5Lexists(s->file, "/structures", H5P_DEFAULT) <= 0) return MS_SUCCESS; /* no relaxed survivors */
+  char group[64];
+  ms_output_parent(MS_OUT_STRUCT_CANDIDATE_ID, group, sizeof group);
+  if (H5Lexists(s->file, group, H5P_DEFAULT) <= 0) return MS_SUCCESS; /* no relaxed survivors */
   hsize_t dims[3];
   MS_CALL(dset_dims(s, MS_OUT_PATH(STRUCT_CANDIDATE_ID), 1, dims));
   st->m = dims[0];
   MS_CALL(dset_dims(s, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), 2, dims));
-  MS_CHECK(dims[1] == 3, MS_ERR_INPUT, "%s: /structures/frac_positions is not [n, 3]", s->path);
+  MS_CHECK(dims[1] == 3, MS_ERR_INPUT, "%s: %s is not [n, 3]", s->path, MS_OUT_PATH(STRUCT_FRAC_POSITIONS));
   st->total = dims[0];
   MS_CALL(dset_dims(s, MS_OUT_PATH(STRUCT_LATTICE), 3, dims));
   MS_CHECK(dims[0] == st->m && dims[1] == 3 && dims[2] == 3, MS_ERR_INPUT,
-           "%s: /structures/lattice_A is not [%llu, 3, 3]", s->path, (unsigned long long)st->m);
+           "%s: %s is not [%llu, 3, 3]", s->path, MS_OUT_PATH(STRUCT_LATTICE), (unsigned long long)st->m);
   MS_CALL(read_all(s, MS_OUT_PATH(STRUCT_CANDIDATE_ID), H5T_NATIVE_INT64, sizeof(int64_t), st->m, (void **)&st->cand));
   MS_CALL(read_1d(s, MS_OUT_PATH(STRUCT_OFFSET), H5T_NATIVE_INT64, sizeof(int64_t), st->m, (void **)&st->offset));
   MS_CALL(read_1d(s, MS_OUT_PATH(STRUCT_NATOMS), H5T_NATIVE_INT32, sizeof(int32_t), st->m, (void **)&st->natoms));
@@ -237,8 +239,8 @@ static ms_err read_structures(const h5src *s, structures *st) {
   MS_CALL(read_strings(s, MS_OUT_PATH(STRUCT_SPECIES), st->total, &st->species));
   for (hsize_t k = 0; k < st->m; ++k)
     MS_CHECK(st->natoms[k] >= 1 && st->offset[k] >= 0 && (hsize_t)st->offset[k] + (hsize_t)st->natoms[k] <= st->total,
-             MS_ERR_INPUT, "%s: /structures row %llu: sites %lld..%lld are outside the %llu site rows", s->path,
-             (unsigned long long)k, (long long)st->offset[k], (long long)st->offset[k] + st->natoms[k] - 1,
+             MS_ERR_INPUT, "%s: %s row %llu: sites %lld..%lld are outside the %llu site rows", s->path,
+             group, (unsigned long long)k, (long long)st->offset[k], (long long)st->offset[k] + st->natoms[k] - 1,
              (unsigned long long)st->total);
   st->order = malloc((st->m ? st->m : 1) * sizeof *st->order);
   MS_CHECK(st->order, MS_ERR_MEM, "out of memory");
@@ -267,7 +269,7 @@ static ms_err build_cell(const h5src *s, const structures *st, size_t row, const
     size_t site = (size_t)st->offset[row] + (size_t)a;
     ms_species sp;
     ms_err e = ms_species_parse(st->species[site], &sp);
-    if (e) MS_FAIL(MS_ERR_INPUT, "%s: /structures/species row %zu: %s", s->path, site, ms_err_message());
+    if (e) MS_FAIL(MS_ERR_INPUT, "%s: %s row %zu: %s", s->path, MS_OUT_PATH(STRUCT_SPECIES), site, ms_err_message());
     MS_CALL(ms_cell_add_atom(c, &sp, st->frac + 3 * site));
   }
   return ms_cell_validate(c);
@@ -334,9 +336,11 @@ static void shortlist_free(shortlist *sl) {
 
 static ms_err read_shortlist_cols(const h5src *s, shortlist *sl) {
   memset(sl, 0, sizeof *sl);
-  MS_CHECK(H5Lexists(s->file, "/shortlist", H5P_DEFAULT) > 0, MS_ERR_INPUT,
-           "%s: no /shortlist group (the run had no shortlist stage, or the file is not a matscreen run output)",
-           s->path);
+  char group[64];
+  ms_output_parent(MS_OUT_SL_CANDIDATE_ID, group, sizeof group);
+  MS_CHECK(H5Lexists(s->file, group, H5P_DEFAULT) > 0, MS_ERR_INPUT,
+           "%s: no %s group (the run had no shortlist stage, or the file is not a matscreen run output)",
+           s->path, group);
   hsize_t dims[3];
   MS_CALL(dset_dims(s, MS_OUT_PATH(SL_CANDIDATE_ID), 1, dims));
   sl->n = dims[0];
@@ -355,8 +359,8 @@ static ms_err read_shortlist_cols(const h5src *s, shortlist *sl) {
   MS_CALL(read_strings(s, MS_OUT_PATH(SL_NOVELTY), n, &sl->novelty));
   MS_CALL(read_strings(s, MS_OUT_PATH(SL_KNOWN_MATCH), n, &sl->known_match));
   for (hsize_t k = 0; k < n; ++k)
-    MS_CHECK(sl->priority[k] >= 1, MS_ERR_INPUT, "%s: /shortlist/priority row %llu is %d (1 = first)", s->path,
-             (unsigned long long)k, (int)sl->priority[k]);
+    MS_CHECK(sl->priority[k] >= 1, MS_ERR_INPUT, "%s: %s row %llu is %d (1 = first)", s->path,
+             MS_OUT_PATH(SL_PRIORITY), (unsigned long long)k, (int)sl->priority[k]);
   return MS_SUCCESS;
 }
 
@@ -432,16 +436,18 @@ static ms_err read_file(const h5src *s, int64_t round_override, ms_labq_ticket *
   ms_err e = read_shortlist_cols(s, &sl);
   if (!e) e = read_structures(s, &st);
   else memset(&st, 0, sizeof st);
-  if (!e) e = attr_string(s, "/", "campaign", &campaign);
+  if (!e) e = attr_string(s, MS_OUT_GROUP(ATTR_CAMPAIGN), MS_OUT_NAME(ATTR_CAMPAIGN), &campaign);
   if (!e && (!campaign || !*campaign))
-    e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "%s: no \"campaign\" attribute on /", s->path);
+    e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__, "%s: no \"%s\" attribute on %s", s->path,
+                    MS_OUT_NAME(ATTR_CAMPAIGN), MS_OUT_GROUP(ATTR_CAMPAIGN));
   int64_t round = 0;
   int found = 0;
-  if (!e) e = attr_int(s, "/shortlist", "round", &round, &found);
+  if (!e) e = attr_int(s, MS_OUT_GROUP(SL_ATTR_ROUND), MS_OUT_NAME(SL_ATTR_ROUND), &round, &found);
   if (!e && round_override >= 0) round = round_override;
   else if (!e && !found)
     e = ms__err_set(MS_ERR_INPUT, __FILE__, __LINE__, __func__,
-                    "%s: /shortlist has no \"round\" attribute (give the round with --round N)", s->path);
+                    "%s: %s has no \"%s\" attribute (give the round with --round N)", s->path,
+                    MS_OUT_GROUP(SL_ATTR_ROUND), MS_OUT_NAME(SL_ATTR_ROUND));
   if (!e && sl.n) {
     t = calloc((size_t)sl.n, sizeof *t);
     if (!t) e = ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");

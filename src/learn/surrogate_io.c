@@ -18,6 +18,10 @@
 
 #define FORMAT_NAME "matscreen-surrogate"
 
+/* The group's attribute names are the saved surrogate's lines of the output schema
+ * (output_schema.def, SUR_ATTR_*), whatever group the model is written to. */
+#define A(id) MS_OUT_NAME(SUR_ATTR_##id)
+
 /* The model's names are stored at the schema's width (output_schema.def). */
 _Static_assert(MS__SURR_NAME_LEN == MS_OUTW_SUR_COLUMN_NAMES, "surrogate column name width");
 
@@ -63,32 +67,32 @@ ms_err ms_surrogate_write(const ms_surrogate s, MPI_Comm comm, ms_h5 f, const ch
   memcpy(&seed_bits, &s->opt.seed, sizeof seed_bits);
   char seed_text[32];
   snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)s->opt.seed);
-  W(ms_h5_attr_str(f, g, "format", FORMAT_NAME));
-  W(ms_h5_attr_int(f, g, "format_version", MS_SURROGATE_FORMAT_VERSION));
-  W(ms_h5_attr_str(f, g, "program_version", MS_VERSION));
-  W(ms_h5_attr_int(f, g, "descriptor_names", s->descriptor_names));
-  W(ms_h5_attr_int(f, g, "descriptors_version", MS_DESCRIPTORS_VERSION));
-  W(ms_h5_attr_int(f, g, "d", s->d));
-  W(ms_h5_attr_int(f, g, "members", M));
-  W(ms_h5_attr_int(f, g, "features", s->p));
-  W(ms_h5_attr_int(f, g, "linear", s->opt.linear));
-  W(ms_h5_attr_int(f, g, "noise", s->opt.noise));
-  W(ms_h5_attr_int(f, g, "target_delta", s->opt.target_delta));
-  W(ms_h5_attr_int(f, g, "baseline_column", s->baseline));
-  W(ms_h5_attr_int(f, g, "seed", seed_bits));
-  W(ms_h5_attr_str(f, g, "seed_decimal", seed_text));
-  W(ms_h5_attr_int(f, g, "ntrain", s->ntrain));
-  W(ms_h5_attr_double(f, g, "lambda", s->opt.lambda));
-  W(ms_h5_attr_double(f, g, "length_scale_option", s->opt.length_scale));
-  W(ms_h5_attr_double(f, g, "length_scale", s->length_scale));
-  W(ms_h5_attr_double(f, g, "noise_variance_eV2_per_atom2", s->noise_var));
-  W(ms_h5_attr_double(f, g, "oob_rmse_eV_per_atom", s->oob_rmse));
-  W(ms_h5_attr_int(f, g, "oob_rows", s->oob_rows));
+  W(ms_h5_attr_str(f, g, A(FORMAT), FORMAT_NAME));
+  W(ms_h5_attr_int(f, g, A(FORMAT_VERSION), MS_SURROGATE_FORMAT_VERSION));
+  W(ms_h5_attr_str(f, g, A(PROGRAM_VERSION), MS_VERSION));
+  W(ms_h5_attr_int(f, g, A(DESCRIPTOR_NAMES), s->descriptor_names));
+  W(ms_h5_attr_int(f, g, A(DESCRIPTORS_VERSION), MS_DESCRIPTORS_VERSION));
+  W(ms_h5_attr_int(f, g, A(D), s->d));
+  W(ms_h5_attr_int(f, g, A(MEMBERS), M));
+  W(ms_h5_attr_int(f, g, A(FEATURES), s->p));
+  W(ms_h5_attr_int(f, g, A(LINEAR), s->opt.linear));
+  W(ms_h5_attr_int(f, g, A(NOISE), s->opt.noise));
+  W(ms_h5_attr_int(f, g, A(TARGET_DELTA), s->opt.target_delta));
+  W(ms_h5_attr_int(f, g, A(BASELINE_COLUMN), s->baseline));
+  W(ms_h5_attr_int(f, g, A(SEED), seed_bits));
+  W(ms_h5_attr_str(f, g, A(SEED_DECIMAL), seed_text));
+  W(ms_h5_attr_int(f, g, A(NTRAIN), s->ntrain));
+  W(ms_h5_attr_double(f, g, A(LAMBDA), s->opt.lambda));
+  W(ms_h5_attr_double(f, g, A(LENGTH_SCALE_OPTION), s->opt.length_scale));
+  W(ms_h5_attr_double(f, g, A(LENGTH_SCALE), s->length_scale));
+  W(ms_h5_attr_double(f, g, A(NOISE_VARIANCE), s->noise_var));
+  W(ms_h5_attr_double(f, g, A(OOB_RMSE), s->oob_rmse));
+  W(ms_h5_attr_int(f, g, A(OOB_ROWS), s->oob_rows));
   if (s->opt.noise == 2) {
-    W(ms_h5_attr_double(f, g, "noise_log_min", s->noise_lo));
-    W(ms_h5_attr_double(f, g, "noise_log_max", s->noise_hi));
+    W(ms_h5_attr_double(f, g, A(NOISE_LOG_MIN), s->noise_lo));
+    W(ms_h5_attr_double(f, g, A(NOISE_LOG_MAX), s->noise_hi));
   }
-  W(ms_h5_attr_str(f, g, "description",
+  W(ms_h5_attr_str(f, g, A(DESCRIPTION),
                    "ensemble of ridge regressions on random Fourier features of standardised "
                    "descriptors; predicts the relaxed energy in eV/atom (docs/surrogate.md)"));
 #undef W
@@ -175,29 +179,29 @@ static ms_err check_descriptors(reader *r, const ms_surrogate s, int64_t version
 
 static ms_err read_model(reader *r, ms_surrogate *out) {
   char text[64];
-  MS_CALL(attr_str(r, "format", text, sizeof text));
+  MS_CALL(attr_str(r, A(FORMAT), text, sizeof text));
   MS_CHECK(strcmp(text, FORMAT_NAME) == 0, MS_ERR_INPUT, "%s:%s: format '%s', expected '%s'",
            r->path, r->group, text, FORMAT_NAME);
   int64_t v, dn, dv, d, M, p, lin, noise, delta, base, seed, ntrain, oobn;
-  MS_CALL(attr_read(r, "format_version", H5T_NATIVE_INT64, &v));
+  MS_CALL(attr_read(r, A(FORMAT_VERSION), H5T_NATIVE_INT64, &v));
   MS_CHECK(v == MS_SURROGATE_FORMAT_VERSION, MS_ERR_INPUT,
            "%s:%s: surrogate format version %lld, this build reads version %d", r->path, r->group,
            (long long)v, MS_SURROGATE_FORMAT_VERSION);
-  MS_CALL(attr_int(r, "descriptor_names", 0, 1, &dn));
-  MS_CALL(attr_read(r, "descriptors_version", H5T_NATIVE_INT64, &dv));
-  MS_CALL(attr_int(r, "d", 1, 100000, &d));
-  MS_CALL(attr_int(r, "members", 1, 4096, &M));
-  MS_CALL(attr_int(r, "features", 1, 65536, &p));
-  MS_CALL(attr_int(r, "linear", 0, 1, &lin));
-  MS_CALL(attr_int(r, "noise", 0, 2, &noise));
-  MS_CALL(attr_int(r, "target_delta", 0, 1, &delta));
-  MS_CALL(attr_int(r, "baseline_column", -1, d - 1, &base));
+  MS_CALL(attr_int(r, A(DESCRIPTOR_NAMES), 0, 1, &dn));
+  MS_CALL(attr_read(r, A(DESCRIPTORS_VERSION), H5T_NATIVE_INT64, &dv));
+  MS_CALL(attr_int(r, A(D), 1, 100000, &d));
+  MS_CALL(attr_int(r, A(MEMBERS), 1, 4096, &M));
+  MS_CALL(attr_int(r, A(FEATURES), 1, 65536, &p));
+  MS_CALL(attr_int(r, A(LINEAR), 0, 1, &lin));
+  MS_CALL(attr_int(r, A(NOISE), 0, 2, &noise));
+  MS_CALL(attr_int(r, A(TARGET_DELTA), 0, 1, &delta));
+  MS_CALL(attr_int(r, A(BASELINE_COLUMN), -1, d - 1, &base));
   MS_CHECK((base >= 0) == (delta != 0), MS_ERR_INPUT,
            "%s:%s: baseline_column %lld does not fit target_delta %lld", r->path, r->group,
            (long long)base, (long long)delta);
-  MS_CALL(attr_read(r, "seed", H5T_NATIVE_INT64, &seed));
-  MS_CALL(attr_int(r, "ntrain", 2, INT64_MAX, &ntrain));
-  MS_CALL(attr_int(r, "oob_rows", 0, INT64_MAX, &oobn));
+  MS_CALL(attr_read(r, A(SEED), H5T_NATIVE_INT64, &seed));
+  MS_CALL(attr_int(r, A(NTRAIN), 2, INT64_MAX, &ntrain));
+  MS_CALL(attr_int(r, A(OOB_ROWS), 0, INT64_MAX, &oobn));
   ms_surrogate s = calloc(1, sizeof *s);
   MS_CHECK(s, MS_ERR_MEM, "out of memory");
   *out = s;
@@ -216,11 +220,11 @@ static ms_err read_model(reader *r, ms_surrogate *out) {
   s->ntrain = ntrain;
   s->oob_rows = oobn;
   s->descriptor_names = (int)dn;
-  MS_CALL(attr_read(r, "lambda", H5T_NATIVE_DOUBLE, &s->opt.lambda));
-  MS_CALL(attr_read(r, "length_scale_option", H5T_NATIVE_DOUBLE, &s->opt.length_scale));
-  MS_CALL(attr_read(r, "length_scale", H5T_NATIVE_DOUBLE, &s->length_scale));
-  MS_CALL(attr_read(r, "noise_variance_eV2_per_atom2", H5T_NATIVE_DOUBLE, &s->noise_var));
-  MS_CALL(attr_read(r, "oob_rmse_eV_per_atom", H5T_NATIVE_DOUBLE, &s->oob_rmse));
+  MS_CALL(attr_read(r, A(LAMBDA), H5T_NATIVE_DOUBLE, &s->opt.lambda));
+  MS_CALL(attr_read(r, A(LENGTH_SCALE_OPTION), H5T_NATIVE_DOUBLE, &s->opt.length_scale));
+  MS_CALL(attr_read(r, A(LENGTH_SCALE), H5T_NATIVE_DOUBLE, &s->length_scale));
+  MS_CALL(attr_read(r, A(NOISE_VARIANCE), H5T_NATIVE_DOUBLE, &s->noise_var));
+  MS_CALL(attr_read(r, A(OOB_RMSE), H5T_NATIVE_DOUBLE, &s->oob_rmse));
   MS_CHECK(s->noise_var >= 0, MS_ERR_INPUT, "%s:%s: negative noise variance", r->path, r->group);
   MS_CALL(ms__surrogate_alloc(s));
   /* The base column of a model on descriptors is e_single; its options record the default. */
@@ -249,8 +253,8 @@ static ms_err read_model(reader *r, ms_surrogate *out) {
     MS_CALL(dset_read(r, MS_OUT_NAME(SUR_NOISE_INTERCEPTS), H5T_NATIVE_DOUBLE, (size_t)M, s->noise_b));
     for (int64_t m = 0; m < M; ++m)
       MS_CHECK(isfinite(s->noise_b[m]), MS_ERR_INPUT, "%s:%s: bad local noise model", r->path, r->group);
-    MS_CALL(attr_read(r, "noise_log_min", H5T_NATIVE_DOUBLE, &s->noise_lo));
-    MS_CALL(attr_read(r, "noise_log_max", H5T_NATIVE_DOUBLE, &s->noise_hi));
+    MS_CALL(attr_read(r, A(NOISE_LOG_MIN), H5T_NATIVE_DOUBLE, &s->noise_lo));
+    MS_CALL(attr_read(r, A(NOISE_LOG_MAX), H5T_NATIVE_DOUBLE, &s->noise_hi));
     MS_CHECK(isfinite(s->noise_lo) && isfinite(s->noise_hi) &&
                  s->noise_lo <= s->noise_hi && s->noise_hi < 700,
              MS_ERR_INPUT, "%s:%s: bad local noise model", r->path, r->group);
