@@ -1,6 +1,7 @@
-/* matscreen: entry point and subcommand dispatch.
+/* matscreen: subcommand dispatch (the entry point main() is entry.c, so that a program of one's
+ * own can register stages or generators and then hand over to the same commands).
  *
- * main() is the only place that initialises and finalises MPI and decides the exit code.
+ * ms_app_main() is the only place that initialises and finalises MPI and decides the exit code.
  * Global options (--quiet, --verbose, --version) come before the subcommand. */
 #include <mpi.h>
 #include <stdio.h>
@@ -106,7 +107,7 @@ static int cmd_help(int argc, char **argv) {
   return 0;
 }
 
-int main(int argc, char **argv) {
+int ms_app_main(int argc, char **argv) {
   int provided = 0;
   if (MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
     fprintf(stderr, "matscreen: error: MPI_Init failed\n");
