@@ -186,6 +186,11 @@ ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const 
   return MS_SUCCESS;
 }
 
+/* The hull stage's rule (keep.h): a distance that could not be computed (NaN) never passes. */
+int ms__keep_hull_passes(const ms_keep_rule *rule, double e_above_hull) {
+  return isnan(rule->max_e_above_hull) || e_above_hull <= rule->max_e_above_hull;
+}
+
 /* ---- streaming form -------------------------------------------------------------------------- */
 
 /* Sort the (formula, best) pairs and merge repeats, keeping the lowest energy. */

@@ -53,4 +53,11 @@ ms_err ms__ks_offer(ms_keep_stream *s, double e, int64_t id, const char *formula
 ms_err ms__ks_select(ms_keep_stream *s, MPI_Comm comm);
 void ms__ks_free(ms_keep_stream *s);
 
+/**
+ * The hull stage's rule on one entry: 1 when @p rule has no max_e_above_hull or
+ * @p e_above_hull (eV/atom) is at most it; a NaN distance never passes a set rule. Not
+ * collective.
+ */
+int ms__keep_hull_passes(const ms_keep_rule *rule, double e_above_hull);
+
 #endif
