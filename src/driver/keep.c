@@ -4,11 +4,15 @@
  * the decisions depend only on the multiset of (energy, id, formula), so any distribution and
  * any number of ranks give the same survivors.
  *
+ * The rules are written once, in the streaming form (ms__ks_*); ms__keep_apply() runs that
+ * form over arrays held in memory, and the hull stage's rule is ms__keep_hull_passes().
+ *
  * Order of the rules: the absolute ones first (max_energy_per_atom_eV, then
- * max_energy_above_best_eV_per_atom relative to the best entry of the same reduced formula),
- * then top_k / top_fraction among what is left, ranked by (energy, id). The k-th entry is
- * found by bisection over the 64-bit order-preserving image of the energies, then over the ids
- * of the entries tied at that energy: 2 x 64 small Allreduces, no gathering of the entries. */
+ * max_energy_above_best_eV_per_atom relative to the best entry of the same reduced formula
+ * among those passing the absolute threshold), then top_k / top_fraction among what is left,
+ * ranked by (energy, id). The k-th entry is found by bisection over the 64-bit
+ * order-preserving image of the energies, then over the ids of the entries tied at that
+ * energy: 2 x 64 small Allreduces, no gathering of the entries. */
 #include "keep.h"
 
 #include "comm.h"
@@ -17,145 +21,84 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Order-preserving map of a double to an unsigned integer. */
+/* ---- the rules on one entry ------------------------------------------------------------------ */
+
+static int passes_absolute(const ms_keep_rule *rule, double e) {
+  if (!isfinite(e)) return 0;
+  return isnan(rule->max_energy_per_atom) || e <= rule->max_energy_per_atom;
+}
+
+/* The hull stage's rule (keep.h): a distance that could not be computed (NaN) never passes. */
+int ms__keep_hull_passes(const ms_keep_rule *rule, double e_above_hull) {
+  return isnan(rule->max_e_above_hull) || e_above_hull <= rule->max_e_above_hull;
+}
+
+/* How many of @p count entries the count rules (top_k, top_fraction rounded up) keep. */
+static long long count_kept(const ms_keep_rule *r, long long count) {
+  long long want = count;
+  if (r->top_k > 0 && r->top_k < want) want = r->top_k;
+  if (r->top_fraction > 0) {
+    long long f = (long long)ceil(r->top_fraction * (double)count - 1e-9);
+    if (f < want) want = f;
+  }
+  return want;
+}
+
+/* ---- ranking by (energy, id) ----------------------------------------------------------------- */
+
+/* Order-preserving map of a double to an unsigned integer (-0 ranks just before +0). */
 static uint64_t okey(double x) {
   uint64_t b;
   memcpy(&b, &x, sizeof b);
   return (b >> 63) ? ~b : (b | 0x8000000000000000ULL);
 }
 
-typedef struct {
-  uint64_t key;
-  int64_t id;
-} kid;
-
-static int cmp_kid(const void *a, const void *b) {
-  const kid *x = a, *y = b;
-  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+static int cmp_item_key(const void *a, const void *b) {
+  const ms_keep_item *x = a, *y = b;
+  uint64_t kx = okey(x->e), ky = okey(y->e);
+  if (kx != ky) return kx < ky ? -1 : 1;
   return (x->id > y->id) - (x->id < y->id);
 }
 
+static int cmp_item_id(const void *a, const void *b) {
+  int64_t x = ((const ms_keep_item *)a)->id, y = ((const ms_keep_item *)b)->id;
+  return (x > y) - (x < y);
+}
+
 /* Number of local entries (sorted by key) with key <= K, or key < K when @p strict. */
-static int64_t count_le(const kid *v, int64_t n, uint64_t K, int strict) {
+static int64_t count_le(const ms_keep_item *v, int64_t n, uint64_t K, int strict) {
   int64_t lo = 0, hi = n;
   while (lo < hi) {
     int64_t mid = (lo + hi) / 2;
-    int after = strict ? v[mid].key >= K : v[mid].key > K;
+    uint64_t k = okey(v[mid].e);
+    int after = strict ? k >= K : k > K;
     if (after) hi = mid; else lo = mid + 1;
   }
   return lo;
 }
 
-static int64_t count_tied_le(const kid *v, int64_t n, uint64_t K, int64_t I) {
+/* Number of local entries (sorted by key) with key == K and id <= I. */
+static int64_t count_tied_le(const ms_keep_item *v, int64_t n, uint64_t K, int64_t I) {
   int64_t c = 0;
-  /* entries with key == K are contiguous; binary search their range, then count ids <= I */
-  int64_t lo = 0, hi = n;
-  while (lo < hi) {
-    int64_t mid = (lo + hi) / 2;
-    if (v[mid].key >= K) hi = mid; else lo = mid + 1;
-  }
-  for (int64_t k = lo; k < n && v[k].key == K; ++k) c += v[k].id <= I;
+  /* entries with key == K are contiguous; binary search their start, then count ids <= I */
+  int64_t k = count_le(v, n, K, 1);
+  for (; k < n && okey(v[k].e) == K; ++k) c += v[k].id <= I;
   return c;
 }
 
-typedef struct {
-  char formula[MS_KEEP_FORMULA];
-  double best;
-} fbest;
-
-static int cmp_fbest(const void *a, const void *b) {
-  return strcmp(((const fbest *)a)->formula, ((const fbest *)b)->formula);
-}
-
-/* Best (lowest) energy per formula over all ranks: local minima, all-gathered, merged. */
-static ms_err best_per_formula(MPI_Comm comm, int64_t n, const double *e,
-                               const char (*formula)[MS_KEEP_FORMULA], const unsigned char *keep,
-                               fbest **out, int64_t *nout) {
-  fbest *loc = calloc((size_t)n + 1, sizeof *loc);
-  ms_err e0 = ms_err_agree(comm, loc ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"));
-  if (e0) {
-    free(loc);
-    return e0;
-  }
-  int64_t m = 0;
-  for (int64_t k = 0; k < n; ++k)
-    if (keep[k]) {
-      memcpy(loc[m].formula, formula[k], MS_KEEP_FORMULA);
-      loc[m].best = e[k];
-      m++;
-    }
-  qsort(loc, (size_t)m, sizeof *loc, cmp_fbest);
-  int64_t u = 0;
-  for (int64_t k = 0; k < m; ++k) {
-    if (u > 0 && strcmp(loc[u - 1].formula, loc[k].formula) == 0) {
-      if (loc[k].best < loc[u - 1].best) loc[u - 1].best = loc[k].best;
-    } else {
-      loc[u++] = loc[k];
-    }
-  }
-  char *allb = NULL;
-  size_t total = 0;
-  ms_err err = ms__comm_allgather_bytes(comm, loc, (size_t)u * sizeof *loc, &allb, &total);
-  free(loc);
-  if (err) return err;
-  fbest *all = (fbest *)allb;
-  int64_t na = (int64_t)(total / sizeof(fbest));
-  qsort(all, (size_t)na, sizeof *all, cmp_fbest);
-  u = 0;
-  for (int64_t k = 0; k < na; ++k) {
-    if (u > 0 && strcmp(all[u - 1].formula, all[k].formula) == 0) {
-      if (all[k].best < all[u - 1].best) all[u - 1].best = all[k].best;
-    } else {
-      all[u++] = all[k];
-    }
-  }
-  *out = all;
-  *nout = u;
-  return MS_SUCCESS;
-}
-
-ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const double *e,
-                      const int64_t *id, const char (*formula)[MS_KEEP_FORMULA],
-                      unsigned char *keep) {
-  /* absolute threshold */
-  for (int64_t k = 0; k < n; ++k) {
-    if (!keep[k]) continue;
-    if (!isfinite(e[k])) keep[k] = 0;
-    else if (!isnan(rule->max_energy_per_atom) && e[k] > rule->max_energy_per_atom) keep[k] = 0;
-  }
-  /* relative to the best of the same composition */
-  if (!isnan(rule->max_above_best)) {
-    fbest *tab = NULL;
-    int64_t nt = 0;
-    MS_CALL(best_per_formula(comm, n, e, formula, keep, &tab, &nt));
-    for (int64_t k = 0; k < n; ++k) {
-      if (!keep[k]) continue;
-      fbest key;
-      memcpy(key.formula, formula[k], MS_KEEP_FORMULA);
-      fbest *hit = bsearch(&key, tab, (size_t)nt, sizeof *tab, cmp_fbest);
-      if (hit && e[k] > hit->best + rule->max_above_best) keep[k] = 0;
-    }
-    free(tab);
-  }
-  if (rule->top_k <= 0 && !(rule->top_fraction > 0)) return MS_SUCCESS;
-
-  /* top_k / top_fraction by (energy, id) */
-  kid *v = malloc(((size_t)n + 1) * sizeof *v);
-  MS_CHECK(v, MS_ERR_MEM, "out of memory");
-  int64_t m = 0;
-  for (int64_t k = 0; k < n; ++k)
-    if (keep[k]) v[m++] = (kid){okey(e[k]), id[k]};
-  qsort(v, (size_t)m, sizeof *v, cmp_kid);
+/* Collective. Keep the @p want lowest of all ranks' entries by (energy, id): sorts v[0..*n)
+ * by (energy, id) and shortens *n to this rank's share of them. Entries with the same energy
+ * and id are kept or dropped together. Allocates nothing, so nothing can fail between the
+ * collective calls. */
+static void keep_lowest(MPI_Comm comm, ms_keep_item *v, int64_t *n, long long want) {
+  int64_t m = *n;
+  if (m > 0) qsort(v, (size_t)m, sizeof *v, cmp_item_key);
   long long lm = m, total = 0;
   MPI_Allreduce(&lm, &total, 1, MPI_LONG_LONG, MPI_SUM, comm);
-  long long want = rule->top_k > 0 ? rule->top_k : 0;
-  if (rule->top_fraction > 0) {
-    long long f = (long long)ceil(rule->top_fraction * (double)total - 1e-9);
-    if (want == 0 || f < want) want = f;
-  }
-  if (want >= total) {
-    free(v);
-    return MS_SUCCESS;
+  if (want >= total) return;
+  if (want <= 0) { /* a top_fraction so small that it rounds to nothing */
+    *n = 0;
+    return;
   }
   /* smallest K with count(key <= K) >= want */
   uint64_t lo = 0, hi = UINT64_MAX;
@@ -177,16 +120,32 @@ ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const 
     if (g >= need) ihi = mid; else ilo = mid + 1;
   }
   int64_t I = ilo;
-  free(v);
-  for (int64_t k = 0; k < n; ++k) {
-    if (!keep[k]) continue;
-    uint64_t key = okey(e[k]);
-    if (key > K || (key == K && id[k] > I)) keep[k] = 0;
-  }
-  return MS_SUCCESS;
+  /* v is sorted by (key, id): the survivors are a prefix */
+  int64_t u = 0;
+  while (u < m && (okey(v[u].e) < K || (okey(v[u].e) == K && v[u].id <= I))) ++u;
+  *n = u;
 }
 
-/* ---- streaming form -------------------------------------------------------------------------- */
+/* Drop all but this rank's @p bound lowest by (energy, id) (and the entries equal to the last
+ * of them): only those can be among the global survivors when at most @p bound survive. */
+static void truncate_local(ms_keep_item *v, int64_t *n, long long bound) {
+  if (*n <= bound) return;
+  qsort(v, (size_t)*n, sizeof *v, cmp_item_key);
+  int64_t u = bound;
+  while (u > 0 && u < *n && cmp_item_key(&v[u], &v[u - 1]) == 0) ++u;
+  *n = u;
+}
+
+/* ---- best energy per formula ----------------------------------------------------------------- */
+
+typedef struct {
+  char formula[MS_KEEP_FORMULA];
+  double best;
+} fbest;
+
+static int cmp_fbest(const void *a, const void *b) {
+  return strcmp(((const fbest *)a)->formula, ((const fbest *)b)->formula);
+}
 
 /* Sort the (formula, best) pairs and merge repeats, keeping the lowest energy. */
 static int64_t compact_best(fbest *b, int64_t n) {
@@ -203,15 +162,12 @@ static int64_t compact_best(fbest *b, int64_t n) {
   return u;
 }
 
+/* ---- streaming form -------------------------------------------------------------------------- */
+
 ms_err ms__ks_init(ms_keep_stream *s, const ms_keep_rule *rule) {
   memset(s, 0, sizeof *s);
   s->rule = rule;
   return MS_SUCCESS;
-}
-
-static int passes_absolute(const ms_keep_rule *rule, double e) {
-  if (!isfinite(e)) return 0;
-  return isnan(rule->max_energy_per_atom) || e <= rule->max_energy_per_atom;
 }
 
 ms_err ms__ks_observe(ms_keep_stream *s, double e, const char *formula) {
@@ -240,50 +196,18 @@ ms_err ms__ks_observe(ms_keep_stream *s, double e, const char *formula) {
 ms_err ms__ks_reduce(ms_keep_stream *s, MPI_Comm comm) {
   long long loc = s->eligible;
   MPI_Allreduce(&loc, &s->eligible, 1, MPI_LONG_LONG, MPI_SUM, comm);
-  const ms_keep_rule *r = s->rule;
-  s->bound = s->eligible;
-  if (r->top_k > 0 && r->top_k < s->bound) s->bound = r->top_k;
-  if (r->top_fraction > 0) {
-    long long f = (long long)ceil(r->top_fraction * (double)s->eligible - 1e-9);
-    if (f < s->bound) s->bound = f;
-  }
-  if (isnan(r->max_above_best)) return MS_SUCCESS;
-  int64_t n = s->nbest ? compact_best(s->best, s->nbest) : 0;
-  unsigned char *all_keep = malloc((size_t)n + 1);
-  double *e = malloc(((size_t)n + 1) * sizeof *e);
-  char (*f)[MS_KEEP_FORMULA] = malloc(((size_t)n + 1) * sizeof *f);
-  ms_err err = all_keep && e && f ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  err = ms_err_agree(comm, err);
-  fbest *tab = NULL;
-  int64_t nt = 0;
-  if (!err) {
-    for (int64_t k = 0; k < n; ++k) {
-      all_keep[k] = 1;
-      e[k] = ((fbest *)s->best)[k].best;
-      memcpy(f[k], ((fbest *)s->best)[k].formula, MS_KEEP_FORMULA);
-    }
-    err = ms_err_agree(comm, best_per_formula(comm, n, e, (const char (*)[MS_KEEP_FORMULA])f, all_keep, &tab, &nt));
-  }
-  free(all_keep);
-  free(e);
-  free(f);
-  if (err) return err;
+  /* the entries passing the absolute rules are at most the eligible ones */
+  s->bound = count_kept(s->rule, s->eligible);
+  if (isnan(s->rule->max_above_best)) return MS_SUCCESS;
+  /* every rank's best per formula, merged: the global best per formula on every rank */
+  int64_t n = compact_best(s->best, s->nbest);
+  char *all = NULL;
+  size_t total = 0;
+  MS_CALL(ms__comm_allgather_bytes(comm, s->best, (size_t)n * sizeof(fbest), &all, &total));
   free(s->best);
-  s->best = tab;
-  s->nbest = s->capbest = nt;
+  s->best = all;
+  s->nbest = s->capbest = s->nbest_compact = compact_best((fbest *)all, (int64_t)(total / sizeof(fbest)));
   return MS_SUCCESS;
-}
-
-static int cmp_item_key(const void *a, const void *b) {
-  const ms_keep_item *x = a, *y = b;
-  uint64_t kx = okey(x->e), ky = okey(y->e);
-  if (kx != ky) return kx < ky ? -1 : 1;
-  return (x->id > y->id) - (x->id < y->id);
-}
-
-static int cmp_item_id(const void *a, const void *b) {
-  int64_t x = ((const ms_keep_item *)a)->id, y = ((const ms_keep_item *)b)->id;
-  return (x > y) - (x < y);
 }
 
 ms_err ms__ks_offer(ms_keep_stream *s, double e, int64_t id, const char *formula, double aux) {
@@ -299,10 +223,7 @@ ms_err ms__ks_offer(ms_keep_stream *s, double e, int64_t id, const char *formula
   if (s->n == s->cap) {
     /* Only the bound best of this rank can be among the global survivors: drop the rest
      * before growing, so memory follows the survivors, not the entries. */
-    if (s->bound < s->n / 2) {
-      qsort(s->v, (size_t)s->n, sizeof *s->v, cmp_item_key);
-      s->n = s->bound;
-    }
+    if (s->bound < s->n / 2) truncate_local(s->v, &s->n, s->bound);
     if (s->n == s->cap) {
       int64_t c = s->cap ? 2 * s->cap : 4096;
       ms_keep_item *q = realloc(s->v, (size_t)c * sizeof *q);
@@ -317,59 +238,53 @@ ms_err ms__ks_offer(ms_keep_stream *s, double e, int64_t id, const char *formula
 }
 
 ms_err ms__ks_select(ms_keep_stream *s, MPI_Comm comm) {
-  if (s->n > s->bound && s->n > 0) {
-    qsort(s->v, (size_t)s->n, sizeof *s->v, cmp_item_key);
-    s->n = s->bound;
-  }
-  /* What is left passed the absolute rules; apply the count rule among all of it. */
-  ms_keep_rule count_rule;
-  memset(&count_rule, 0, sizeof count_rule);
-  count_rule.max_energy_per_atom = NAN;
-  count_rule.max_above_best = NAN;
-  count_rule.max_e_above_hull = NAN;
-  long long loc = s->passing, passing = 0; /* before any truncation */
+  /* the count rules apply to the entries left after the absolute rules (before any
+   * truncation of this rank's list) */
+  long long loc = s->passing, passing = 0;
   MPI_Allreduce(&loc, &passing, 1, MPI_LONG_LONG, MPI_SUM, comm);
-  const ms_keep_rule *r = s->rule;
-  long long want = passing;
-  if (r->top_k > 0 && r->top_k < want) want = r->top_k;
-  if (r->top_fraction > 0) {
-    /* the fraction is of the entries left after the absolute rules, as in ms__keep_apply */
-    long long f = (long long)ceil(r->top_fraction * (double)passing - 1e-9);
-    if (f < want) want = f;
-  }
-  count_rule.top_k = want;
-  double *e = malloc(((size_t)s->n + 1) * sizeof *e);
-  int64_t *id = malloc(((size_t)s->n + 1) * sizeof *id);
-  unsigned char *keep = malloc((size_t)s->n + 1);
-  char dummy[1][MS_KEEP_FORMULA] = {{0}};
-  ms_err err = e && id && keep ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory");
-  err = ms_err_agree(comm, err);
-  if (!err) {
-    for (int64_t k = 0; k < s->n; ++k) {
-      e[k] = s->v[k].e;
-      id[k] = s->v[k].id;
-      keep[k] = 1;
-    }
-    err = ms_err_agree(comm, ms__keep_apply(comm, &count_rule, s->n, e, id,
-                                            (const char (*)[MS_KEEP_FORMULA])dummy, keep));
-  }
-  if (!err) {
-    int64_t u = 0;
-    for (int64_t k = 0; k < s->n; ++k)
-      if (keep[k]) s->v[u++] = s->v[k];
-    s->n = u;
-    if (s->n > 0) qsort(s->v, (size_t)s->n, sizeof *s->v, cmp_item_id);
-  }
-  free(e);
-  free(id);
-  free(keep);
-  return err;
+  keep_lowest(comm, s->v, &s->n, count_kept(s->rule, passing));
+  if (s->n > 0) qsort(s->v, (size_t)s->n, sizeof *s->v, cmp_item_id);
+  return MS_SUCCESS;
 }
 
 void ms__ks_free(ms_keep_stream *s) {
   free(s->best);
   free(s->v);
   memset(s, 0, sizeof *s);
+}
+
+/* ---- the same rules on entries held in memory ------------------------------------------------ */
+
+static int cmp_item_aux(const void *a, const void *b) {
+  double x = ((const ms_keep_item *)a)->aux, y = ((const ms_keep_item *)b)->aux;
+  return (x > y) - (x < y);
+}
+
+ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const double *e,
+                      const int64_t *id, const char (*formula)[MS_KEEP_FORMULA],
+                      unsigned char *keep) {
+  ms_keep_stream s;
+  ms__ks_init(&s, rule);
+  ms_err err = MS_SUCCESS;
+  for (int64_t k = 0; k < n && !err; ++k)
+    if (keep[k]) err = ms__ks_observe(&s, e[k], formula ? formula[k] : "");
+  err = ms_err_agree(comm, err);
+  if (!err) err = ms__ks_reduce(&s, comm);
+  /* the entry's index rides along as aux (exact: indices stay far below 2^53) */
+  for (int64_t k = 0; k < n && !err; ++k)
+    if (keep[k]) err = ms__ks_offer(&s, e[k], id[k], formula ? formula[k] : "", (double)k);
+  err = ms_err_agree(comm, err);
+  if (!err) err = ms__ks_select(&s, comm);
+  if (!err) {
+    if (s.n > 0) qsort(s.v, (size_t)s.n, sizeof *s.v, cmp_item_aux);
+    int64_t next = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      if (next < s.n && (int64_t)s.v[next].aux == k) next++;
+      else keep[k] = 0;
+    }
+  }
+  ms__ks_free(&s);
+  return err;
 }
 
 void ms__keep_describe(const ms_keep_rule *r, char *buf, size_t n) {

@@ -1,4 +1,16 @@
-/* Keep rules between funnel stages (internal to src/driver); see keep.c. */
+/* Keep rules between funnel stages (internal to src/driver); see keep.c.
+ *
+ * Conventions
+ * - Energies in eV/atom. An entry is (energy, id, formula); ids break ties in energy, -0
+ *   ranks just before +0, and an entry with a non-finite energy never survives.
+ * - The rules live once, in the streaming form (ms__ks_*); ms__keep_apply() runs it over
+ *   arrays, and ms__keep_hull_passes() is the hull stage's rule. Order: max_energy_per_atom,
+ *   then max_above_best (against the best of the same formula among the entries passing
+ *   max_energy_per_atom), then top_k / top_fraction (rounded up) of the entries left.
+ * - The decisions depend only on the multiset of entries, never on how they are spread over
+ *   the ranks nor on the number of ranks.
+ * - Collective calls say so; every rank calls them in the same order, and a failure on one
+ *   rank is returned on every rank (ms_err_agree). Not thread-safe. */
 #ifndef MS_DRIVER_KEEP_H
 #define MS_DRIVER_KEEP_H
 
@@ -16,6 +28,8 @@ void ms__keep_describe(const ms_keep_rule *r, char *buf, size_t n);
 /**
  * Collective. On entry keep[k] = 1 marks the entries eligible for this stage (others stay 0);
  * on return keep[k] = 1 for the survivors. Entries with a non-finite energy never survive.
+ * It runs the streaming form below over the arrays. @p formula may be NULL when the rule has
+ * no max_above_best.
  */
 ms_err ms__keep_apply(MPI_Comm comm, const ms_keep_rule *rule, int64_t n, const double *e,
                       const int64_t *id, const char (*formula)[MS_KEEP_FORMULA],
@@ -52,5 +66,12 @@ ms_err ms__ks_offer(ms_keep_stream *s, double e, int64_t id, const char *formula
 /** Collective. On return s->v[0..s->n) are this rank's survivors, sorted by id. */
 ms_err ms__ks_select(ms_keep_stream *s, MPI_Comm comm);
 void ms__ks_free(ms_keep_stream *s);
+
+/**
+ * The hull stage's rule on one entry: 1 when @p rule has no max_e_above_hull or
+ * @p e_above_hull (eV/atom) is at most it; a NaN distance never passes a set rule. Not
+ * collective.
+ */
+int ms__keep_hull_passes(const ms_keep_rule *rule, double e_above_hull);
 
 #endif
