@@ -323,7 +323,7 @@ static ms_err hl_run(void *state, ms_run *x, int *stopped) {
     relax_out *o = &x->rout[which[k]];
     o->e_above_hull = eh[k];
     memcpy(o->decomposition, dec[k], MS_DECOMP_LEN);
-    if (!isnan(st->keep.max_e_above_hull) && !(eh[k] <= st->keep.max_e_above_hull)) {
+    if (!ms__keep_hull_passes(&st->keep, eh[k])) {
       o->kept = 0;
       o->reject_stage = row;
       ms__fn_set_reason(o->reason, "above the hull by %.3g eV/atom, more than the keep rule's %g", eh[k],
