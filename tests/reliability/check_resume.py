@@ -224,6 +224,19 @@ def main():
             f.write("garbage\n")
         r = subprocess.run(cmd(2, out + "2", "--resume"), capture_output=True, text=True)
         check(r.returncode == 1 and "does not" in r.stderr, "a damaged checkpoint header is refused: " + r.stderr.strip()[-200:])
+        # a checkpoint of the previous format (2: three fixed count rows per phase-A frame, a
+        # header without the stage list) is refused with the reason, not misread
+        hdr = os.path.join(out + "2.ckpt", "header")
+        with open(hdr) as f:
+            lines = [l for l in f.read().splitlines() if l and not l.startswith(("header_fnv1a", "garbage"))]
+        check(lines[0] == "matscreen checkpoint 3" and any(l.startswith("stages generate,") for l in lines),
+              "the header names its format (3) and the stages: %s" % lines[:1])
+        old = ["matscreen checkpoint 2"] + [l for l in lines[1:] if not l.startswith(("stages ", "frame_"))]
+        with open(hdr, "w") as f:
+            f.write("\n".join(old) + "\n")
+        r = subprocess.run(cmd(2, out + "2", "--resume"), capture_output=True, text=True)
+        check(r.returncode == 1 and "older matscreen" in r.stderr and "checkpoint 2" in r.stderr,
+              "a format-2 checkpoint is refused as an older matscreen's: " + r.stderr.strip()[-200:])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
