@@ -308,3 +308,11 @@ void ms__keep_describe(const ms_keep_rule *r, char *buf, size_t n) {
   if (!isnan(r->max_e_above_hull)) ADD("max_e_above_hull %g eV/atom", r->max_e_above_hull);
 #undef ADD
 }
+
+double ms__keep_excess(const ms_keep_rule *rule, double e, double best, double hull) {
+  if (!isfinite(e)) return -HUGE_VAL;
+  double s = -HUGE_VAL;
+  if (!isnan(rule->max_above_best) && isfinite(best)) s = e - best - rule->max_above_best;
+  if (!isnan(rule->max_e_above_hull) && isfinite(hull)) s = fmax(s, e - hull - rule->max_e_above_hull);
+  return s;
+}

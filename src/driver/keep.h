@@ -74,4 +74,13 @@ void ms__ks_free(ms_keep_stream *s);
  */
 int ms__keep_hull_passes(const ms_keep_rule *rule, double e_above_hull);
 
+/**
+ * By how much @p e misses the relative bounds of @p rule: the largest of e - (best +
+ * max_above_best) and e - (hull + max_e_above_hull), over the bounds that are set and whose
+ * reference (@p best: the best energy of the same formula; @p hull: the hull's energy at the
+ * composition) is finite; -HUGE_VAL when none applies or @p e is not finite. A value <= 0
+ * passes. The surrogate stage ranks and keeps its predictions by it. Not collective.
+ */
+double ms__keep_excess(const ms_keep_rule *rule, double e, double best, double hull);
+
 #endif

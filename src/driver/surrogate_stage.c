@@ -322,12 +322,14 @@ typedef struct {
  * none, and then the rule on the best cannot reject it); @p hull: the hull's energy at its
  * composition from the references and what is relaxed so far. A candidate with no prediction
  * is always relaxed. */
+/* The stage's keep rule on an optimistic prediction (keep.c decides, as for every stage). */
 static double filter_excess(const sur_state *u, double opt, double best, double hull) {
-  if (!isfinite(opt)) return -HUGE_VAL;
-  double s = -HUGE_VAL;
-  if (!isnan(u->margin) && isfinite(best)) s = opt - best - u->margin;
-  if (!isnan(u->hull_margin) && isfinite(hull)) s = fmax(s, opt - hull - u->hull_margin);
-  return s;
+  ms_keep_rule rule;
+  memset(&rule, 0, sizeof rule);
+  rule.max_energy_per_atom = NAN;
+  rule.max_above_best = u->margin;
+  rule.max_e_above_hull = u->hull_margin;
+  return ms__keep_excess(&rule, opt, best, hull);
 }
 
 /* With keep.max_e_above_hull: the hull's energy at every survivor's composition, from the

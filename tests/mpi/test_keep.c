@@ -291,6 +291,22 @@ static void hull_rule(void) {
   MS_TEST_EQ_INT(ms__keep_hull_passes(&r, NAN), 0);
 }
 
+/* The surrogate's rule on predictions: the excess over the bounds that apply. */
+static void excess_rule(void) {
+  ms_keep_rule r = no_rule();
+  MS_TEST_TRUE(ms__keep_excess(&r, 1.0, 0.0, 0.0) == -HUGE_VAL); /* no relative bound set */
+  r.max_above_best = 0.1;
+  MS_TEST_NEAR(ms__keep_excess(&r, -5.0, -5.3, NAN), 0.2, 1e-12);   /* 0.3 above the best, 0.1 allowed */
+  MS_TEST_NEAR(ms__keep_excess(&r, -5.25, -5.3, NAN), -0.05, 1e-12);
+  MS_TEST_TRUE(ms__keep_excess(&r, -5.0, NAN, NAN) == -HUGE_VAL);   /* no best of its formula yet */
+  MS_TEST_TRUE(ms__keep_excess(&r, NAN, -5.3, NAN) == -HUGE_VAL);   /* no prediction */
+  r.max_e_above_hull = 0.05;
+  MS_TEST_NEAR(ms__keep_excess(&r, -5.0, -5.3, -5.5), 0.45, 1e-12); /* the hull bound is the larger miss */
+  MS_TEST_NEAR(ms__keep_excess(&r, -5.0, -4.0, -5.02), -0.03, 1e-12);
+  r.max_above_best = NAN;
+  MS_TEST_NEAR(ms__keep_excess(&r, -5.0, -9.0, -5.02), -0.03, 1e-12); /* best unused when unset */
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -298,6 +314,7 @@ int main(int argc, char **argv) {
   if (size > 64) MS_TEST_SKIP("more ranks than this test deals to");
 
   hand_cases();
+  excess_rule();
   hull_rule();
 
   /* small random stages, many rules each; then a few large ones with small survivor counts */
