@@ -373,26 +373,26 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   time_t t0 = (time_t)t_start;
   strftime(t0buf, sizeof t0buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_PROGRAM), "matscreen"));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_PROGRAM_VERSION), MS_VERSION));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_GIT_REVISION), MS_GIT_REVISION));
-  W(ms_h5_attr_int(f, "/", MS_OUT_PATH(ATTR_SCHEMA_VERSION), MS_OUTPUT_SCHEMA_VERSION));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PROGRAM), MS_OUT_NAME(ATTR_PROGRAM), "matscreen"));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PROGRAM_VERSION), MS_OUT_NAME(ATTR_PROGRAM_VERSION), MS_VERSION));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_GIT_REVISION), MS_OUT_NAME(ATTR_GIT_REVISION), MS_GIT_REVISION));
+  W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_SCHEMA_VERSION), MS_OUT_NAME(ATTR_SCHEMA_VERSION), MS_OUTPUT_SCHEMA_VERSION));
   snprintf(buf, sizeof buf, "MPI %d.%d", mv, mn);
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_MPI_VERSION), buf));
-  W(ms_h5_attr_int(f, "/", MS_OUT_PATH(ATTR_RANKS), x->size));
-  W(ms_h5_attr_int(f, "/", MS_OUT_PATH(ATTR_SEED), (int64_t)x->camp->seed));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_CAMPAIGN), x->camp->name));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_POTENTIAL), ms_model_name(x->model)));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_MPI_VERSION), MS_OUT_NAME(ATTR_MPI_VERSION), buf));
+  W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_RANKS), MS_OUT_NAME(ATTR_RANKS), x->size));
+  W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_SEED), MS_OUT_NAME(ATTR_SEED), (int64_t)x->camp->seed));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_CAMPAIGN), MS_OUT_NAME(ATTR_CAMPAIGN), x->camp->name));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_POTENTIAL), MS_OUT_NAME(ATTR_POTENTIAL), ms_model_name(x->model)));
   snprintf(buf, sizeof buf, "%d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_PETSC_VERSION), buf));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PETSC_VERSION), MS_OUT_NAME(ATTR_PETSC_VERSION), buf));
   snprintf(buf, sizeof buf, "%d.%d.%d", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_HDF5_VERSION), buf));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_FFTW_VERSION), fftw_version));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_LIBYAML_VERSION), yaml_get_version_string()));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_HDF5_VERSION), MS_OUT_NAME(ATTR_HDF5_VERSION), buf));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_FFTW_VERSION), MS_OUT_NAME(ATTR_FFTW_VERSION), fftw_version));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_LIBYAML_VERSION), MS_OUT_NAME(ATTR_LIBYAML_VERSION), yaml_get_version_string()));
   snprintf(buf, sizeof buf, "%d.%d.%d", spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version());
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_SPGLIB_VERSION), buf));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_START_TIME), t0buf));
-  W(ms_h5_attr_str(f, "/", MS_OUT_PATH(ATTR_END_TIME), tbuf));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_SPGLIB_VERSION), MS_OUT_NAME(ATTR_SPGLIB_VERSION), buf));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_START_TIME), MS_OUT_NAME(ATTR_START_TIME), t0buf));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_END_TIME), MS_OUT_NAME(ATTR_END_TIME), tbuf));
   /* config */
   W(ms_h5_write_text(f, MS_OUT_PATH(CONFIG_GIVEN), x->camp->text));
   char *resolved = ms_campaign_resolved_yaml(x->camp);
@@ -415,7 +415,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_LABEL), mine, MS_OUTW_SPECIES_LABEL, lab));
     W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_ELEMENT), mine, MS_OUTW_SPECIES_ELEMENT, el));
     W(ms_h5_write_double(f, MS_OUT_PATH(SPECIES_CHARGE), mine, 1, q, 0));
-    W(ms_h5_attr_str(f, "/species", "description", "ions covered by the potential and their charges in the model"));
+    W(ms_h5_attr_str(f, MS_OUT_GROUP(SPECIES_ATTR_DESCRIPTION), MS_OUT_NAME(SPECIES_ATTR_DESCRIPTION), "ions covered by the potential and their charges in the model"));
     free(lab);
     free(el);
     free(q);
@@ -429,10 +429,10 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   }
   /* candidates */
   W(write_candidates(x, f, rel, nrel));
-  W(ms_h5_attr_str(f, "/candidates", "description",
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(CAND_ATTR_DESCRIPTION), MS_OUT_NAME(CAND_ATTR_DESCRIPTION),
                    "one row per candidate (with keep_rejected: counts, one row per candidate that "
                    "survived the single-point stage); sorted by id"));
-  W(ms_h5_attr_str(f, "/candidates", "stage_names", "0 = generate, k = funnel[k-1]"));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(CAND_ATTR_STAGE_NAMES), MS_OUT_NAME(CAND_ATTR_STAGE_NAMES), "0 = generate, k = funnel[k-1]"));
   /* structures (relaxed survivors), compressed rows */
   int64_t tot_atoms = 0;
   for (int64_t k = 0; k < nst; ++k) tot_atoms += st[k].h->natoms;
@@ -468,7 +468,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
     W(ms_h5_write_int64(f, MS_OUT_PATH(STRUCT_OFFSET), nst, 1, off));
     W(ms_h5_write_strings(f, MS_OUT_PATH(STRUCT_SPECIES), tot_atoms, MS_OUTW_STRUCT_SPECIES, spc));
     W(ms_h5_write_double(f, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), tot_atoms, MS_OUTW_STRUCT_FRAC_POSITIONS, fr, 0));
-    W(ms_h5_attr_str(f, "/structures", "description",
+    W(ms_h5_attr_str(f, MS_OUT_GROUP(STRUCT_ATTR_DESCRIPTION), MS_OUT_NAME(STRUCT_ATTR_DESCRIPTION),
                      "relaxed structures of the candidates that passed the relax keep rule and are not duplicates "
                      "(survived = 1: also every later stage; 0: removed by the hull stage); sites of "
                      "structure k are rows offset[k] .. offset[k]+natoms[k]-1"));
@@ -518,7 +518,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
       strncat(statuses, ms_status_name((ms_status)q), sizeof statuses - strlen(statuses) - 2);
       if (q + 1 < MS_STATUS_COUNT_) strncat(statuses, ",", sizeof statuses - strlen(statuses) - 1);
     }
-    W(ms_h5_attr_str(f, MS_OUT_PATH(FUNNEL_BY_STATUS), "columns", statuses));
+    W(ms_h5_attr_str(f, MS_OUT_GROUP(FUNNEL_BY_STATUS_ATTR_COLUMNS), MS_OUT_NAME(FUNNEL_BY_STATUS_ATTR_COLUMNS), statuses));
   }
   free(names);
   free(models);
@@ -532,9 +532,9 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   MPI_Allreduce(&rss, &grss, 1, MPI_DOUBLE, MPI_MAX, x->comm);
   x->sum->peak_rss_mib = grss;
   x->sum->wall_s = MPI_Wtime() - w0;
-  W(ms_h5_attr_double(f, "/", MS_OUT_PATH(ATTR_PEAK_RSS), x->sum->peak_rss_mib));
-  W(ms_h5_attr_double(f, "/", MS_OUT_PATH(ATTR_WALL), x->sum->wall_s));
-  W(ms_h5_attr_double(f, "/", MS_OUT_PATH(ATTR_SETUP_WALL), x->sum->setup_s));
+  W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_PEAK_RSS), MS_OUT_NAME(ATTR_PEAK_RSS), x->sum->peak_rss_mib));
+  W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_WALL), MS_OUT_NAME(ATTR_WALL), x->sum->wall_s));
+  W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_SETUP_WALL), MS_OUT_NAME(ATTR_SETUP_WALL), x->sum->setup_s));
 #undef W
 #undef LOCAL
   if (e) {

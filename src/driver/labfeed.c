@@ -157,11 +157,11 @@ ms_err ms__labfeed_write(ms_labfeed *lf, ms_h5 f, int rank) {
   if (!e) e = ms_h5_write_int64(f, MS_OUT_PATH(LAB_ROUND), n, 1, rd);
   if (!e) e = ms_h5_write_strings(f, MS_OUT_PATH(LAB_OUTCOME), n, MS_OUTW_LAB_OUTCOME, oc);
   if (!e) e = ms_h5_write_double(f, MS_OUT_PATH(LAB_PHASE_FRACTION), n, 1, pf, 0);
-  if (!e) e = ms_h5_attr_str(f, "/lab", "database", lf->feedback_db);
-  if (!e) e = ms_h5_attr_int(f, "/lab", "round", lf->round);
-  if (!e) e = ms_h5_attr_int(f, "/lab", "tried_candidates", lf->ntried);
+  if (!e) e = ms_h5_attr_str(f, MS_OUT_GROUP(LAB_ATTR_DATABASE), MS_OUT_NAME(LAB_ATTR_DATABASE), lf->feedback_db);
+  if (!e) e = ms_h5_attr_int(f, MS_OUT_GROUP(LAB_ATTR_ROUND), MS_OUT_NAME(LAB_ATTR_ROUND), lf->round);
+  if (!e) e = ms_h5_attr_int(f, MS_OUT_GROUP(LAB_ATTR_TRIED_CANDIDATES), MS_OUT_NAME(LAB_ATTR_TRIED_CANDIDATES), lf->ntried);
   if (!e)
-    e = ms_h5_attr_str(f, "/lab", "description",
+    e = ms_h5_attr_str(f, MS_OUT_GROUP(LAB_ATTR_DESCRIPTION), MS_OUT_NAME(LAB_ATTR_DESCRIPTION),
                        "results the lab reported for this campaign's earlier rounds (lab_feedback); "
                        "candidates with a ticket in any state are not proposed again");
   free(id);

@@ -182,9 +182,9 @@ static ms_err sl_write(void *state, ms_run *x, ms_h5 f) {
   W(ms_h5_write_strings(f, MS_OUT_PATH(SL_DECOMPOSITION), n, MS_OUTW_SL_DECOMPOSITION, dec));
   W(ms_h5_write_strings(f, MS_OUT_PATH(SL_NOVELTY), n, MS_OUTW_SL_NOVELTY, nov));
   W(ms_h5_write_strings(f, MS_OUT_PATH(SL_KNOWN_MATCH), n, MS_OUTW_SL_KNOWN_MATCH, km));
-  W(ms_h5_attr_int(f, "/shortlist", "round", x->round));
-  W(ms_h5_attr_str(f, "/shortlist", "acquisition", ms_acquisition_name(s->slopt.kind)));
-  W(ms_h5_attr_str(f, "/shortlist", "description",
+  W(ms_h5_attr_int(f, MS_OUT_GROUP(SL_ATTR_ROUND), MS_OUT_NAME(SL_ATTR_ROUND), x->round));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(SL_ATTR_ACQUISITION), MS_OUT_NAME(SL_ATTR_ACQUISITION), ms_acquisition_name(s->slopt.kind)));
+  W(ms_h5_attr_str(f, MS_OUT_GROUP(SL_ATTR_DESCRIPTION), MS_OUT_NAME(SL_ATTR_DESCRIPTION),
                    "candidates for the lab in priority order (1 = first); score: acquisition score "
                    "(higher is better, docs/shortlist.md); uncertainty 0 until a surrogate provides one"));
 #undef W

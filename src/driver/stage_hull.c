@@ -413,7 +413,7 @@ static ms_err hl_write(void *state, ms_run *x, ms_h5 f) {
       W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SOURCE), nr2, MS_OUTW_HULL_PHASES_SOURCE, rsrc));
       W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_PHASES_CANDIDATE_ID), nr2, 1, rid));
       W(ms_h5_write_double(f, MS_OUT_PATH(HULL_PHASES_ENERGY), nr2, 1, ren, 0));
-      W(ms_h5_attr_str(f, "/hull/phases", "description",
+      W(ms_h5_attr_str(f, MS_OUT_GROUP(HULL_PHASES_ATTR_DESCRIPTION), MS_OUT_NAME(HULL_PHASES_ATTR_DESCRIPTION),
                        "for every chemical system of the hull entries (/hull/systems), the phases on the hull "
                        "whose elements are in it: reference phases (candidate_id -1) and candidates"));
       free(isend);
@@ -427,7 +427,7 @@ static ms_err hl_write(void *state, ms_run *x, ms_h5 f) {
       free(rid);
       free(ren);
     }
-    W(ms_h5_attr_str(f, "/hull", "description",
+    W(ms_h5_attr_str(f, MS_OUT_GROUP(HULL_ATTR_DESCRIPTION), MS_OUT_NAME(HULL_ATTR_DESCRIPTION),
                      "components are the binary compounds of each cation with the anion, relaxed with the "
                      "campaign's model in the library prototypes of their stoichiometry (lowest kept)"));
     free(rf);

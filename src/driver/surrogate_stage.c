@@ -15,6 +15,7 @@
 #include "matscreen/descriptors.h"
 #include "matscreen/log.h"
 #include "matscreen/metrics.h"
+#include "matscreen/output_schema.h"
 #include "matscreen/stage.h"
 #include "matscreen/yaml.h"
 
@@ -73,7 +74,7 @@ static ms_err sur_create(ms_run *x, const ms_stage *st, const char *path, void *
     u->load = ms_campaign_path(x->camp, f);
     MS_CHECK(u->load, MS_ERR_MEM, "out of memory");
     ms_surrogate m = NULL;
-    if (ms_surrogate_read(u->load, "/surrogate/model", &m)) {
+    if (ms_surrogate_read(u->load, MS_OUT_GROUP(SUR_ATTR_FORMAT), &m)) {
       char msg[900];
       snprintf(msg, sizeof msg, "%s", ms_err_message());
       return ms_ynode_error(v, p2, "%s", msg);
@@ -635,36 +636,40 @@ static void sur_print(const run_ctx *x, const sur_state *u) {
 static ms_err sur_write(void *state, ms_run *x, ms_h5 f) {
   sur_state *u = state;
   ms_err e = MS_SUCCESS;
-  if (u->model) e = ms_surrogate_write(u->model, x->comm, f, "/surrogate/model");
+  if (u->model) e = ms_surrogate_write(u->model, x->comm, f, MS_OUT_GROUP(SUR_ATTR_FORMAT));
   struct {
-    const char *name;
+    ms_output_id id;
     double v;
-  } attrs[] = {{"kappa", u->kappa},
-               {"margin_eV_per_atom", u->margin},
-               {"hull_margin_eV_per_atom", u->hull_margin},
-               {"survivors", (double)x->nsv},
-               {"relaxed_in_rounds", (double)u->relaxed_rounds},
-               {"relaxed_by_filter", (double)u->relaxed_filter},
-               {"skipped", (double)u->skipped},
-               {"relaxation_reduction_factor",
+  } attrs[] = {{MS_OUT_SURROGATE_ATTR_KAPPA, u->kappa},
+               {MS_OUT_SURROGATE_ATTR_MARGIN, u->margin},
+               {MS_OUT_SURROGATE_ATTR_HULL_MARGIN, u->hull_margin},
+               {MS_OUT_SURROGATE_ATTR_SURVIVORS, (double)x->nsv},
+               {MS_OUT_SURROGATE_ATTR_RELAXED_IN_ROUNDS, (double)u->relaxed_rounds},
+               {MS_OUT_SURROGATE_ATTR_RELAXED_BY_FILTER, (double)u->relaxed_filter},
+               {MS_OUT_SURROGATE_ATTR_SKIPPED, (double)u->skipped},
+               {MS_OUT_SURROGATE_ATTR_RELAXATION_REDUCTION_FACTOR,
                 (u->relaxed_rounds + u->relaxed_filter) > 0 ? (double)x->nsv / (double)(u->relaxed_rounds + u->relaxed_filter) : NAN},
-               {"mae_eV_per_atom", u->mae},
-               {"rmse_eV_per_atom", u->rmse},
-               {"within_1sigma", u->within1},
-               {"within_2sigma", u->within2},
-               {"precision", u->precision},
-               {"recall", u->recall},
-               {"f1", u->f1},
-               {"prevalence", u->prevalence},
-               {"daf", u->daf},
-               {"stability_threshold_eV_per_atom", u->threshold}};
-  for (size_t k = 0; k < sizeof attrs / sizeof attrs[0] && !e; ++k) e = ms_h5_attr_double(f, "/surrogate", attrs[k].name, attrs[k].v);
-  if (!e) e = ms_h5_attr_int(f, "/surrogate", "rounds", u->model && !u->load ? u->rounds : 0);
-  if (!e) e = ms_h5_attr_int(f, "/surrogate", "batch_per_round", u->batch);
-  if (!e) e = ms_h5_attr_int(f, "/surrogate", "ground_truth", u->ground_truth);
-  if (!e) e = ms_h5_attr_str(f, "/surrogate", "loaded_from", u->load ? u->load : "");
+               {MS_OUT_SURROGATE_ATTR_MAE, u->mae},
+               {MS_OUT_SURROGATE_ATTR_RMSE, u->rmse},
+               {MS_OUT_SURROGATE_ATTR_WITHIN_1SIGMA, u->within1},
+               {MS_OUT_SURROGATE_ATTR_WITHIN_2SIGMA, u->within2},
+               {MS_OUT_SURROGATE_ATTR_PRECISION, u->precision},
+               {MS_OUT_SURROGATE_ATTR_RECALL, u->recall},
+               {MS_OUT_SURROGATE_ATTR_F1, u->f1},
+               {MS_OUT_SURROGATE_ATTR_PREVALENCE, u->prevalence},
+               {MS_OUT_SURROGATE_ATTR_DAF, u->daf},
+               {MS_OUT_SURROGATE_ATTR_STABILITY_THRESHOLD, u->threshold}};
+  for (size_t k = 0; k < sizeof attrs / sizeof attrs[0] && !e; ++k)
+    e = ms_h5_attr_double(f, ms_output_group(attrs[k].id), ms_output_name(attrs[k].id), attrs[k].v);
   if (!e)
-    e = ms_h5_attr_str(f, "/surrogate", "description",
+    e = ms_h5_attr_int(f, MS_OUT_GROUP(SURROGATE_ATTR_ROUNDS), MS_OUT_NAME(SURROGATE_ATTR_ROUNDS),
+                       u->model && !u->load ? u->rounds : 0);
+  if (!e) e = ms_h5_attr_int(f, MS_OUT_GROUP(SURROGATE_ATTR_BATCH_PER_ROUND), MS_OUT_NAME(SURROGATE_ATTR_BATCH_PER_ROUND), u->batch);
+  if (!e) e = ms_h5_attr_int(f, MS_OUT_GROUP(SURROGATE_ATTR_GROUND_TRUTH), MS_OUT_NAME(SURROGATE_ATTR_GROUND_TRUTH), u->ground_truth);
+  if (!e)
+    e = ms_h5_attr_str(f, MS_OUT_GROUP(SURROGATE_ATTR_LOADED_FROM), MS_OUT_NAME(SURROGATE_ATTR_LOADED_FROM), u->load ? u->load : "");
+  if (!e)
+    e = ms_h5_attr_str(f, MS_OUT_GROUP(SURROGATE_ATTR_DESCRIPTION), MS_OUT_NAME(SURROGATE_ATTR_DESCRIPTION),
                        "surrogate stage (docs/surrogate.md): the model, what it relaxed and skipped, its "
                        "held-out accuracy and, with ground_truth, the filter's precision/recall/F1/DAF for "
                        "candidates within the hull stage's threshold");
