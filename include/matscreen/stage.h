@@ -5,20 +5,32 @@
  *
  * Conventions
  * -----------
- * - The built-in stages are listed once, in src/driver/stages.def (one MS_STAGE(name) line per
- *   stage, in run order); the records are in src/driver/stage_list.c. Everything that needs a
- *   stage's name, its place in the order or its option keys (campaign parsing, did-you-mean,
- *   `matscreen info stages`, docs/stages.md) reads them from here, never from its own table.
+ * - A stage is a record (ms_stage_info: name, shape, order constraints, the declarative spec of
+ *   its options) with its operations (ms_stage_ops). The built-in stages are listed once, in
+ *   src/driver/stages.def (one MS_STAGE(name) line per stage, in run order); each one's record
+ *   and operations are in its own file (src/driver/stage_NAME.c, surrogate_stage.c,
+ *   shortlist_stage.c). A program of one's own adds a stage with ms_stage_register() before
+ *   the campaign is loaded (tests/stage/stage_max_sites.c; docs/stages.md, "How to add a
+ *   stage"). Everything that needs a stage's name, its place in the order or its option keys
+ *   (campaign parsing, did-you-mean, `matscreen info stages`, docs/stages.md) reads the records,
+ *   never a table of its own; the funnel runs a stage only through its operations.
  * - Shapes (docs/stages.md, "How a run flows"):
  *   - MS_STAGE_SHAPE_FILTER: per-candidate streaming filter. Each generated candidate is
- *     decided on its own as it streams past (prefilter, single_point); a keep rule then makes
- *     one collective selection over what passed. Its input is the candidate records of the
- *     generators; its output the survivor set.
+ *     decided on its own as it streams past (the `filter` operation, on whichever rank builds
+ *     the candidate: prefilter, single_point); the keep rule of the filter that evaluates
+ *     energies (`evaluates`) then makes one collective selection over what passed. Its input is
+ *     the candidate records; its output the survivor set.
  *   - MS_STAGE_SHAPE_TRANSFORM: transforms the survivor set one survivor at a time (relax:
  *     relaxed energies and structures into the relaxed-structure store), work handed out in
- *     chunks, committed to the checkpoint as it goes.
+ *     chunks, committed to the checkpoint as it goes (the `run` operation).
  *   - MS_STAGE_SHAPE_COLLECTIVE: a pass over the whole set that every rank takes part in
- *     (surrogate, dedup, hull, shortlist): decisions depend on many candidates at once.
+ *     (surrogate, dedup, hull, shortlist; the `run` operation): decisions depend on many
+ *     candidates at once.
+ * - Collectiveness: `create`, `check`, `filter`, `row`, `describe` are not collective; `run`,
+ *   `finish` and `write` are called by every rank in the same order and must reach every
+ *   collective call whatever fails (agree on failure with ms_err_agree before the next one).
+ * - Ownership: a stage's state is made by its `create` and freed by its `destroy`; the run
+ *   (ms_run) and its shared data are borrowed for the duration of each call.
  * - Ordering: `after` lists the stages that, when a campaign has both, must come before this
  *   one; `needs` lists stages that must be present at all (the funnel checks them, with a
  *   message saying why). The list order of stages.def satisfies every `after` constraint.

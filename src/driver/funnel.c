@@ -37,13 +37,9 @@
 #include "matscreen/h5out.h"
 #include "matscreen/log.h"
 #include "matscreen/model.h"
-#include "matscreen/prefilter.h"
 #include "matscreen/prototype.h"
-#include "matscreen/relax.h"
 #include "matscreen/schedule.h"
-#include "matscreen/shortlist.h"
 #include "matscreen/status.h"
-#include "matscreen/surrogate.h"
 #include "matscreen/symmetry.h"
 #include "ms_config.h"
 #include "record.h"
@@ -162,6 +158,14 @@ static ms_err create_items(run_ctx *x) {
     x->nitems = k;
     if (info->ops->create) MS_CALL(info->ops->create(x, st, path, &x->item_state[k]));
     x->nitems = k + 1;
+    /* the built-in stages say why they need another in their create; this covers the rest */
+    for (int q = 0; info->needs && info->needs[q]; ++q) {
+      int found = 0;
+      for (int j = 0; j < c->nstages; ++j) found |= strcmp(c->stage[j].name, info->needs[q]) == 0;
+      if (!found)
+        return ms_ynode_error(ms_ynode_get(st->node, "stage"), path, "the %s stage needs a %s stage in the funnel",
+                              info->name, info->needs[q]);
+    }
     if (info->shape == MS_STAGE_SHAPE_FILTER && info->evaluates) x->keep_item = k;
     /* read by the campaign (keep) or by the stage's create */
     ms_ynode_get(st->node, "stage");
@@ -606,9 +610,6 @@ static ms_err setup(run_ctx *x, ms_campaign *c) {
   if (!e) e = ms__labfeed_setup(x->comm, c, &x->lab);
   x->round = x->lab.round > 0 ? x->lab.round : 1;
   if (!e) e = ms_campaign_check_unused(c);
-  if (!e && (x->lab.queue_db || x->lab.feedback_db) && !c->shortlist)
-    e = ms_ynode_error(c->lab_queue ? c->lab_queue : c->lab_feedback, c->lab_queue ? "lab_queue" : "lab_feedback",
-                       "the lab queue takes the shortlist: add a shortlist section");
   return ms_err_agree(x->comm, e);
 }
 
@@ -893,49 +894,11 @@ ms_err ms_funnel_check(MPI_Comm comm, ms_campaign *c, int calibrate, FILE *fp) {
     return e;
   }
   int64_t total = ms_search_count(x.search);
-  /* Calibration on rank 0 only (a few candidates spread over the id range): the same work on
-   * every rank would only repeat the same numbers. */
-  double t_sp = 0, t_relax = 0;
-  int n_sp = 0, n_relax = 0, n_fail = 0;
-  if (x.rank == 0 && calibrate && total > 0) {
-    ms_cell cell;
-    ms_cell_init(&cell);
-    int samples = total < 24 ? (int)total : 24;
-    for (int k = 0; k < samples && !e; ++k) {
-      int64_t id = (int64_t)((double)k * (double)total / samples);
-      ms_candidate_info info;
-      e = ms_search_build(x.search, id, &cell, &info);
-      if (e || info.status != MS_STATUS_OK) {
-        n_fail += !e;
-        continue;
-      }
-      /* the filter that evaluates energies, timed on the candidate */
-      ms_stage_verdict v;
-      memset(&v, 0, sizeof v);
-      v.pass = 1;
-      v.volume_scale = 1.0;
-      double t0 = MPI_Wtime();
-      if (x.keep_item >= 0) {
-        e = x.item_info[x.keep_item]->ops->filter(x.item_state[x.keep_item], &x, &cell, &v);
-        t_sp += MPI_Wtime() - t0;
-        n_sp++;
-      }
-      if (!e && x.relax && n_relax < 3 && v.pass) {
-        ms_relax_result rr;
-        memset(&rr, 0, sizeof rr);
-        ms__fn_scale_volume(&cell, v.volume_scale > 0 ? v.volume_scale : 1.0);
-        double t1 = MPI_Wtime();
-        e = ms_relax_run(x.relax, &cell, &rr);
-        if (e == MS_ERR_INPUT) {
-          ms_err_clear();
-          e = MS_SUCCESS;
-        }
-        t_relax += MPI_Wtime() - t1;
-        n_relax++;
-      }
-    }
-    ms_cell_free(&cell);
-  }
+  /* Calibration on rank 0 only (calibrate.c): the same work on every rank would only repeat
+   * the same numbers. */
+  ms__fn_cost calib;
+  memset(&calib, 0, sizeof calib);
+  if (x.rank == 0 && calibrate && total > 0) e = ms__fn_calibrate(&x, total, &calib);
   e = ms_err_agree(comm, e);
   if (!e && x.rank == 0) {
     char *resolved = ms_campaign_resolved_yaml(c);
@@ -950,26 +913,7 @@ ms_err ms_funnel_check(MPI_Comm comm, ms_campaign *c, int calibrate, FILE *fp) {
               (long long)(ms_search_offset(x.search, k) + ms_generator_count(g) - 1));
       ms_generator_describe(g, fp);
     }
-    if (calibrate) {
-      fprintf(fp, "cost estimate (calibrated on %d candidates here, %d rank%s):\n", n_sp + n_fail,
-              x.size, x.size == 1 ? "" : "s");
-      if (n_sp) {
-        double per = t_sp / n_sp;
-        fprintf(fp, "  %-13s %.3g s per candidate -> %.3g core-hours for the whole space, "
-                "%.3g h wall on %d ranks\n", x.item_info[x.keep_item]->name, per, per * (double)total / 3600,
-                per * (double)total / 3600 / x.size, x.size);
-      }
-      if (n_relax) {
-        double per = t_relax / n_relax;
-        const ms_keep_rule *k = x.keep_item >= 0 ? &c->stage[x.keep_item].keep : NULL;
-        double nrel = (double)total;
-        if (k && k->top_k > 0 && k->top_k < nrel) nrel = (double)k->top_k;
-        if (k && k->top_fraction > 0 && k->top_fraction * total < nrel) nrel = k->top_fraction * (double)total;
-        fprintf(fp, "  relax         %.3g s per relaxation; about %.0f relaxations (from the keep "
-                "rule) -> %.3g core-hours\n", per, nrel, per * nrel / 3600);
-      }
-      if (n_fail) fprintf(fp, "  %d of the sampled candidates could not be built (status failed)\n", n_fail);
-    }
+    if (calibrate) ms__fn_cost_print(&x, total, &calib, fp);
     for (int k = 0; k < x.nitems; ++k)
       if (x.item_info[k]->ops->describe) x.item_info[k]->ops->describe(x.item_state[k], &x, fp);
     fflush(fp);

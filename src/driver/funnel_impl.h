@@ -234,6 +234,17 @@ void ms__fn_uncovered_reason(const ms_model m, const ms_cell *c, char *buf, size
 /* Peak resident memory of this process (VmHWM), MiB; 0 if unknown. */
 double ms__fn_peak_rss_mib(void);
 
+/* ---- check's cost estimate (calibrate.c) ---------------------------------------------------- */
+
+typedef struct {
+  double t_eval, t_relax; /* seconds: the energy-evaluating filter, the relaxations */
+  int n_eval, n_relax, n_fail;
+} ms__fn_cost;
+/* Rank 0 of `check`: time the energy-evaluating filter stage on up to 24 candidates and the
+ * relaxer on up to 3 of them. Not collective. */
+ms_err ms__fn_calibrate(run_ctx *x, int64_t total, ms__fn_cost *c);
+void ms__fn_cost_print(const run_ctx *x, int64_t total, const ms__fn_cost *c, FILE *fp);
+
 /* ---- the stages' models (stage_models.c) ---------------------------------------------------- */
 
 /* Collective in effect (every rank does the same): the campaign's model and each energy stage's

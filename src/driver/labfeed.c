@@ -115,6 +115,9 @@ ms_err ms__labfeed_setup(MPI_Comm comm, ms_campaign *c, ms_labfeed *lf) {
   lf->round = 1;
   ms_labq_export_options_default(&lf->xo);
   MS_CALL(ms_err_agree(comm, parse(c, lf)));
+  if ((c->lab_queue || c->lab_feedback) && !c->shortlist)
+    return ms_ynode_error(c->lab_queue ? c->lab_queue : c->lab_feedback, c->lab_queue ? "lab_queue" : "lab_feedback",
+                          "the lab queue takes the shortlist: add a shortlist section");
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   ms_err e = rank == 0 ? read_root(c, lf) : MS_SUCCESS;
