@@ -158,5 +158,7 @@ const char *ms_stage_shape_name(ms_stage_shape shape);
 
 /** The keys of a keep rule (campaign.h, ms_keep_rule), in the order they are checked. */
 extern const ms_opt_spec ms_keep_spec[];
+/** The keys of the campaign's `campaign:` section (name, seed, output, keep_rejected). */
+extern const ms_opt_spec ms_campaign_spec[];
 
 #endif

@@ -16,7 +16,23 @@
 
 static const char *const top_keys[] = {"campaign", "potential", "search", "funnel",
                                        "shortlist", "lab_queue", "lab_feedback", NULL};
-static const char *const campaign_keys[] = {"name", "seed", "output", "keep_rejected", NULL};
+static const char *const keep_rejected_words[] = {"all", "counts", NULL};
+/* The `campaign:` section's keys, declared like a stage's options (options.h): the reader
+ * checks types, ranges and choices with positioned errors; `name` is also checked below. */
+const ms_opt_spec ms_campaign_spec[] = {
+    {.key = "name", .type = MS_OPT_STRING, .lo = NAN, .hi = NAN, .default_text = "required",
+     .help = "the campaign's name: letters, digits, '-', '_' and '.' (it names files)", .example = "perovskites"},
+    {.key = "seed", .type = MS_OPT_INTEGER, .lo = 0, .hi = NAN, .default_text = "required",
+     .help = "seed of every random choice (results must be reproducible)", .example = "20261129"},
+    {.key = "output", .type = MS_OPT_STRING, .lo = NAN, .hi = NAN, .default_text = "NAME.h5",
+     .help = "the HDF5 output, relative to the campaign file's directory", .example = "run.h5"},
+    {.key = "keep_rejected", .type = MS_OPT_CHOICE, .lo = NAN, .hi = NAN, .choices = keep_rejected_words,
+     .def = 0, .default_text = "all",
+     .help = "all: a /candidates row for every candidate; counts: rows only for those that passed the "
+             "first stage, counts for the rest",
+     .example = "counts"},
+    {0},
+};
 /* Stage names, their order and their options come from the stage list (stage.h,
  * src/driver/stages.def): nothing here names a stage except where a stage-specific rule of the
  * campaign's shape is checked (the keep rule of hull and surrogate, the hull's model). */
@@ -175,36 +191,23 @@ static ms_err parse(ms_campaign *c) {
   /* campaign: */
   ms_ynode *camp = NULL, *n;
   MS_CALL(get_map(root, "campaign", "campaign", 1, &camp));
-  MS_CALL(ms_ynode_string(ms_ynode_get(camp, "name") ? ms_ynode_get(camp, "name") : camp,
-                          "campaign.name", &c->name));
+  ms_opt_value cv[4];
+  MS_CALL(ms_opts_read(camp, "campaign", ms_campaign_spec, cv));
+  if (!cv[0].set) MS_CALL(ms_ynode_string(camp, "campaign.name", &c->name)); /* "must be a string" at the section */
+  c->name = cv[0].s;
   if (!name_ok(c->name))
     return ms_ynode_error(ms_ynode_get(camp, "name"), "campaign.name",
                           "use letters, digits, '-', '_' and '.' only (it names files), got '%s'", c->name);
-  long long seed = 0;
-  if ((n = ms_ynode_get(camp, "seed"))) {
-    MS_CALL(ms_ynode_int(n, "campaign.seed", &seed));
-    if (seed < 0) return ms_ynode_error(n, "campaign.seed", "must be >= 0, got %lld", seed);
-  } else {
-    return ms_ynode_error(camp, "campaign", "missing required key 'seed' (results must be reproducible)");
-  }
-  c->seed = (uint64_t)seed;
-  c->output = NULL;
-  if ((n = ms_ynode_get(camp, "output"))) MS_CALL(ms_ynode_string(n, "campaign.output", &c->output));
+  if (!cv[1].set) return ms_ynode_error(camp, "campaign", "missing required key 'seed' (results must be reproducible)");
+  c->seed = (uint64_t)cv[1].i;
+  c->output = cv[2].set ? cv[2].s : NULL;
   if (!c->output) {
     snprintf(c->output_default, sizeof c->output_default, "%s.h5", c->name);
     c->output = c->output_default;
   }
-  c->keep_rejected_rows = 1;
-  if ((n = ms_ynode_get(camp, "keep_rejected"))) {
-    const char *v;
-    MS_CALL(ms_ynode_string(n, "campaign.keep_rejected", &v));
-    if (strcmp(v, "all") == 0)
-      c->keep_rejected_rows = 1;
-    else if (strcmp(v, "counts") == 0)
-      c->keep_rejected_rows = 0;
-    else
-      return ms_ynode_error(n, "campaign.keep_rejected", "must be 'all' or 'counts', got '%s'", v);
-  }
+  c->keep_rejected_rows = cv[3].choice == 0;
+  const char *campaign_keys[8];
+  ms_opts_keys(ms_campaign_spec, campaign_keys, 8);
   MS_CALL(ms_ynode_check_unused(camp, "campaign", campaign_keys));
 
   /* potential: NAME or {name: NAME, OPTION: VALUE, ...}; the options belong to the model's
