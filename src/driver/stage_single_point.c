@@ -9,6 +9,16 @@
 #include "funnel_impl.h"
 #include "stage_spec.h"
 
+static const ms_opt_spec volume_scan_keys[] = {
+    {.key = "min", .type = MS_OPT_NUMBER, .lo = 0.2, .hi = 5, .lo_open = 1, .hi_open = 1, .default_text = "required",
+     .help = "smallest volume factor (min <= max)", .example = "0.8"},
+    {.key = "max", .type = MS_OPT_NUMBER, .lo = 0.2, .hi = 5, .lo_open = 1, .hi_open = 1, .default_text = "required",
+     .help = "largest volume factor", .example = "1.2"},
+    {.key = "points", .type = MS_OPT_INTEGER, .lo = 1, .hi = 200, .default_text = "required",
+     .help = "number of volumes", .example = "9"},
+    {0},
+};
+
 typedef struct {
   int item;
   int scan_points;          /* 0: no volume scan */
@@ -33,24 +43,20 @@ static ms_err sp_create(ms_run *x, const ms_stage *st, const char *path, void **
   if (!v) return MS_SUCCESS;
   char p2[96];
   snprintf(p2, sizeof p2, "%s.volume_scan", path);
-  MS_CALL(ms_ynode_expect(v, MS_YMAP, p2));
-  ms_ynode *a = ms_ynode_get(v, "min"), *b = ms_ynode_get(v, "max"), *q = ms_ynode_get(v, "points");
-  if (!a || !b || !q) return ms_ynode_error(v, p2, "needs min, max and points");
-  char p3[128];
-  snprintf(p3, sizeof p3, "%s.min", p2);
-  MS_CALL(ms_ynode_double(a, p3, &s->scan_min));
-  snprintf(p3, sizeof p3, "%s.max", p2);
-  MS_CALL(ms_ynode_double(b, p3, &s->scan_max));
-  long long pts;
-  snprintf(p3, sizeof p3, "%s.points", p2);
-  MS_CALL(ms_ynode_int(q, p3, &pts));
-  if (!(s->scan_min > 0.2 && s->scan_min <= s->scan_max && s->scan_max < 5))
+  /* the keys from their spec (ranges, positioned errors), then what the spec cannot say */
+  ms_opt_value val[3];
+  MS_CALL(ms_opts_read(v, p2, volume_scan_keys, val));
+  const char *keys[4];
+  ms_opts_keys(volume_scan_keys, keys, 4);
+  MS_CALL(ms_ynode_check_unused(v, p2, keys)); /* a misspelt key before "needs ..." */
+  if (!val[0].set || !val[1].set || !val[2].set) return ms_ynode_error(v, p2, "needs min, max and points");
+  s->scan_min = val[0].num;
+  s->scan_max = val[1].num;
+  s->scan_points = (int)val[2].i;
+  if (!(s->scan_min <= s->scan_max))
     return ms_ynode_error(v, p2, "need 0.2 < min <= max < 5 (volume factors), got %g and %g", s->scan_min,
                           s->scan_max);
-  if (pts < 1 || pts > 200) return ms_ynode_error(q, p3, "must be in 1..200, got %lld", pts);
-  s->scan_points = (int)pts;
-  static const char *const keys[] = {"min", "max", "points", NULL};
-  return ms_ynode_check_unused(v, p2, keys);
+  return MS_SUCCESS;
 }
 
 /* The energy of @p cell (with the volume scan when configured). Per-candidate problems become
@@ -113,15 +119,6 @@ static const ms_stage_ops single_point_ops = {
 
 /* ---- single_point -------------------------------------------------------------------------- */
 
-static const ms_opt_spec volume_scan_keys[] = {
-    {.key = "min", .type = MS_OPT_NUMBER, .lo = 0.2, .hi = 5, .lo_open = 1, .hi_open = 1, .default_text = "required",
-     .help = "smallest volume factor (min <= max)", .example = "0.8"},
-    {.key = "max", .type = MS_OPT_NUMBER, .lo = 0.2, .hi = 5, .lo_open = 1, .hi_open = 1, .default_text = "required",
-     .help = "largest volume factor", .example = "1.2"},
-    {.key = "points", .type = MS_OPT_INTEGER, .lo = 1, .hi = 200, .default_text = "required",
-     .help = "number of volumes", .example = "9"},
-    {0},
-};
 
 static const ms_opt_spec single_point_options[] = {
     {.key = "volume_scan", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "none",
