@@ -21,6 +21,8 @@
 #define MATSCREEN_OPTIONS_H
 
 #include "matscreen/error.h"
+#include <stdio.h>
+
 #include "matscreen/yaml.h"
 
 typedef enum {
@@ -83,5 +85,10 @@ int ms_opts_keys(const ms_opt_spec *spec, const char **keys, int max);
 
 /** The type in words, with unit and range: "number in [1e-06, 10] eV/Å", "fixed|iso|aniso|full". */
 void ms_opts_describe_type(const ms_opt_spec *o, char *buf, size_t len);
+
+/** Every entry of @p spec for the YAML mapping @p item at @p path, one per line: the given
+ *  value, or the spec's default marked "(default)" (`matscreen check`). Marks the keys looked
+ *  up as used. Not collective. */
+void ms_opts_print(const ms_opt_spec *spec, ms_ynode *item, const char *path, FILE *fp);
 
 #endif

@@ -153,6 +153,9 @@ int ms_stage_funnel_names(const char **names, int max);
 int ms_stage_has_option(const ms_stage_info *s, const char *key);
 /** Whether @p s lists @p other in its `after` constraints. */
 int ms_stage_comes_after(const ms_stage_info *s, const char *other);
+/** `matscreen check`: every option of @p s for the YAML item @p item at @p path ("funnel[2]"),
+ *  the given value or the spec's default, one per line. Not collective. */
+void ms_stage_print_options(const ms_stage_info *s, ms_ynode *item, const char *path, FILE *fp);
 /** The shape in words ("per-candidate filter", ...). */
 const char *ms_stage_shape_name(ms_stage_shape shape);
 

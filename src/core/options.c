@@ -176,3 +176,20 @@ ms_err ms_opts_read(ms_ynode *map, const char *path, const ms_opt_spec *spec, ms
   }
   return MS_SUCCESS;
 }
+
+void ms_opts_print(const ms_opt_spec *spec, ms_ynode *item, const char *path, FILE *fp) {
+  for (const ms_opt_spec *o = spec; o && o->key; ++o) {
+    ms_ynode *v = item && item->type == MS_YMAP ? ms_ynode_get(item, o->key) : NULL;
+    const char *unit = o->unit ? o->unit : "";
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", path, o->key);
+    if (v && v->type == MS_YSCALAR)
+      fprintf(fp, "  %-40s %s%s%s\n", key, v->value, unit[0] ? " " : "", unit);
+    else if (v)
+      fprintf(fp, "  %-40s (given, %s)\n", key, v->type == MS_YSEQ ? "a list" : "a mapping");
+    else
+      fprintf(fp, "  %-40s %s%s%s (default)\n", key, o->default_text ? o->default_text : "none",
+              unit[0] && o->default_text && o->default_text[0] >= '0' && o->default_text[0] <= '9' ? " " : "",
+              unit[0] && o->default_text && o->default_text[0] >= '0' && o->default_text[0] <= '9' ? unit : "");
+  }
+}

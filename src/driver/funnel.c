@@ -904,6 +904,15 @@ ms_err ms_funnel_check(MPI_Comm comm, ms_campaign *c, int calibrate, FILE *fp) {
     char *resolved = ms_campaign_resolved_yaml(c);
     fprintf(fp, "%s\n", resolved ? resolved : "");
     free(resolved);
+    fprintf(fp, "options (as given, or the default from the declared specs):\n");
+    ms_opts_print(ms_campaign_spec, ms_ynode_get(ms_ydoc_root(c->doc), "campaign"), "campaign", fp);
+    for (int k = 0; k < x.nitems; ++k) {
+      char path[64];
+      if (k < c->nstages) snprintf(path, sizeof path, "funnel[%d]", k);
+      else snprintf(path, sizeof path, "%s", x.item_info[k]->section);
+      ms_ynode *node = k < c->nstages ? c->stage[k].node : ms_ynode_get(ms_ydoc_root(c->doc), x.item_info[k]->section);
+      ms_stage_print_options(x.item_info[k], node, path, fp);
+    }
     fprintf(fp, "search space: %lld candidates\n", (long long)total);
     for (int k = 0; k < ms_search_nitems(x.search); ++k) {
       ms_generator g = ms_search_generator(x.search, k);

@@ -125,3 +125,7 @@ const char *ms_stage_shape_name(ms_stage_shape shape) {
   }
   return "?";
 }
+
+void ms_stage_print_options(const ms_stage_info *s, ms_ynode *item, const char *path, FILE *fp) {
+  ms_opts_print(s ? s->options : NULL, item, path, fp);
+}

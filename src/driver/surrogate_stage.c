@@ -58,7 +58,7 @@ static ms_err sur_create(ms_run *x, const ms_stage *st, const char *path, void *
   ms_ynode *n = st->node, *v;
   char p2[128];
   long long r;
-  /* The scalar options from the stage's spec (stage_list.c); load and model by hand below. */
+  /* The scalar options from the stage's spec (the record below); load and model by hand. */
   const ms_opt_spec *spec = st->info->options;
   ms_opt_value val[16];
   MS_CALL(ms_opts_read(n, path, spec, val));

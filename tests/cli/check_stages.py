@@ -11,6 +11,8 @@ usage: check_stages.py MATSCREEN SOURCE_ROOT
    example (a path that must exist) is at least a known key: with a missing file the error
    names the option, not "unknown key". A key that no spec lists is refused (the negative
    control: the campaign would otherwise accept anything).
+3. `matscreen check` shows every option of every stage of a campaign (and the campaign
+   section's), as given or the spec's default.
 """
 import json
 import os
@@ -141,6 +143,32 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = check_text(campaign("dedup", "angle_tol", "50"))
     check(rc == 1 and "funnel[4].angle_tol: must be in [0.001, 45] degrees, got 50" in err,
           f"range from the spec: {err}")
+
+# 3. `check` shows every option of every stage of a campaign, as given or the spec's default.
+rc, out, err = run("info", "stages", "--json")
+specs = {s["name"]: s["options"] for s in json.loads(out)["stages"]}
+example = os.path.join(root, "examples", "perovskite-oxides", "campaign.yaml")
+rc, out, err = run("check", example)
+check(rc == 0, f"check of the perovskite example: {err[-300:]}")
+lines = {}
+for line in out.splitlines():
+    m = re.match(r"^  ((?:funnel\[\d+\]|campaign|shortlist)\.\w+)\s+(.*)$", line)
+    if m:
+        lines[m.group(1)] = m.group(2)
+order = ["prefilter", "single_point", "relax", "dedup", "hull"]
+shown = 0
+for k, name in enumerate(order):
+    for o in specs[name]:
+        v = lines.get(f"funnel[{k}].{o['key']}")
+        check(v is not None, f"check shows funnel[{k}].{o['key']}")
+        if v is not None and v.endswith("(default)"):
+            check(v.startswith(o["default"]), f"funnel[{k}].{o['key']}: default '{v}' is the spec's '{o['default']}'")
+        shown += v is not None
+check(lines.get("funnel[2].fmax", "").startswith("0.01"), "a given value is shown as given: %s" % lines.get("funnel[2].fmax"))
+check(lines.get("funnel[2].smax", "").endswith("(default)"), "an absent one as the default")
+check(lines.get("campaign.keep_rejected") == "all (default)" and lines.get("campaign.seed") == "20261129",
+      "the campaign section from its spec")
+check(shown >= 15, f"options shown: {shown}")
 
 print(f"{len(failures)} failed" if failures else "all stage-list checks passed", file=sys.stderr)
 sys.exit(1 if failures else 0)
