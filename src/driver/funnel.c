@@ -583,7 +583,16 @@ static void print_summary(const ms_funnel_summary *sum, int size) {
   fprintf(stderr, "output: %s\n", sum->output);
 }
 
-/* Everything every rank needs before the first candidate; agreed on before returning. */
+static void run_init(run_ctx *x, MPI_Comm comm, ms_campaign *c, ms_funnel_summary *sum) {
+  memset(x, 0, sizeof *x);
+  x->comm = comm;
+  x->camp = c;
+  x->sum = sum;
+  x->store_item = -1;
+  x->keep_item = -1;
+  MPI_Comm_rank(comm, &x->rank);
+  MPI_Comm_size(comm, &x->size);
+}
 
 /* ---- the run ------------------------------------------------------------------------------------ */
 
@@ -779,14 +788,8 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   if (optin) opt = *optin; else ms_funnel_options_default(&opt);
   memset(sum, 0, sizeof *sum);
   run_ctx x;
-  memset(&x, 0, sizeof x);
-  x.comm = comm;
-  x.camp = c;
-  x.sum = sum;
+  run_init(&x, comm, c, sum);
   x.opt = &opt;
-  x.store_item = -1;
-  MPI_Comm_rank(comm, &x.rank);
-  MPI_Comm_size(comm, &x.size);
   double t_start = (double)time(NULL), w0 = MPI_Wtime();
   snprintf(sum->output, sizeof sum->output, "%s", opt.output ? opt.output : c->output);
 
@@ -879,15 +882,9 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
 
 ms_err ms_funnel_check(MPI_Comm comm, ms_campaign *c, int calibrate, FILE *fp) {
   run_ctx x;
-  memset(&x, 0, sizeof x);
   ms_funnel_summary sum;
   memset(&sum, 0, sizeof sum);
-  x.comm = comm;
-  x.camp = c;
-  x.sum = &sum;
-  x.store_item = -1;
-  MPI_Comm_rank(comm, &x.rank);
-  MPI_Comm_size(comm, &x.size);
+  run_init(&x, comm, c, &sum);
   ms_err e = setup(&x, c);
   if (e) {
     teardown(&x);

@@ -160,6 +160,21 @@ struct ms_run_row {
   ms_record *r;
 };
 
+/* Chains of collective output calls (funnel_output.c and the stages' write operations): every
+ * ms_h5 call returns the same result on every rank, so a chain of MS__W() stays in step; a
+ * rank's own failure (memory) is agreed with MS__LOCAL() before the next call. Both use a local
+ * `ms_err e` and `x->comm`. */
+#define MS__W(call)     \
+  do {                  \
+    if (!e) e = (call); \
+  } while (0)
+#define MS__LOCAL(ok)                                                                                          \
+  do {                                                                                                         \
+    ms_err l_ = e || (ok) ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"); \
+    ms_err a_ = ms_err_agree(x->comm, l_);                                                                    \
+    if (!e) e = a_;                                                                                            \
+  } while (0)
+
 /* ---- the stages of the run ----------------------------------------------------------------- */
 
 /* The state of the built-in stage @p kind when the campaign has it, else NULL. */

@@ -352,18 +352,6 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   ms_h5 f = NULL;
   MS_CALL(ms_h5_create(x->comm, path, &f));
   ms_err e = MS_SUCCESS;
-  /* Every ms_h5 call returns the same result on every rank, so a chain of W() stays in step;
-   * a rank's own failure (memory) is agreed with LOCAL() before the next call. */
-#define W(call)                  \
-  do {                           \
-    if (!e) e = (call);          \
-  } while (0)
-#define LOCAL(ok)                                                                                            \
-  do {                                                                                                       \
-    ms_err l_ = e || (ok) ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"); \
-    ms_err a_ = ms_err_agree(x->comm, l_);                                                                  \
-    if (!e) e = a_;                                                                                          \
-  } while (0)
   /* root attributes */
   int mv = 0, mn = 0;
   MPI_Get_version(&mv, &mn);
@@ -373,37 +361,37 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   time_t t0 = (time_t)t_start;
   strftime(t0buf, sizeof t0buf, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t0));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PROGRAM), MS_OUT_NAME(ATTR_PROGRAM), "matscreen"));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PROGRAM_VERSION), MS_OUT_NAME(ATTR_PROGRAM_VERSION), MS_VERSION));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_GIT_REVISION), MS_OUT_NAME(ATTR_GIT_REVISION), MS_GIT_REVISION));
-  W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_SCHEMA_VERSION), MS_OUT_NAME(ATTR_SCHEMA_VERSION), MS_OUTPUT_SCHEMA_VERSION));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PROGRAM), MS_OUT_NAME(ATTR_PROGRAM), "matscreen"));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PROGRAM_VERSION), MS_OUT_NAME(ATTR_PROGRAM_VERSION), MS_VERSION));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_GIT_REVISION), MS_OUT_NAME(ATTR_GIT_REVISION), MS_GIT_REVISION));
+  MS__W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_SCHEMA_VERSION), MS_OUT_NAME(ATTR_SCHEMA_VERSION), MS_OUTPUT_SCHEMA_VERSION));
   snprintf(buf, sizeof buf, "MPI %d.%d", mv, mn);
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_MPI_VERSION), MS_OUT_NAME(ATTR_MPI_VERSION), buf));
-  W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_RANKS), MS_OUT_NAME(ATTR_RANKS), x->size));
-  W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_SEED), MS_OUT_NAME(ATTR_SEED), (int64_t)x->camp->seed));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_CAMPAIGN), MS_OUT_NAME(ATTR_CAMPAIGN), x->camp->name));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_POTENTIAL), MS_OUT_NAME(ATTR_POTENTIAL), ms_model_name(x->model)));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_MPI_VERSION), MS_OUT_NAME(ATTR_MPI_VERSION), buf));
+  MS__W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_RANKS), MS_OUT_NAME(ATTR_RANKS), x->size));
+  MS__W(ms_h5_attr_int(f, MS_OUT_GROUP(ATTR_SEED), MS_OUT_NAME(ATTR_SEED), (int64_t)x->camp->seed));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_CAMPAIGN), MS_OUT_NAME(ATTR_CAMPAIGN), x->camp->name));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_POTENTIAL), MS_OUT_NAME(ATTR_POTENTIAL), ms_model_name(x->model)));
   snprintf(buf, sizeof buf, "%d.%d.%d", PETSC_VERSION_MAJOR, PETSC_VERSION_MINOR, PETSC_VERSION_SUBMINOR);
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PETSC_VERSION), MS_OUT_NAME(ATTR_PETSC_VERSION), buf));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_PETSC_VERSION), MS_OUT_NAME(ATTR_PETSC_VERSION), buf));
   snprintf(buf, sizeof buf, "%d.%d.%d", H5_VERS_MAJOR, H5_VERS_MINOR, H5_VERS_RELEASE);
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_HDF5_VERSION), MS_OUT_NAME(ATTR_HDF5_VERSION), buf));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_FFTW_VERSION), MS_OUT_NAME(ATTR_FFTW_VERSION), fftw_version));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_LIBYAML_VERSION), MS_OUT_NAME(ATTR_LIBYAML_VERSION), yaml_get_version_string()));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_HDF5_VERSION), MS_OUT_NAME(ATTR_HDF5_VERSION), buf));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_FFTW_VERSION), MS_OUT_NAME(ATTR_FFTW_VERSION), fftw_version));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_LIBYAML_VERSION), MS_OUT_NAME(ATTR_LIBYAML_VERSION), yaml_get_version_string()));
   snprintf(buf, sizeof buf, "%d.%d.%d", spg_get_major_version(), spg_get_minor_version(), spg_get_micro_version());
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_SPGLIB_VERSION), MS_OUT_NAME(ATTR_SPGLIB_VERSION), buf));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_START_TIME), MS_OUT_NAME(ATTR_START_TIME), t0buf));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_END_TIME), MS_OUT_NAME(ATTR_END_TIME), tbuf));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_SPGLIB_VERSION), MS_OUT_NAME(ATTR_SPGLIB_VERSION), buf));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_START_TIME), MS_OUT_NAME(ATTR_START_TIME), t0buf));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(ATTR_END_TIME), MS_OUT_NAME(ATTR_END_TIME), tbuf));
   /* config */
-  W(ms_h5_write_text(f, MS_OUT_PATH(CONFIG_GIVEN), x->camp->text));
+  MS__W(ms_h5_write_text(f, MS_OUT_PATH(CONFIG_GIVEN), x->camp->text));
   char *resolved = ms_campaign_resolved_yaml(x->camp);
-  W(ms_h5_write_text(f, MS_OUT_PATH(CONFIG_RESOLVED), resolved ? resolved : ""));
+  MS__W(ms_h5_write_text(f, MS_OUT_PATH(CONFIG_RESOLVED), resolved ? resolved : ""));
   free(resolved);
   /* species of the campaign's model and the prototype library, by name (rows from rank 0) */
   {
     int nsp = ms_model_species(x->model, 0, NULL, NULL, NULL), mine = x->rank == 0 ? nsp : 0;
     char *lab = calloc((size_t)nsp + 1, MS_OUTW_SPECIES_LABEL), *el = calloc((size_t)nsp + 1, MS_OUTW_SPECIES_ELEMENT);
     double *q = calloc((size_t)nsp + 1, sizeof *q);
-    LOCAL(lab && el && q);
+    MS__LOCAL(lab && el && q);
     for (int k = 0; k < nsp && !e; ++k) {
       ms_species sp;
       const char *l = "";
@@ -412,27 +400,27 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
       const ms_element *elem = ms_element_by_z(sp.Z);
       if (elem) ms__fn_put_str(el + MS_OUTW_SPECIES_ELEMENT * k, MS_OUTW_SPECIES_ELEMENT, elem->symbol);
     }
-    W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_LABEL), mine, MS_OUTW_SPECIES_LABEL, lab));
-    W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_ELEMENT), mine, MS_OUTW_SPECIES_ELEMENT, el));
-    W(ms_h5_write_double(f, MS_OUT_PATH(SPECIES_CHARGE), mine, 1, q, 0));
-    W(ms_h5_attr_str(f, MS_OUT_GROUP(SPECIES_ATTR_DESCRIPTION), MS_OUT_NAME(SPECIES_ATTR_DESCRIPTION), "ions covered by the potential and their charges in the model"));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_LABEL), mine, MS_OUTW_SPECIES_LABEL, lab));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(SPECIES_ELEMENT), mine, MS_OUTW_SPECIES_ELEMENT, el));
+    MS__W(ms_h5_write_double(f, MS_OUT_PATH(SPECIES_CHARGE), mine, 1, q, 0));
+    MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(SPECIES_ATTR_DESCRIPTION), MS_OUT_NAME(SPECIES_ATTR_DESCRIPTION), "ions covered by the potential and their charges in the model"));
     free(lab);
     free(el);
     free(q);
     int np = 0;
     const char *const *pn = ms_prototype_builtin_names(&np);
     char *names = calloc((size_t)np + 1, MS_OUTW_PROTOTYPES_NAME);
-    LOCAL(names);
+    MS__LOCAL(names);
     for (int k = 0; k < np && !e; ++k) ms__fn_put_str(names + MS_OUTW_PROTOTYPES_NAME * k, MS_OUTW_PROTOTYPES_NAME, pn[k]);
-    W(ms_h5_write_strings(f, MS_OUT_PATH(PROTOTYPES_NAME), x->rank == 0 ? np : 0, MS_OUTW_PROTOTYPES_NAME, names));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(PROTOTYPES_NAME), x->rank == 0 ? np : 0, MS_OUTW_PROTOTYPES_NAME, names));
     free(names);
   }
   /* candidates */
-  W(write_candidates(x, f, rel, nrel));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(CAND_ATTR_DESCRIPTION), MS_OUT_NAME(CAND_ATTR_DESCRIPTION),
+  MS__W(write_candidates(x, f, rel, nrel));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(CAND_ATTR_DESCRIPTION), MS_OUT_NAME(CAND_ATTR_DESCRIPTION),
                    "one row per candidate (with keep_rejected: counts, one row per candidate that "
                    "survived the single-point stage); sorted by id"));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(CAND_ATTR_STAGE_NAMES), MS_OUT_NAME(CAND_ATTR_STAGE_NAMES), "0 = generate, k = funnel[k-1]"));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(CAND_ATTR_STAGE_NAMES), MS_OUT_NAME(CAND_ATTR_STAGE_NAMES), "0 = generate, k = funnel[k-1]"));
   /* structures (relaxed survivors), compressed rows */
   int64_t tot_atoms = 0;
   for (int64_t k = 0; k < nst; ++k) tot_atoms += st[k].h->natoms;
@@ -444,7 +432,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   double *lat = malloc(((size_t)nst * 9 + 1) * sizeof *lat);
   double *fr = malloc(((size_t)tot_atoms * 3 + 1) * sizeof *fr);
   char *spc = malloc(((size_t)tot_atoms + 1) * MS_OUTW_STRUCT_SPECIES);
-  LOCAL(cid && off && nat && surv && lat && fr && spc);
+  MS__LOCAL(cid && off && nat && surv && lat && fr && spc);
   if (!e) {
     int64_t a = 0;
     for (int64_t k = 0; k < nst; ++k) {
@@ -461,14 +449,14 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
         ms__fn_put_str(spc + MS_OUTW_STRUCT_SPECIES * a, MS_OUTW_STRUCT_SPECIES, lab);
       }
     }
-    W(ms_h5_write_int64(f, MS_OUT_PATH(STRUCT_CANDIDATE_ID), nst, 1, cid));
-    W(ms_h5_write_double(f, MS_OUT_PATH(STRUCT_LATTICE), nst, MS_OUTW_STRUCT_LATTICE, lat, 1));
-    W(ms_h5_write_int32(f, MS_OUT_PATH(STRUCT_NATOMS), nst, 1, nat));
-    W(ms_h5_write_int32(f, MS_OUT_PATH(STRUCT_SURVIVED), nst, 1, surv));
-    W(ms_h5_write_int64(f, MS_OUT_PATH(STRUCT_OFFSET), nst, 1, off));
-    W(ms_h5_write_strings(f, MS_OUT_PATH(STRUCT_SPECIES), tot_atoms, MS_OUTW_STRUCT_SPECIES, spc));
-    W(ms_h5_write_double(f, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), tot_atoms, MS_OUTW_STRUCT_FRAC_POSITIONS, fr, 0));
-    W(ms_h5_attr_str(f, MS_OUT_GROUP(STRUCT_ATTR_DESCRIPTION), MS_OUT_NAME(STRUCT_ATTR_DESCRIPTION),
+    MS__W(ms_h5_write_int64(f, MS_OUT_PATH(STRUCT_CANDIDATE_ID), nst, 1, cid));
+    MS__W(ms_h5_write_double(f, MS_OUT_PATH(STRUCT_LATTICE), nst, MS_OUTW_STRUCT_LATTICE, lat, 1));
+    MS__W(ms_h5_write_int32(f, MS_OUT_PATH(STRUCT_NATOMS), nst, 1, nat));
+    MS__W(ms_h5_write_int32(f, MS_OUT_PATH(STRUCT_SURVIVED), nst, 1, surv));
+    MS__W(ms_h5_write_int64(f, MS_OUT_PATH(STRUCT_OFFSET), nst, 1, off));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(STRUCT_SPECIES), tot_atoms, MS_OUTW_STRUCT_SPECIES, spc));
+    MS__W(ms_h5_write_double(f, MS_OUT_PATH(STRUCT_FRAC_POSITIONS), tot_atoms, MS_OUTW_STRUCT_FRAC_POSITIONS, fr, 0));
+    MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(STRUCT_ATTR_DESCRIPTION), MS_OUT_NAME(STRUCT_ATTR_DESCRIPTION),
                      "relaxed structures of the candidates that passed the relax keep rule and are not duplicates "
                      "(survived = 1: also every later stage; 0: removed by the hull stage); sites of "
                      "structure k are rows offset[k] .. offset[k]+natoms[k]-1"));
@@ -482,8 +470,8 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   free(spc);
   /* every stage's own part, in stage order (/surrogate, /hull, /shortlist) */
   for (int k = 0; k < x->nitems; ++k)
-    if (x->item_info[k]->ops->write) W(ms_err_agree(x->comm, x->item_info[k]->ops->write(x->item_state[k], x, f)));
-  W(ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank)));
+    if (x->item_info[k]->ops->write) MS__W(ms_err_agree(x->comm, x->item_info[k]->ops->write(x->item_state[k], x, f)));
+  MS__W(ms_err_agree(x->comm, ms__labfeed_write(&x->lab, f, x->rank)));
   /* funnel table: written by rank 0 (one row per stage) */
   int ns = sum->nstages, mine = x->rank == 0 ? ns : 0;
   char *names = calloc((size_t)ns + 1, MS_OUTW_FUNNEL_STAGE);
@@ -491,7 +479,7 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   double *cpu = calloc((size_t)ns + 1, sizeof *cpu), *wall = calloc((size_t)ns + 1, sizeof *wall);
   int64_t *bys = calloc((size_t)ns * MS_STATUS_COUNT_ + 1, sizeof *bys);
   char *models = calloc((size_t)ns + 1, MS_OUTW_FUNNEL_MODEL);
-  LOCAL(names && cin && cout && cpu && wall && bys && models);
+  MS__LOCAL(names && cin && cout && cpu && wall && bys && models);
   if (!e) {
     for (int k = 0; k < ns; ++k) {
       strncpy(names + MS_OUTW_FUNNEL_STAGE * k, sum->stats[k].name, MS_OUTW_FUNNEL_STAGE);
@@ -506,19 +494,19 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
       wall[k] = sum->stats[k].wall_s;
       for (int q = 0; q < MS_STATUS_COUNT_; ++q) bys[k * MS_STATUS_COUNT_ + q] = sum->stats[k].by_status[q];
     }
-    W(ms_h5_write_strings(f, MS_OUT_PATH(FUNNEL_STAGE), mine, MS_OUTW_FUNNEL_STAGE, names));
-    W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_COUNT_IN), mine, 1, cin));
-    W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_COUNT_OUT), mine, 1, cout));
-    W(ms_h5_write_double(f, MS_OUT_PATH(FUNNEL_CPU), mine, 1, cpu, 0));
-    W(ms_h5_write_double(f, MS_OUT_PATH(FUNNEL_WALL), mine, 1, wall, 0));
-    W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_BY_STATUS), mine, MS_STATUS_COUNT_, bys));
-    W(ms_h5_write_strings(f, MS_OUT_PATH(FUNNEL_MODEL), mine, MS_OUTW_FUNNEL_MODEL, models));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(FUNNEL_STAGE), mine, MS_OUTW_FUNNEL_STAGE, names));
+    MS__W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_COUNT_IN), mine, 1, cin));
+    MS__W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_COUNT_OUT), mine, 1, cout));
+    MS__W(ms_h5_write_double(f, MS_OUT_PATH(FUNNEL_CPU), mine, 1, cpu, 0));
+    MS__W(ms_h5_write_double(f, MS_OUT_PATH(FUNNEL_WALL), mine, 1, wall, 0));
+    MS__W(ms_h5_write_int64(f, MS_OUT_PATH(FUNNEL_BY_STATUS), mine, MS_STATUS_COUNT_, bys));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(FUNNEL_MODEL), mine, MS_OUTW_FUNNEL_MODEL, models));
     char statuses[512] = "";
     for (int q = 0; q < MS_STATUS_COUNT_; ++q) {
       strncat(statuses, ms_status_name((ms_status)q), sizeof statuses - strlen(statuses) - 2);
       if (q + 1 < MS_STATUS_COUNT_) strncat(statuses, ",", sizeof statuses - strlen(statuses) - 1);
     }
-    W(ms_h5_attr_str(f, MS_OUT_GROUP(FUNNEL_BY_STATUS_ATTR_COLUMNS), MS_OUT_NAME(FUNNEL_BY_STATUS_ATTR_COLUMNS), statuses));
+    MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(FUNNEL_BY_STATUS_ATTR_COLUMNS), MS_OUT_NAME(FUNNEL_BY_STATUS_ATTR_COLUMNS), statuses));
   }
   free(names);
   free(models);
@@ -532,11 +520,9 @@ ms_err ms__fn_write_output(run_ctx *x, const char *path, const relax_out *rel, i
   MPI_Allreduce(&rss, &grss, 1, MPI_DOUBLE, MPI_MAX, x->comm);
   x->sum->peak_rss_mib = grss;
   x->sum->wall_s = MPI_Wtime() - w0;
-  W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_PEAK_RSS), MS_OUT_NAME(ATTR_PEAK_RSS), x->sum->peak_rss_mib));
-  W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_WALL), MS_OUT_NAME(ATTR_WALL), x->sum->wall_s));
-  W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_SETUP_WALL), MS_OUT_NAME(ATTR_SETUP_WALL), x->sum->setup_s));
-#undef W
-#undef LOCAL
+  MS__W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_PEAK_RSS), MS_OUT_NAME(ATTR_PEAK_RSS), x->sum->peak_rss_mib));
+  MS__W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_WALL), MS_OUT_NAME(ATTR_WALL), x->sum->wall_s));
+  MS__W(ms_h5_attr_double(f, MS_OUT_GROUP(ATTR_SETUP_WALL), MS_OUT_NAME(ATTR_SETUP_WALL), x->sum->setup_s));
   if (e) {
     ms_h5_abort(&f);
     return e;

@@ -167,27 +167,22 @@ static ms_err sl_write(void *state, ms_run *x, ms_h5 f) {
     ms__fn_put_str(nov + MS_OUTW_SL_NOVELTY * k, MS_OUTW_SL_NOVELTY, r->pick.novelty);
     ms__fn_put_str(km + MS_OUTW_SL_KNOWN_MATCH * k, MS_OUTW_SL_KNOWN_MATCH, r->pick.known_match);
   }
-#define W(call)         \
-  do {                  \
-    if (!e) e = (call); \
-  } while (0)
-  W(ms_h5_write_int64(f, MS_OUT_PATH(SL_CANDIDATE_ID), n, 1, id));
-  W(ms_h5_write_int32(f, MS_OUT_PATH(SL_PRIORITY), n, 1, prio));
-  W(ms_h5_write_double(f, MS_OUT_PATH(SL_SCORE), n, 1, score, 0));
-  W(ms_h5_write_double(f, MS_OUT_PATH(SL_E_ABOVE_HULL), n, 1, eh, 0));
-  W(ms_h5_write_double(f, MS_OUT_PATH(SL_UNCERTAINTY), n, 1, sig, 0));
-  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_FORMULA), n, MS_OUTW_SL_FORMULA, fo));
-  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_PROTOTYPE), n, MS_OUTW_SL_PROTOTYPE, pr));
-  W(ms_h5_write_int32(f, MS_OUT_PATH(SL_SPACEGROUP), n, 1, sg));
-  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_DECOMPOSITION), n, MS_OUTW_SL_DECOMPOSITION, dec));
-  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_NOVELTY), n, MS_OUTW_SL_NOVELTY, nov));
-  W(ms_h5_write_strings(f, MS_OUT_PATH(SL_KNOWN_MATCH), n, MS_OUTW_SL_KNOWN_MATCH, km));
-  W(ms_h5_attr_int(f, MS_OUT_GROUP(SL_ATTR_ROUND), MS_OUT_NAME(SL_ATTR_ROUND), x->round));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(SL_ATTR_ACQUISITION), MS_OUT_NAME(SL_ATTR_ACQUISITION), ms_acquisition_name(s->slopt.kind)));
-  W(ms_h5_attr_str(f, MS_OUT_GROUP(SL_ATTR_DESCRIPTION), MS_OUT_NAME(SL_ATTR_DESCRIPTION),
+  MS__W(ms_h5_write_int64(f, MS_OUT_PATH(SL_CANDIDATE_ID), n, 1, id));
+  MS__W(ms_h5_write_int32(f, MS_OUT_PATH(SL_PRIORITY), n, 1, prio));
+  MS__W(ms_h5_write_double(f, MS_OUT_PATH(SL_SCORE), n, 1, score, 0));
+  MS__W(ms_h5_write_double(f, MS_OUT_PATH(SL_E_ABOVE_HULL), n, 1, eh, 0));
+  MS__W(ms_h5_write_double(f, MS_OUT_PATH(SL_UNCERTAINTY), n, 1, sig, 0));
+  MS__W(ms_h5_write_strings(f, MS_OUT_PATH(SL_FORMULA), n, MS_OUTW_SL_FORMULA, fo));
+  MS__W(ms_h5_write_strings(f, MS_OUT_PATH(SL_PROTOTYPE), n, MS_OUTW_SL_PROTOTYPE, pr));
+  MS__W(ms_h5_write_int32(f, MS_OUT_PATH(SL_SPACEGROUP), n, 1, sg));
+  MS__W(ms_h5_write_strings(f, MS_OUT_PATH(SL_DECOMPOSITION), n, MS_OUTW_SL_DECOMPOSITION, dec));
+  MS__W(ms_h5_write_strings(f, MS_OUT_PATH(SL_NOVELTY), n, MS_OUTW_SL_NOVELTY, nov));
+  MS__W(ms_h5_write_strings(f, MS_OUT_PATH(SL_KNOWN_MATCH), n, MS_OUTW_SL_KNOWN_MATCH, km));
+  MS__W(ms_h5_attr_int(f, MS_OUT_GROUP(SL_ATTR_ROUND), MS_OUT_NAME(SL_ATTR_ROUND), x->round));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(SL_ATTR_ACQUISITION), MS_OUT_NAME(SL_ATTR_ACQUISITION), ms_acquisition_name(s->slopt.kind)));
+  MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(SL_ATTR_DESCRIPTION), MS_OUT_NAME(SL_ATTR_DESCRIPTION),
                    "candidates for the lab in priority order (1 = first); score: acquisition score "
                    "(higher is better, docs/shortlist.md); uncertainty 0 until a surrogate provides one"));
-#undef W
   free(id);
   free(prio);
   free(sg);

@@ -350,32 +350,22 @@ static ms_err hl_run(void *state, ms_run *x, int *stopped) {
 static ms_err hl_write(void *state, ms_run *x, ms_h5 f) {
   hull_state *h = state;
   ms_err e = MS_SUCCESS;
-#define W(call)                  \
-  do {                           \
-    if (!e) e = (call);          \
-  } while (0)
-#define LOCAL(ok)                                                                                            \
-  do {                                                                                                       \
-    ms_err l_ = e || (ok) ? MS_SUCCESS : ms__err_set(MS_ERR_MEM, __FILE__, __LINE__, __func__, "out of memory"); \
-    ms_err a_ = ms_err_agree(x->comm, l_);                                                                  \
-    if (!e) e = a_;                                                                                          \
-  } while (0)
   /* hull: the end-member references and the stable candidates (rows from rank 0) */
   {
     int nr = x->rank == 0 ? h->nrefs : 0;
     char *rf = calloc((size_t)h->nrefs + 1, MS_OUTW_HULL_REFERENCE_FORMULA);
     char *rp = calloc((size_t)h->nrefs + 1, MS_OUTW_HULL_REFERENCE_PROTOTYPE);
     double *re = calloc((size_t)h->nrefs + 1, sizeof *re);
-    LOCAL(rf && rp && re);
+    MS__LOCAL(rf && rp && re);
     for (int k = 0; k < h->nrefs && !e; ++k) {
       ms__fn_put_str(rf + MS_OUTW_HULL_REFERENCE_FORMULA * k, MS_OUTW_HULL_REFERENCE_FORMULA, h->refs[k].formula);
       ms__fn_put_str(rp + MS_OUTW_HULL_REFERENCE_PROTOTYPE * k, MS_OUTW_HULL_REFERENCE_PROTOTYPE, h->refs[k].prototype);
       re[k] = h->refs[k].energy;
     }
-    W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_FORMULA), nr, MS_OUTW_HULL_REFERENCE_FORMULA, rf));
-    W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_PROTOTYPE), nr, MS_OUTW_HULL_REFERENCE_PROTOTYPE, rp));
-    W(ms_h5_write_double(f, MS_OUT_PATH(HULL_REFERENCE_ENERGY), nr, 1, re, 0));
-    W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_STABLE_CANDIDATE_ID), x->rank == 0 ? h->nstable : 0, 1, h->stable_ids));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_FORMULA), nr, MS_OUTW_HULL_REFERENCE_FORMULA, rf));
+    MS__W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_REFERENCE_PROTOTYPE), nr, MS_OUTW_HULL_REFERENCE_PROTOTYPE, rp));
+    MS__W(ms_h5_write_double(f, MS_OUT_PATH(HULL_REFERENCE_ENERGY), nr, 1, re, 0));
+    MS__W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_STABLE_CANDIDATE_ID), x->rank == 0 ? h->nstable : 0, 1, h->stable_ids));
     {
       int32_t *isend = calloc((size_t)h->nrefs + 1, sizeof *isend), *onh = calloc((size_t)h->nrefs + 1, sizeof *onh);
       int64_t ns = x->rank == 0 ? h->nhsys : 0, nr2 = x->rank == 0 ? h->nhrows : 0;
@@ -386,7 +376,7 @@ static ms_err hl_write(void *state, ms_run *x, ms_h5 f) {
       int64_t *sc = calloc((size_t)h->nhsys + 1, sizeof *sc), *ss = calloc((size_t)h->nhsys + 1, sizeof *ss);
       int64_t *rid = calloc((size_t)h->nhrows + 1, sizeof *rid);
       double *ren = calloc((size_t)h->nhrows + 1, sizeof *ren);
-      LOCAL(isend && onh && sn && rs && rfo && rsrc && sc && ss && rid && ren);
+      MS__LOCAL(isend && onh && sn && rs && rfo && rsrc && sc && ss && rid && ren);
       for (int k = 0; k < h->nrefs && !e; ++k) {
         isend[k] = k < h->nends;
         onh[k] = h->ref_stable ? h->ref_stable[k] : 0;
@@ -403,17 +393,17 @@ static ms_err hl_write(void *state, ms_run *x, ms_h5 f) {
         rid[k] = h->hrows[k].id;
         ren[k] = h->hrows[k].energy;
       }
-      W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_IS_END_MEMBER), nr, 1, isend));
-      W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_ON_HULL), nr, 1, onh));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_SYSTEMS_NAME), ns, MS_OUTW_HULL_SYSTEMS_NAME, sn));
-      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_ENTRIES), ns, 1, sc));
-      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_STABLE), ns, 1, ss));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SYSTEM), nr2, MS_OUTW_HULL_PHASES_SYSTEM, rs));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_FORMULA), nr2, MS_OUTW_HULL_PHASES_FORMULA, rfo));
-      W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SOURCE), nr2, MS_OUTW_HULL_PHASES_SOURCE, rsrc));
-      W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_PHASES_CANDIDATE_ID), nr2, 1, rid));
-      W(ms_h5_write_double(f, MS_OUT_PATH(HULL_PHASES_ENERGY), nr2, 1, ren, 0));
-      W(ms_h5_attr_str(f, MS_OUT_GROUP(HULL_PHASES_ATTR_DESCRIPTION), MS_OUT_NAME(HULL_PHASES_ATTR_DESCRIPTION),
+      MS__W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_IS_END_MEMBER), nr, 1, isend));
+      MS__W(ms_h5_write_int32(f, MS_OUT_PATH(HULL_REFERENCE_ON_HULL), nr, 1, onh));
+      MS__W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_SYSTEMS_NAME), ns, MS_OUTW_HULL_SYSTEMS_NAME, sn));
+      MS__W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_ENTRIES), ns, 1, sc));
+      MS__W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_SYSTEMS_STABLE), ns, 1, ss));
+      MS__W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SYSTEM), nr2, MS_OUTW_HULL_PHASES_SYSTEM, rs));
+      MS__W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_FORMULA), nr2, MS_OUTW_HULL_PHASES_FORMULA, rfo));
+      MS__W(ms_h5_write_strings(f, MS_OUT_PATH(HULL_PHASES_SOURCE), nr2, MS_OUTW_HULL_PHASES_SOURCE, rsrc));
+      MS__W(ms_h5_write_int64(f, MS_OUT_PATH(HULL_PHASES_CANDIDATE_ID), nr2, 1, rid));
+      MS__W(ms_h5_write_double(f, MS_OUT_PATH(HULL_PHASES_ENERGY), nr2, 1, ren, 0));
+      MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(HULL_PHASES_ATTR_DESCRIPTION), MS_OUT_NAME(HULL_PHASES_ATTR_DESCRIPTION),
                        "for every chemical system of the hull entries (/hull/systems), the phases on the hull "
                        "whose elements are in it: reference phases (candidate_id -1) and candidates"));
       free(isend);
@@ -427,15 +417,13 @@ static ms_err hl_write(void *state, ms_run *x, ms_h5 f) {
       free(rid);
       free(ren);
     }
-    W(ms_h5_attr_str(f, MS_OUT_GROUP(HULL_ATTR_DESCRIPTION), MS_OUT_NAME(HULL_ATTR_DESCRIPTION),
+    MS__W(ms_h5_attr_str(f, MS_OUT_GROUP(HULL_ATTR_DESCRIPTION), MS_OUT_NAME(HULL_ATTR_DESCRIPTION),
                      "components are the binary compounds of each cation with the anion, relaxed with the "
                      "campaign's model in the library prototypes of their stoichiometry (lowest kept)"));
     free(rf);
     free(rp);
     free(re);
   }
-#undef W
-#undef LOCAL
   return e;
 }
 
