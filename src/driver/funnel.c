@@ -115,6 +115,11 @@ static void progress_end(progress *p) {
 }
 
 
+/* A verdict's reason and rule are copied into the candidate record whole (and filled with
+ * ms__fn_set_reason, which writes MS_REC_REASON bytes). */
+_Static_assert(sizeof(((ms_stage_verdict *)0)->reason) == MS_REC_REASON, "verdict reason width");
+_Static_assert(sizeof(((ms_stage_verdict *)0)->rule) == sizeof(((ms_arec *)0)->rejected_by), "verdict rule width");
+
 /* ---- the stages of the run ------------------------------------------------------------------ */
 
 void *ms__fn_state(const run_ctx *x, ms_stage_kind kind) {

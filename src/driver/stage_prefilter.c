@@ -56,8 +56,7 @@ static ms_err pf_filter(void *state, ms_run *x, const ms_cell *cell, ms_stage_ve
   v->pass = 0;
   v->status = MS_STATUS_REJECTED;
   snprintf(v->rule, sizeof v->rule, "%s", pr.rules[pr.first_failed].rule);
-  snprintf(v->reason, sizeof v->reason, "prefilter %s: %s", pr.rules[pr.first_failed].rule,
-           pr.rules[pr.first_failed].reason);
+  ms__fn_set_reason(v->reason, "prefilter %s: %s", pr.rules[pr.first_failed].rule, pr.rules[pr.first_failed].reason);
   return MS_SUCCESS;
 }
 
