@@ -42,6 +42,25 @@ typedef struct {
 
 
 
+static const char *const target_names[] = {"relaxation_energy", "relaxed_energy", NULL};
+static const char *const noise_names[] = {"none", "constant", "local", NULL};
+
+static const ms_opt_spec surrogate_model_keys[] = {
+    {.key = "members", .type = MS_OPT_INTEGER, .lo = 2, .hi = 256, .def = 16, .default_text = "16",
+     .help = "ensemble members", .example = "8"},
+    {.key = "features", .type = MS_OPT_INTEGER, .lo = 8, .hi = 4096, .def = 256, .default_text = "256",
+     .help = "random features per member", .example = "64"},
+    {.key = "lambda", .type = MS_OPT_NUMBER, .lo = 0, .hi = 1e6, .lo_open = 1, .hi_open = 1, .def = 1e-3,
+     .default_text = "1e-3", .help = "ridge regularisation", .example = "0.01"},
+    {.key = "length_scale", .type = MS_OPT_NUMBER, .lo = 0, .hi = NAN, .default_text = "0",
+     .note = " (0: median heuristic)", .help = "kernel length scale (0: median heuristic)", .example = "0"},
+    {.key = "target", .type = MS_OPT_CHOICE, UNBOUNDED, .choices = target_names, .default_text = "relaxation_energy",
+     .help = "learn e_relaxed - e_single, or e_relaxed itself", .example = "relaxed_energy"},
+    {.key = "noise", .type = MS_OPT_CHOICE, UNBOUNDED, .choices = noise_names, .def = 2, .default_text = "local",
+     .help = "noise term: varying with the descriptors, one variance, or none", .example = "constant"},
+    {0},
+};
+
 /* funnel[k] = {stage: surrogate, rounds, batch_per_round, kappa, ground_truth, load, model: {...},
  * keep: {max_energy_above_best_eV_per_atom: X}} */
 static ms_err sur_create(ms_run *x, const ms_stage *st, const char *path, void **state) {
@@ -57,7 +76,6 @@ static ms_err sur_create(ms_run *x, const ms_stage *st, const char *path, void *
   u->mo.seed = x->camp->seed;
   ms_ynode *n = st->node, *v;
   char p2[128];
-  long long r;
   /* The scalar options from the stage's spec (the record below); load and model by hand. */
   const ms_opt_spec *spec = st->info->options;
   ms_opt_value val[16];
@@ -84,43 +102,22 @@ static ms_err sur_create(ms_run *x, const ms_stage *st, const char *path, void *
   if ((v = ms_ynode_get(n, "model"))) {
     snprintf(p2, sizeof p2, "%s.model", path);
     MS_CALL(ms_ynode_expect(v, MS_YMAP, p2));
-    ms_ynode *q;
-    char p3[160];
-    r = u->mo.members;
-    MS_CALL(ms_ynode_key_int(v, "members", p2, 2, 256, &r, NULL));
-    u->mo.members = (int)r;
-    r = u->mo.features;
-    MS_CALL(ms_ynode_key_int(v, "features", p2, 8, 4096, &r, NULL));
-    u->mo.features = (int)r;
-    if ((q = ms_ynode_get(v, "lambda"))) {
-      snprintf(p3, sizeof p3, "%s.lambda", p2);
-      MS_CALL(ms_ynode_double(q, p3, &u->mo.lambda));
-      if (!(u->mo.lambda > 0 && u->mo.lambda < 1e6)) return ms_ynode_error(q, p3, "must be > 0, got %g", u->mo.lambda);
-    }
-    if ((q = ms_ynode_get(v, "length_scale"))) {
-      snprintf(p3, sizeof p3, "%s.length_scale", p2);
-      MS_CALL(ms_ynode_double(q, p3, &u->mo.length_scale));
-      if (!(u->mo.length_scale >= 0)) return ms_ynode_error(q, p3, "must be >= 0 (0: median heuristic), got %g", u->mo.length_scale);
-    }
-    if ((q = ms_ynode_get(v, "target"))) {
-      const char *t;
-      snprintf(p3, sizeof p3, "%s.target", p2);
-      MS_CALL(ms_ynode_string(q, p3, &t));
-      if (strcmp(t, "relaxation_energy") == 0) u->mo.target_delta = 1;
-      else if (strcmp(t, "relaxed_energy") == 0) u->mo.target_delta = 0;
-      else return ms_ynode_error(q, p3, "must be relaxation_energy (e_relaxed - e_single) or relaxed_energy, got '%s'", t);
-    }
-    if ((q = ms_ynode_get(v, "noise"))) {
-      const char *t;
-      snprintf(p3, sizeof p3, "%s.noise", p2);
-      MS_CALL(ms_ynode_string(q, p3, &t));
-      if (strcmp(t, "none") == 0) u->mo.noise = 0;
-      else if (strcmp(t, "constant") == 0) u->mo.noise = 1;
-      else if (strcmp(t, "local") == 0) u->mo.noise = 2;
-      else return ms_ynode_error(q, p3, "must be constant, local or none, got '%s'", t);
-    }
-    static const char *const keys[] = {"members", "features", "lambda", "length_scale", "target", "noise", NULL};
-    MS_CALL(ms_ynode_check_unused(v, p2, keys));
+    /* from the declared spec (the record below); the library's defaults stand for absent keys
+     * (the spec's defaults are the same, test_stages checks) */
+    ms_opt_value mv[6];
+    MS_CALL(ms_opts_read(v, p2, surrogate_model_keys, mv));
+    const ms_opt_value *o2;
+    if ((o2 = ms_opts_get(surrogate_model_keys, mv, "members"))->set) u->mo.members = (int)o2->i;
+    if ((o2 = ms_opts_get(surrogate_model_keys, mv, "features"))->set) u->mo.features = (int)o2->i;
+    if ((o2 = ms_opts_get(surrogate_model_keys, mv, "lambda"))->set) u->mo.lambda = o2->num;
+    if ((o2 = ms_opts_get(surrogate_model_keys, mv, "length_scale"))->set) u->mo.length_scale = o2->num;
+    /* target: relaxation_energy (learn e_relaxed - e_single) or relaxed_energy */
+    if ((o2 = ms_opts_get(surrogate_model_keys, mv, "target"))->set) u->mo.target_delta = o2->choice == 0;
+    /* noise: none, constant, local (the order of noise_names is the library's numbering) */
+    if ((o2 = ms_opts_get(surrogate_model_keys, mv, "noise"))->set) u->mo.noise = o2->choice;
+    const char *mkeys[8];
+    ms_opts_keys(surrogate_model_keys, mkeys, 8);
+    MS_CALL(ms_ynode_check_unused(v, p2, mkeys));
   }
   const ms_keep_rule *k = &st->keep;
   u->hull_margin = NAN;
@@ -730,25 +727,6 @@ static const ms_stage_ops surrogate_ops = {
 };
 
 /* ---- the record ---------------------------------------------------------------------------- */
-
-static const char *const target_names[] = {"relaxation_energy", "relaxed_energy", NULL};
-static const char *const noise_names[] = {"none", "constant", "local", NULL};
-
-static const ms_opt_spec surrogate_model_keys[] = {
-    {.key = "members", .type = MS_OPT_INTEGER, .lo = 2, .hi = 256, .def = 16, .default_text = "16",
-     .help = "ensemble members", .example = "8"},
-    {.key = "features", .type = MS_OPT_INTEGER, .lo = 8, .hi = 4096, .def = 256, .default_text = "256",
-     .help = "random features per member", .example = "64"},
-    {.key = "lambda", .type = MS_OPT_NUMBER, .lo = 0, .hi = 1e6, .lo_open = 1, .hi_open = 1, .def = 1e-3,
-     .default_text = "1e-3", .help = "ridge regularisation", .example = "0.01"},
-    {.key = "length_scale", .type = MS_OPT_NUMBER, .lo = 0, .hi = NAN, .default_text = "0",
-     .note = " (0: median heuristic)", .help = "kernel length scale (0: median heuristic)", .example = "0"},
-    {.key = "target", .type = MS_OPT_CHOICE, UNBOUNDED, .choices = target_names, .default_text = "relaxation_energy",
-     .help = "learn e_relaxed - e_single, or e_relaxed itself", .example = "relaxed_energy"},
-    {.key = "noise", .type = MS_OPT_CHOICE, UNBOUNDED, .choices = noise_names, .def = 2, .default_text = "local",
-     .help = "noise term: varying with the descriptors, one variance, or none", .example = "constant"},
-    {0},
-};
 
 static const ms_opt_spec surrogate_options[] = {
     {.key = "rounds", .type = MS_OPT_INTEGER, .lo = 1, .hi = 100, .def = 3, .default_text = "3",
