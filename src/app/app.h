@@ -11,6 +11,7 @@
 #include <mpi.h>
 #include <stdio.h>
 
+#include "matscreen/app.h"
 #include "matscreen/error.h"
 
 typedef int (*ms_cmd_fn)(int argc, char **argv);
@@ -46,9 +47,7 @@ int ms_app_parse_double(const char *cmd, const char *opt, const char *text, doub
 
 /* The command table (main.c). */
 const ms_command *ms_app_commands(int *count);
-/** The whole program: MPI, options, the subcommand, the exit code (main() calls it; so does a
- *  program that registers stages or generators of its own first, tests/stage). */
-int ms_app_main(int argc, char **argv);
+/* ms_app_main(), the whole program, is declared in the public matscreen/app.h. */
 
 /* Subcommands. */
 int ms_cmd_info(int argc, char **argv);

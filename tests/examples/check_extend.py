@@ -68,12 +68,13 @@ with tempfile.TemporaryDirectory() as tmp:
     # install needs), leaving the dependencies' own .pc files alone.
     pc_dir = os.path.join(tmp, "pc")
     os.mkdir(pc_dir)
-    with open(pcs[0]) as f:
-        text = f.read()
-    prefix = re.search(r"^prefix=(.*)$", text, re.M).group(1)
-    text = re.sub(r"^prefix=.*$", "prefix=" + dest + prefix, text, flags=re.M)
-    with open(os.path.join(pc_dir, "matscreen.pc"), "w") as f:
-        f.write(text)
+    for pc in [os.path.join(d, f) for d, _, fs in os.walk(dest) for f in fs if f.endswith(".pc")]:
+        with open(pc) as f:
+            text = f.read()
+        prefix = re.search(r"^prefix=(.*)$", text, re.M).group(1)
+        text = re.sub(r"^prefix=.*$", "prefix=" + dest + prefix, text, flags=re.M)
+        with open(os.path.join(pc_dir, os.path.basename(pc)), "w") as f:
+            f.write(text)
     env = dict(os.environ, PKG_CONFIG_PATH=pc_dir + os.pathsep + os.environ.get("PKG_CONFIG_PATH", ""))
     flags = subprocess.run([pkgconf, "--cflags", "--libs", "matscreen"], env=env,
                            capture_output=True, text=True, check=True).stdout.split()
@@ -86,5 +87,18 @@ with tempfile.TemporaryDirectory() as tmp:
     check(r.returncode == 0, "the example builds against the installed library")
     if r.returncode == 0:
         check(scan(exe)[0] == out, "the installed build prints what the in-tree build prints")
+    # A stage of one's own (tests/stage/stage_max_sites.c) with the matscreen commands, from the
+    # installed library, headers and matscreen-app.pc only.
+    flags = subprocess.run([pkgconf, "--cflags", "--libs", "matscreen-app"], env=env,
+                           capture_output=True, text=True, check=True).stdout.split()
+    exe = os.path.join(tmp, "matscreen_max_sites")
+    r = subprocess.run([cc, "-std=c17", "-Wall", "-Wextra", "-Werror",
+                        os.path.join(root, "tests/stage/stage_max_sites.c"), *flags, "-o", exe],
+                       capture_output=True, text=True)
+    print(r.stderr)
+    check(r.returncode == 0, "a program with a stage of its own builds against the installed library")
+    if r.returncode == 0:
+        r = subprocess.run([exe, "info", "stages", "max_sites"], capture_output=True, text=True)
+        check(r.returncode == 0 and "most sites" in r.stdout, "its matscreen knows the stage: " + r.stderr[-200:])
 
 sys.exit(1 if failures else 0)

@@ -8,12 +8,11 @@
  * its options in `check` and `info stages`, did-you-mean for misspelt keys, the /funnel row,
  * the rejected rows' stage, rule and reason in /candidates, the checkpoint -- comes from the
  * record below. */
+#include <matscreen/app.h>
 #include <matscreen/stage.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-int ms_app_main(int argc, char **argv); /* the matscreen commands (src/app/main.c) */
 
 typedef struct {
   long long max; /* most sites a candidate may have */
