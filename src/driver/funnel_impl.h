@@ -1,5 +1,8 @@
-/* Internal to src/driver: the state of one run of the funnel (funnel.c), shared with the stages
- * that live in their own files (surrogate_stage.c). Not installed; names are ms__ prefixed.
+/* Internal to src/driver: what one run of the funnel (funnel.c) shares with the built-in stages
+ * (stage_*.c, surrogate_stage.c, shortlist_stage.c; stage.h declares their operations): the
+ * candidate records, the survivor set, the relaxed-structure store, the models, the checkpoint,
+ * and the helpers the stages call. Each stage's own settings and results are in its state, not
+ * here. Not installed; names are ms__ prefixed. docs/stages.md describes the shape.
  *
  * Conventions: energies in eV/atom unless named otherwise; arrays indexed by survivor are in
  * candidate-id order and identical on every rank; functions marked collective are called by
