@@ -36,6 +36,7 @@
 
 #include "matscreen/cell.h"
 #include "matscreen/error.h"
+#include "matscreen/options.h"
 #include "matscreen/yaml.h"
 
 /** How candidates are scored (docs/shortlist.md has the formulas). */
@@ -159,5 +160,8 @@ void ms_known_set_free(ms_known_set **ks);
  */
 ms_err ms_known_set_check(const ms_known_set *ks, const ms_cell *cell,
                           const ms_shortlist_options *o, char novelty[16], char known_match[64]);
+
+/** The keys of the campaign's `shortlist:` section (the shortlist stage's option spec). */
+extern const ms_opt_spec ms_shortlist_spec[];
 
 #endif

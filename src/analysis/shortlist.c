@@ -12,11 +12,32 @@
 #include <string.h>
 
 #include "matscreen/hull.h"
+#include "matscreen/options.h"
 #include "matscreen/rng.h"
 #include "matscreen/shortlist.h"
 #include "matscreen/species.h"
 
 /* ---- options and the YAML section ----------------------------------------------------- */
+
+/* The section's keys, declared once: the parser below reads the scalars with the generic option
+ * reader, and `matscreen info stages shortlist`, did-you-mean and `check` use the same table
+ * (the shortlist stage's record, src/driver/shortlist_stage.c). */
+const ms_opt_spec ms_shortlist_spec[] = {
+    {.key = "size", .type = MS_OPT_INTEGER, .lo = 1, .hi = NAN, .def = 24, .default_text = "24",
+     .help = "how many candidates the lab gets", .example = "4"},
+    {.key = "acquisition", .type = MS_OPT_MAP, .lo = NAN, .hi = NAN, .default_text = "{kind: ucb, kappa: 1.0, diversity: 0.3}",
+     .help = "the score: {kind: greedy|ucb|ei|thompson, kappa, xi, target, diversity}",
+     .example = "{kind: greedy}"},
+    {.key = "max_per_system", .type = MS_OPT_INTEGER, .lo = 0, .hi = NAN, .default_text = "0",
+     .note = " (0: no limit)", .help = "at most this many per chemical system (0: no limit)", .example = "2"},
+    {.key = "allowed_elements", .type = MS_OPT_MAP, .lo = NAN, .hi = NAN, .default_text = "any",
+     .help = "only candidates made of these elements", .example = "[Sr, Ti, O]"},
+    {.key = "exclude_tried", .type = MS_OPT_BOOL, .lo = NAN, .hi = NAN, .def = 1, .default_text = "true",
+     .help = "with lab_feedback: never propose a candidate that has a ticket", .example = "false"},
+    {.key = "novelty", .type = MS_OPT_MAP, .lo = NAN, .hi = NAN, .default_text = "none",
+     .help = "{known: PATH, strict: {ltol, stol, angle_tol}, loose: {...}}: novelty against known structures"},
+    {0},
+};
 
 static const char *const shortlist_keys[] = {"size", "acquisition", "max_per_system",
                                              "allowed_elements", "exclude_tried", "novelty", NULL};
@@ -222,24 +243,16 @@ static ms_err parse(ms_ynode *node, const char *path, ms_shortlist_options *o) {
   MS_CALL(ms_ynode_expect(node, MS_YMAP, path));
   MS_CALL(ms_elements_load());
   ms_ynode *n;
-  if ((n = ms_ynode_get(node, "size"))) {
-    long long v;
-    MS_CALL(ms_ynode_int(n, sub(p, sizeof p, path, "size"), &v));
-    if (v < 1) return ms_ynode_error(n, p, "must be >= 1, got %lld", v);
-    o->size = v;
-  }
+  ms_opt_value v[6];
+  MS_CALL(ms_opts_read(node, path, ms_shortlist_spec, v));
+  const ms_opt_value *x;
+  if ((x = ms_opts_get(ms_shortlist_spec, v, "size"))->set) o->size = x->i;
+  if ((x = ms_opts_get(ms_shortlist_spec, v, "max_per_system"))->set) o->max_per_system = x->i;
+  if ((x = ms_opts_get(ms_shortlist_spec, v, "exclude_tried"))->set) o->exclude_tried = x->b;
   if ((n = ms_ynode_get(node, "acquisition")))
     MS_CALL(parse_acquisition(n, sub(p, sizeof p, path, "acquisition"), o));
-  if ((n = ms_ynode_get(node, "max_per_system"))) {
-    long long v;
-    MS_CALL(ms_ynode_int(n, sub(p, sizeof p, path, "max_per_system"), &v));
-    if (v < 0) return ms_ynode_error(n, p, "must be >= 0 (0: no limit), got %lld", v);
-    o->max_per_system = v;
-  }
   if ((n = ms_ynode_get(node, "allowed_elements")))
     MS_CALL(parse_allowed(n, sub(p, sizeof p, path, "allowed_elements"), o));
-  if ((n = ms_ynode_get(node, "exclude_tried")))
-    MS_CALL(ms_ynode_bool(n, sub(p, sizeof p, path, "exclude_tried"), &o->exclude_tried));
   if ((n = ms_ynode_get(node, "novelty")) && n->type != MS_YNULL)
     MS_CALL(parse_novelty(n, sub(p, sizeof p, path, "novelty"), o));
   MS_CALL(ms_ynode_check_unused(node, path, shortlist_keys));

@@ -206,22 +206,6 @@ static const ms_stage_ops shortlist_ops = {
 
 /* ---- the record (configured by the top-level `shortlist:` section; docs/shortlist.md) -------- */
 
-static const ms_opt_spec shortlist_options[] = {
-    {.key = "size", .type = MS_OPT_INTEGER, .lo = 1, .hi = NAN, .def = 24, .default_text = "24",
-     .help = "how many candidates the lab gets", .example = "4"},
-    {.key = "acquisition", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "{kind: ucb, kappa: 1.0, diversity: 0.3}",
-     .help = "the score: {kind: greedy|ucb|ei|thompson, kappa, xi, target, diversity}",
-     .example = "{kind: greedy}"},
-    {.key = "max_per_system", .type = MS_OPT_INTEGER, .lo = 0, .hi = NAN, .default_text = "0",
-     .help = "at most this many per chemical system (0: no limit)", .example = "2"},
-    {.key = "allowed_elements", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "any",
-     .help = "only candidates made of these elements", .example = "[Sr, Ti, O]"},
-    {.key = "exclude_tried", .type = MS_OPT_BOOL, UNBOUNDED, .def = 1, .default_text = "true",
-     .help = "with lab_feedback: never propose a candidate that has a ticket", .example = "false"},
-    {.key = "novelty", .type = MS_OPT_MAP, UNBOUNDED, .default_text = "none",
-     .help = "{known: PATH, strict: {ltol, stol, angle_tol}, loose: {...}}: novelty against known structures"},
-    {0},
-};
 
 static const char *const needs_hull[] = {"hull", NULL};
 static const char *const after_all[] = {"prefilter", "single_point", "surrogate", "relax", "dedup", NULL};
@@ -236,7 +220,7 @@ const ms_stage_info ms__stage_shortlist = {
     .section = "shortlist",
     .input = "the hull's survivors with their structures (and the lab queue's tried candidates)",
     .output = "/shortlist; the lab queue's tickets",
-    .options = shortlist_options,
+    .options = ms_shortlist_spec,
     .ops = &shortlist_ops,
 };
 
