@@ -187,7 +187,8 @@ static ms_err create_sections(run_ctx *x) {
   ms_ynode *root = ms_ydoc_root(x->camp->doc);
   for (int q = 0; q < n; ++q) {
     const ms_stage_info *info = list[q];
-    if (!info->section || !ms_ynode_get(root, info->section)) continue;
+    ms_ynode *section = info->section ? ms_ynode_get(root, info->section) : NULL;
+    if (!section || section->type == MS_YNULL) continue; /* `shortlist: ~` is no shortlist */
     int k = x->nitems;
     x->item_info[k] = info;
     if (info->ops && info->ops->create) MS_CALL(info->ops->create(x, NULL, info->section, &x->item_state[k]));

@@ -169,6 +169,16 @@ check(lines.get("funnel[2].smax", "").endswith("(default)"), "an absent one as t
 check(lines.get("campaign.keep_rejected") == "all (default)" and lines.get("campaign.seed") == "20261129",
       "the campaign section from its spec")
 check(shown >= 15, f"options shown: {shown}")
+# A section stage is created only when its section is given: `shortlist: ~` is no shortlist
+# (no hull needed), as a missing section.
+with tempfile.TemporaryDirectory() as tmp:
+    path = os.path.join(tmp, "null_section.yaml")
+    with open(path, "w") as f:
+        f.write("campaign: {name: x, seed: 1}\npotential: bush1994\n"
+                "search: [{generator: prototype_substitution, prototypes: [rocksalt], sites: {A: [Mg2+], X: [O2-]}}]\n"
+                "funnel: [{stage: single_point}]\nshortlist: ~\n")
+    rc, out, err = run("check", path)
+    check(rc == 0 and "shortlist." not in out, f"shortlist: ~ is no shortlist: {err.strip()[-200:]}")
 
 print(f"{len(failures)} failed" if failures else "all stage-list checks passed", file=sys.stderr)
 sys.exit(1 if failures else 0)
