@@ -171,6 +171,7 @@ static ms_err create_items(run_ctx *x) {
         return ms_ynode_error(ms_ynode_get(st->node, "stage"), path, "the %s stage needs a %s stage in the funnel",
                               info->name, info->needs[q]);
     }
+    if (info->shape == MS_STAGE_SHAPE_FILTER) x->filter_item[x->nfilter++] = k;
     if (info->shape == MS_STAGE_SHAPE_FILTER && info->evaluates) x->keep_item = k;
     /* read by the campaign (keep) or by the stage's create */
     ms_ynode_get(st->node, "stage");
@@ -309,25 +310,15 @@ ms_err ms__fn_agree_end(run_ctx *x, ms_err err, int stop, int *stopped) {
 
 
 
-/* The filter stages of the campaign in order: their items. Row 0 of a block's counts is
- * generation, row 1 + q filter q. */
-static int filter_items(const run_ctx *x, int *items) {
-  int n = 0;
-  for (int k = 0; k < x->camp->nstages; ++k)
-    if (x->item_info[k]->shape == MS_STAGE_SHAPE_FILTER) items[n++] = k;
-  return n;
-}
-
-size_t ms__fn_astats_size(const run_ctx *x) {
-  int items[MS_MAX_STAGES];
-  return (size_t)(1 + filter_items(x, items)) * sizeof(ms_astats);
-}
+/* Row 0 of a block's counts is generation, row 1 + q filter q (x->filter_item, made once by
+ * create_items). */
+size_t ms__fn_astats_size(const run_ctx *x) { return (size_t)(1 + x->nfilter) * sizeof(ms_astats); }
 
 /* Generate the ids of block @p b and run the filter stages on each, into @p recs (+ counts in
  * @p st, one row per generation and per filter). */
 static ms_err run_block_a(run_ctx *x, int64_t b, ms_cell *cell, ms_astats *st, ms_arec *recs, uint32_t *nrec) {
-  int items[MS_MAX_STAGES];
-  int nf = filter_items(x, items);
+  const int *items = x->filter_item;
+  int nf = x->nfilter;
   memset(st, 0, (size_t)(1 + nf) * sizeof *st);
   *nrec = 0;
   int64_t first = b * x->ba, last = first + x->ba < x->total ? first + x->ba : x->total;
@@ -425,9 +416,7 @@ static ms_err phase_a(run_ctx *x, int *stopped) {
       ms_log_info("%lld of %lld candidates were committed before; evaluating the rest", (long long)done,
                   (long long)x->total);
     char label[96] = "generate";
-    for (int k = 0; k < x->camp->nstages; ++k)
-      if (x->item_info[k]->shape == MS_STAGE_SHAPE_FILTER && x->item_info[k]->evaluates)
-        snprintf(label, sizeof label, "generate + %s", x->item_info[k]->name);
+    if (x->keep_item >= 0) snprintf(label, sizeof label, "generate + %s", x->item_info[x->keep_item]->name);
     err = ms__fn_run_blocks(x, label, todo, ntodo, 64, x->ba, x->total, done, block_a, &c, &stop);
   }
   ms_cell_free(&c.cell);
@@ -459,8 +448,8 @@ static int cmp_survivor(const void *a, const void *b) {
  * every filter, narrowed by the keep rule of the filter that evaluates energies. */
 static ms_err after_phase_a(run_ctx *x) {
   ms_funnel_summary *sum = x->sum;
-  int items[MS_MAX_STAGES];
-  int nf = filter_items(x, items);
+  const int *items = x->filter_item;
+  int nf = x->nfilter;
   int rows[MS_MAX_STAGES + 1];
   rows[0] = 0;
   for (int q = 0; q < nf; ++q) rows[1 + q] = 1 + items[q];
@@ -834,8 +823,7 @@ ms_err ms_funnel_run(MPI_Comm comm, ms_campaign *c, const ms_funnel_options *opt
   if (!e && !stopped) e = after_phase_a(&x);
   if (!e && !stopped) {
     sum->stats[0].wall_s = wa;
-    for (int k = 0; k < c->nstages; ++k)
-      if (x.item_info[k]->shape == MS_STAGE_SHAPE_FILTER) sum->stats[1 + k].wall_s = wa;
+    for (int q = 0; q < x.nfilter; ++q) sum->stats[1 + x.filter_item[q]].wall_s = wa;
   }
   /* The survivor-set stages in order, each one collective pass. Once the relaxations are read
    * back, every stage starts at a safe point: a stop there ends the run (resumable) and loses

@@ -124,6 +124,7 @@ struct ms_run {
   const ms_stage_info *item_info[MS_MAX_STAGES + 4];
   void *item_state[MS_MAX_STAGES + 4];
   stage_ref st[MS_STAGE_COUNT_]; /* the built-in funnel stages by kind: present, item index */
+  int filter_item[MS_MAX_STAGES], nfilter; /* the filter items in campaign order (phase A) */
   int keep_item;           /* the filter item whose keep rule narrows phase A (it evaluates
                               energies), -1 if none */
   ms_relax relax;          /* the relax stage's relaxer (owned by it); the hull and the surrogate

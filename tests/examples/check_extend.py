@@ -79,23 +79,23 @@ with tempfile.TemporaryDirectory() as tmp:
     flags = subprocess.run([pkgconf, "--cflags", "--libs", "matscreen"], env=env,
                            capture_output=True, text=True, check=True).stdout.split()
     check(any(x.startswith("-I" + dest) for x in flags), "pkg-config gives the installed headers")
-    exe = os.path.join(tmp, "rocksalt_scan")
-    r = subprocess.run([cc, "-std=c17", "-Wall", "-Wextra", "-Werror",
-                        os.path.join(root, "examples/extend/rocksalt_scan.c"), *flags, "-o", exe],
-                       capture_output=True, text=True)
-    print(r.stderr)
+    def build(source, name, package):
+        """Compile @p source with nothing but cc and pkg-config's flags for @p package."""
+        flags = subprocess.run([pkgconf, "--cflags", "--libs", package], env=env,
+                               capture_output=True, text=True, check=True).stdout.split()
+        exe = os.path.join(tmp, name)
+        r = subprocess.run([cc, "-std=c17", "-Wall", "-Wextra", "-Werror", os.path.join(root, source), *flags,
+                            "-o", exe], capture_output=True, text=True)
+        print(r.stderr)
+        return r, exe
+
+    r, exe = build("examples/extend/rocksalt_scan.c", "rocksalt_scan", "matscreen")
     check(r.returncode == 0, "the example builds against the installed library")
     if r.returncode == 0:
         check(scan(exe)[0] == out, "the installed build prints what the in-tree build prints")
     # A stage of one's own (tests/stage/stage_max_sites.c) with the matscreen commands, from the
     # installed library, headers and matscreen-app.pc only.
-    flags = subprocess.run([pkgconf, "--cflags", "--libs", "matscreen-app"], env=env,
-                           capture_output=True, text=True, check=True).stdout.split()
-    exe = os.path.join(tmp, "matscreen_max_sites")
-    r = subprocess.run([cc, "-std=c17", "-Wall", "-Wextra", "-Werror",
-                        os.path.join(root, "tests/stage/stage_max_sites.c"), *flags, "-o", exe],
-                       capture_output=True, text=True)
-    print(r.stderr)
+    r, exe = build("tests/stage/stage_max_sites.c", "matscreen_max_sites", "matscreen-app")
     check(r.returncode == 0, "a program with a stage of its own builds against the installed library")
     if r.returncode == 0:
         r = subprocess.run([exe, "info", "stages", "max_sites"], capture_output=True, text=True)
